@@ -1,0 +1,106 @@
+//! The command line, as a library function so tests can call it.
+//!
+//! `main` parses flags and calls [`run`]; each subcommand lives in its own file. Data goes to
+//! stdout (the paths written), diagnostics to stderr.
+
+mod model;
+pub mod rank;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::embed::EmbedError;
+use crate::ingest::IngestError;
+use crate::render::RenderError;
+use crate::topics::TopicsError;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "arxrank",
+    version,
+    about = "Rank each day's new arXiv papers for you, locally, with sentence embeddings.",
+    long_about = "Rank each day's new arXiv papers for you, locally.\n\n\
+        arxrank embeds every paper's title and abstract with a sentence-embedding model \
+        (all-MiniLM-L6-v2 by default) on your CPU or GPU, scores it against the topics, \
+        keywords and authors of your profile, and writes a digest in the shape of \
+        gpt_paper_assistant's: no remote LLM, no cost, the same result every run."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Worker threads for tokenising and the model's matrix work. Defaults to every
+    /// logical CPU; candle alone would use physical cores only.
+    #[arg(long, global = true, env = "ARXRANK_THREADS")]
+    pub threads: Option<usize>,
+
+    /// Directory holding model manifests (`<name>.toml`) and installed models (`<name>/`).
+    #[arg(
+        long,
+        global = true,
+        env = "ARXRANK_MODELS_DIR",
+        default_value = "models"
+    )]
+    pub models_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Rank one day's listing and write its digest (output.md, output.json, run.json).
+    Rank(rank::RankArgs),
+    /// Install or check embedding models.
+    #[command(subcommand)]
+    Model(model::ModelCommand),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Topics(#[from] TopicsError),
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl CliError {
+    /// 2 for bad input (the user can fix the file or the flags), 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Ingest(IngestError::Io { .. }) => 1,
+            CliError::Ingest(_)
+            | CliError::Topics(TopicsError::Invalid { .. })
+            | CliError::Usage(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// Sets the thread count for rayon and candle before either starts a pool.
+fn init_threads(threads: Option<usize>) -> usize {
+    let n = threads
+        .filter(|&n| n > 0)
+        .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+        .unwrap_or(1);
+    // candle sizes its own pool from these variables on first use; rayon's global pool is
+    // built here so tokenizers share the same count.
+    std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+    std::env::set_var("CANDLE_NUM_THREADS", n.to_string());
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global();
+    n
+}
+
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    let threads = init_threads(cli.threads);
+    match cli.command {
+        Command::Rank(args) => rank::run(args, &cli.models_dir, threads),
+        Command::Model(cmd) => model::run(cmd, &cli.models_dir),
+    }
+}

@@ -1,0 +1,230 @@
+//! JSON lines: arxrank's own schema, the labelled pools (same schema plus `label`) and the
+//! Kaggle `arxiv-metadata-oai-snapshot` dump, recognised line by line so a file may mix them.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use super::{collapse_ws, split_authors, AnnounceType, IngestError, Location, Paper, PaperId};
+
+pub(super) fn read_all(path: &Path, text: &str) -> Result<Vec<Paper>, IngestError> {
+    let mut papers = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if let Some(p) = parse_json_line(path, i + 1, line)? {
+            papers.push(p);
+        }
+    }
+    Ok(papers)
+}
+
+/// Parses one line; blank lines give `None`. `line_no` is 1-based and only used in errors.
+pub fn parse_json_line(
+    path: &Path,
+    line_no: usize,
+    line: &str,
+) -> Result<Option<Paper>, IngestError> {
+    let line = line.trim();
+    if line.is_empty() {
+        return Ok(None);
+    }
+    let loc = || Location::Line(line_no);
+    let value: Value = serde_json::from_str(line).map_err(|e| IngestError::Json {
+        path: path.to_owned(),
+        location: loc(),
+        message: e.to_string(),
+    })?;
+    let Value::Object(obj) = value else {
+        return Err(IngestError::Json {
+            path: path.to_owned(),
+            location: loc(),
+            message: "expected a JSON object".into(),
+        });
+    };
+    let field = |name: &'static str| -> Result<String, IngestError> {
+        match obj.get(name) {
+            Some(Value::String(s)) if !s.trim().is_empty() => Ok(collapse_ws(s)),
+            Some(Value::Number(n)) => Ok(n.to_string()),
+            _ => Err(IngestError::missing(path, loc(), name)),
+        }
+    };
+    let raw_id = field("id")?;
+    let id = PaperId::parse(&raw_id).ok_or_else(|| IngestError::BadId {
+        path: path.to_owned(),
+        location: loc(),
+        value: raw_id.clone(),
+    })?;
+    let title = field("title")?;
+    let abstract_text = field("abstract")?;
+    let authors = authors(&obj);
+    if authors.is_empty() {
+        return Err(IngestError::missing(path, loc(), "authors"));
+    }
+    let categories = match obj.get("categories") {
+        Some(Value::String(s)) => s.split_whitespace().map(str::to_owned).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str())
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(Some(Paper {
+        id,
+        title,
+        authors,
+        abstract_text,
+        categories,
+        date: date(&obj),
+        announce: AnnounceType::Unknown,
+    }))
+}
+
+fn authors(obj: &Map<String, Value>) -> Vec<String> {
+    // Kaggle's authors_parsed ([last, first, suffix]) is cleaner than its LaTeX-ish string.
+    if let Some(Value::Array(parsed)) = obj.get("authors_parsed") {
+        let names: Vec<String> = parsed
+            .iter()
+            .filter_map(|a| a.as_array())
+            .map(|parts| {
+                let s = |i: usize| parts.get(i).and_then(|v| v.as_str()).unwrap_or("").trim();
+                collapse_ws(&format!("{} {} {}", s(1), s(0), s(2)))
+            })
+            .filter(|n| !n.is_empty())
+            .collect();
+        if !names.is_empty() {
+            return names;
+        }
+    }
+    match obj.get("authors") {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str())
+            .map(collapse_ws)
+            .filter(|s| !s.is_empty())
+            .collect(),
+        Some(Value::String(s)) => split_authors(s),
+        _ => Vec::new(),
+    }
+}
+
+fn date(obj: &Map<String, Value>) -> Option<String> {
+    if let Some(d) = obj.get("date").and_then(|v| v.as_str()).and_then(iso_day) {
+        return Some(d);
+    }
+    // Kaggle: the first version's submission time is when the paper appeared.
+    let first_version = obj
+        .get("versions")
+        .and_then(|v| v.as_array())
+        .and_then(|v| v.first())
+        .and_then(|v| v.get("created"))
+        .and_then(|v| v.as_str())
+        .and_then(|s| chrono::DateTime::parse_from_rfc2822(s).ok())
+        .map(|d| d.format("%Y-%m-%d").to_string());
+    first_version.or_else(|| {
+        obj.get("update_date")
+            .and_then(|v| v.as_str())
+            .and_then(iso_day)
+    })
+}
+
+/// `YYYY-MM-DD` prefix of an ISO date or datetime.
+pub(super) fn iso_day(s: &str) -> Option<String> {
+    let day = s.get(..10)?;
+    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .ok()
+        .map(|_| day.to_owned())
+}
+
+/// Streams papers from a JSONL file of any size, one line at a time.
+pub struct JsonLines<R> {
+    path: PathBuf,
+    reader: R,
+    line_no: usize,
+    buf: String,
+}
+
+impl<R: BufRead> JsonLines<R> {
+    pub fn new(path: impl Into<PathBuf>, reader: R) -> Self {
+        Self {
+            path: path.into(),
+            reader,
+            line_no: 0,
+            buf: String::new(),
+        }
+    }
+
+    /// 1-based number of the last line read.
+    pub fn line_no(&self) -> usize {
+        self.line_no
+    }
+}
+
+impl<R: BufRead> Iterator for JsonLines<R> {
+    type Item = Result<Paper, IngestError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            self.buf.clear();
+            match self.reader.read_line(&mut self.buf) {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(source) => {
+                    return Some(Err(IngestError::Io {
+                        path: self.path.clone(),
+                        source,
+                    }))
+                }
+            }
+            self.line_no += 1;
+            match parse_json_line(&self.path, self.line_no, &self.buf) {
+                Ok(Some(p)) => return Some(Ok(p)),
+                Ok(None) => continue,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_kaggle_record() {
+        let line = r#"{"id":"0704.0001","submitter":"Pavel Nadolsky","authors":"C. Bal\\'azs, E. L. Berger","title":"Calculation of prompt diphoton\n  production","comments":null,"categories":"hep-ph math.CO","abstract":"  A fully differential\ncalculation.\n","versions":[{"version":"v1","created":"Mon, 2 Apr 2007 19:18:42 GMT"}],"update_date":"2008-11-13","authors_parsed":[["Balázs","C.",""],["Berger","E. L.",""]]}"#;
+        let p = parse_json_line(Path::new("k.jsonl"), 1, line)
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.id.as_str(), "0704.0001");
+        assert_eq!(p.title, "Calculation of prompt diphoton production");
+        assert_eq!(p.abstract_text, "A fully differential calculation.");
+        assert_eq!(p.authors, vec!["C. Balázs", "E. L. Berger"]);
+        assert_eq!(p.categories, vec!["hep-ph", "math.CO"]);
+        assert_eq!(p.date.as_deref(), Some("2007-04-02"));
+    }
+
+    #[test]
+    fn errors_name_line_and_field() {
+        let e = parse_json_line(
+            Path::new("day.jsonl"),
+            7,
+            r#"{"id":"2505.00001","title":"T","authors":["A"],"abstract":"  "}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(e, "day.jsonl: line 7: missing or empty field `abstract`");
+        let e = parse_json_line(Path::new("day.jsonl"), 3, r#"{"id":"2505.00001","#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("day.jsonl: line 3: malformed JSON"), "{e}");
+        let e = parse_json_line(
+            Path::new("day.jsonl"),
+            2,
+            r#"{"id":"x1","title":"T","authors":["A"],"abstract":"a"}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(e, "day.jsonl: line 2: `x1` is not an arXiv id");
+    }
+}

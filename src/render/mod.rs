@@ -1,0 +1,283 @@
+//! Render: a ranked day as a digest, in Markdown (the shape of gpt_paper_assistant's
+//! `output.md`) and JSON (its `output.json` keys plus ours).
+//!
+//! Titles and abstracts are untrusted text: anything that reaches Markdown is HTML-escaped,
+//! because Markdown viewers pass raw HTML through. Files are written atomically (temporary
+//! file, fsync, rename), so a crash never leaves half a digest behind.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Map, Value};
+
+use crate::ingest::Paper;
+use crate::score::Scored;
+
+/// One paper of the day with its score, in rank order.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub paper: Paper,
+    pub scored: Scored,
+    /// 1-10 once a history index is available; `None` until then.
+    pub novelty: Option<u8>,
+}
+
+/// The whole day: what was read, how it was scored, and every paper in rank order.
+#[derive(Debug, Clone)]
+pub struct Digest {
+    pub date: String,
+    /// Entries in the listing before filtering by announce type and dedupe.
+    pub total: usize,
+    pub entries: Vec<Entry>,
+    pub model: String,
+    pub fingerprint: String,
+    pub device: String,
+    pub profile: String,
+    pub tokens: u64,
+    pub seconds: f64,
+}
+
+impl Digest {
+    pub fn selected(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().filter(|e| e.scored.selected)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("cannot write {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Escapes text for HTML, and so for Markdown that may be shown as HTML.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escaped text that also cannot close a Markdown link label.
+fn link_text(s: &str) -> String {
+    escape_html(s).replace('[', "\\[").replace(']', "\\]")
+}
+
+fn novelty_text(n: Option<u8>) -> String {
+    n.map_or_else(
+        || "unavailable (no history index yet)".into(),
+        |n| n.to_string(),
+    )
+}
+
+pub fn markdown(d: &Digest) -> String {
+    let selected: Vec<&Entry> = d.selected().collect();
+    let mut s = String::new();
+    s.push_str(&format!("# Personalized Daily ArXiv Papers {}\n\n", d.date));
+    s.push_str(&format!(
+        "| *[arxrank]* | Model | Device | Tokens | Run time | Cost |\n\
+         |:---:|:---:|:---:|:---:|:---:|:---:|\n\
+         | **Local** | {} | {} | {} | {:.1} s | $0 |\n\n",
+        escape_html(&d.model),
+        d.device,
+        d.tokens,
+        d.seconds
+    ));
+    s.push_str(&format!("Total arXiv papers: {}\n\n", d.total));
+    s.push_str(&format!("Total scanned papers: {}\n\n", d.entries.len()));
+    s.push_str(&format!("Total relevant papers: {}\n\n", selected.len()));
+    s.push_str("**Table of contents with paper titles:**\n\n");
+    for (i, e) in selected.iter().enumerate() {
+        s.push_str(&format!(
+            "{}. [{}](#user-content-link{}) \n**Authors:** {}\n\n",
+            i + 1,
+            link_text(&e.paper.title),
+            i + 1,
+            escape_html(&e.paper.authors.join(", "))
+        ));
+    }
+    s.push_str("---\n\n");
+    for (i, e) in selected.iter().enumerate() {
+        let p = &e.paper;
+        s.push_str(&format!(
+            "## {}. [{}]({}) <a id=\"link{}\"></a>\n\n",
+            i + 1,
+            link_text(&p.title),
+            p.id.abs_url(),
+            i + 1
+        ));
+        s.push_str(&format!("**ArXiv ID:** {}\n\n", p.id));
+        s.push_str(&format!(
+            "**Authors:** {}\n\n",
+            escape_html(&p.authors.join(", "))
+        ));
+        s.push_str(&format!(
+            "**Abstract:** {}\n\n",
+            escape_html(&p.abstract_text)
+        ));
+        s.push_str(&format!(
+            "**Comment:** {}\n\n",
+            escape_html(&e.scored.comment)
+        ));
+        s.push_str(&format!("**Relevance:** {}\n", e.scored.relevance));
+        s.push_str(&format!(
+            "**Novelty:** {}\n\n---\n\n",
+            novelty_text(e.novelty)
+        ));
+    }
+    s.push_str(&format!(
+        "Ranked by arxrank with {} (fingerprint `{}`) against the profile `{}`. \
+         Relevance is cosine similarity to the profile's topics plus keyword boosts, \
+         penalties and author matches, mapped to 1-10; every scanned paper's scores are in \
+         `output.json`.\n",
+        escape_html(&d.model),
+        d.fingerprint,
+        escape_html(&d.profile)
+    ));
+    s
+}
+
+/// gpt_paper_assistant's `output.json` shape (object keyed by arXiv id, ARXIVID / COMMENT /
+/// RELEVANCE / NOVELTY / SCORE / title / authors / abstract), for every scanned paper in rank
+/// order, plus arxrank's own fields under `arxrank`.
+pub fn output_json(d: &Digest) -> Value {
+    let mut map = Map::new();
+    for (rank, e) in d.entries.iter().enumerate() {
+        let s = &e.scored;
+        let topic_similarity: Map<String, Value> = s
+            .topic_similarity
+            .iter()
+            .map(|(t, v)| (t.clone(), json!(round4(*v))))
+            .collect();
+        map.insert(
+            e.paper.id.to_string(),
+            json!({
+                "ARXIVID": e.paper.id.as_str(),
+                "COMMENT": s.comment,
+                "RELEVANCE": s.relevance,
+                "NOVELTY": e.novelty,
+                // gpt_paper_assistant sorts on RELEVANCE + NOVELTY; without novelty the sum
+                // would be meaningless, so SCORE is relevance alone until novelty exists.
+                "SCORE": s.relevance as u32 + e.novelty.map_or(0, u32::from),
+                "title": e.paper.title,
+                "authors": e.paper.authors,
+                "abstract": e.paper.abstract_text,
+                "arxrank": {
+                    "rank": rank + 1,
+                    "selected": s.selected,
+                    "raw_score": round4(s.raw),
+                    "best_topic": s.best_topic,
+                    "topic_similarity": topic_similarity,
+                    "keywords": s.keywords,
+                    "irrelevant_keywords": s.irrelevant,
+                    "application_keywords": s.application,
+                    "author_match": s.author,
+                    "categories": e.paper.categories,
+                    "announce_type": e.paper.announce,
+                    "date": e.paper.date,
+                }
+            }),
+        );
+    }
+    Value::Object(map)
+}
+
+/// Run-level facts (counts, model, timing) for tools that build on the digest.
+pub fn run_json(d: &Digest) -> Value {
+    json!({
+        "date": d.date,
+        "total": d.total,
+        "scanned": d.entries.len(),
+        "relevant": d.selected().count(),
+        "model": d.model,
+        "fingerprint": d.fingerprint,
+        "device": d.device,
+        "profile": d.profile,
+        "tokens": d.tokens,
+        "seconds": d.seconds,
+        "cost_usd": 0,
+    })
+}
+
+fn round4(x: f32) -> f64 {
+    (x as f64 * 10_000.0).round() / 10_000.0
+}
+
+/// Writes `bytes` to `path` via a temporary file in the same directory, fsynced, then
+/// renamed over the target.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RenderError> {
+    let err = |source| RenderError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs_err::create_dir_all(dir).map_err(err)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    // Temporary files are created private (0600); a digest is meant to be read and served.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(err)?;
+    }
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+/// Writes `output.md`, `output.json` and `run.json` into `dir`; returns their paths.
+pub fn write_digest(d: &Digest, dir: &Path) -> Result<Vec<PathBuf>, RenderError> {
+    let md = dir.join("output.md");
+    let js = dir.join("output.json");
+    let run = dir.join("run.json");
+    write_atomic(&js, pretty(&output_json(d)).as_bytes())?;
+    write_atomic(&run, pretty(&run_json(d)).as_bytes())?;
+    write_atomic(&md, markdown(d).as_bytes())?;
+    Ok(vec![md, js, run])
+}
+
+fn pretty(v: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).expect("JSON values always serialise");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_hostile_text() {
+        assert_eq!(
+            escape_html("<script>alert(1)</script> & \"x\""),
+            "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;"
+        );
+        assert_eq!(link_text("a [b]"), "a \\[b\\]");
+    }
+
+    #[test]
+    fn atomic_write_replaces_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sub/out.json");
+        write_atomic(&p, b"first").unwrap();
+        write_atomic(&p, b"second").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"second");
+        assert_eq!(std::fs::read_dir(p.parent().unwrap()).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,281 @@
+//! Topics: what the researcher cares about, as data.
+//!
+//! A profile is a directory of TOML files (`profile.toml` for keywords, authors, weights and
+//! the score scale; one file per topic), or gpt_paper_assistant's own `paper_topics.txt` and
+//! `authors.txt`, so its users can switch without rewriting their config. Every number that
+//! shapes a score lives here, in the profile, never in the scoring code.
+
+mod gpt;
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use gpt::{parse_authors_txt, parse_paper_topics};
+
+/// One research topic the profile ranks papers against.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Topic {
+    pub name: String,
+    /// What is relevant, in prose; embedded as the topic's main anchor.
+    pub description: String,
+    /// What the topic excludes, in prose (shown to people; not embedded).
+    #[serde(default)]
+    pub irrelevant: String,
+    /// Short phrases for sub-areas; each is embedded too and a paper's similarity to the
+    /// topic is its best match over description and anchors, so one narrow sub-area
+    /// (say, MoE routing) is not diluted by the rest of a broad description.
+    #[serde(default)]
+    pub anchors: Vec<String>,
+    /// Keywords that mark a paper as on-topic; each distinct match adds a boost.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+}
+
+impl Topic {
+    /// The texts embedded for this topic: description first, then anchors.
+    pub fn anchor_texts(&self) -> Vec<String> {
+        std::iter::once(format!("{}: {}", self.name, self.description))
+            .chain(self.anchors.iter().cloned())
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Keywords {
+    /// Profile-wide relevant keywords (in addition to each topic's own).
+    #[serde(default)]
+    pub relevant: Vec<String>,
+    /// Areas the researcher does not want (e.g. reinforcement learning).
+    #[serde(default)]
+    pub irrelevant: Vec<String>,
+    /// Application domains that make a paper application-driven (e.g. medical imaging).
+    #[serde(default)]
+    pub application: Vec<String>,
+}
+
+/// How the parts of the score are combined. `raw = similarity * best_topic_cosine
+/// + keyword * min(matches, keyword_cap) + title_keyword (if a keyword is in the title)
+/// - irrelevant * min(irrelevant matches, penalty_cap) - application * min(...)
+/// + author (if an author matches)`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Weights {
+    pub similarity: f32,
+    pub keyword: f32,
+    pub keyword_cap: usize,
+    #[serde(default)]
+    pub title_keyword: f32,
+    pub irrelevant: f32,
+    pub application: f32,
+    pub penalty_cap: usize,
+    pub author: f32,
+    /// Penalty per unit by which the paper is closer to the profile's negative anchors
+    /// (application-driven work, off-topic areas) than to its best topic.
+    #[serde(default)]
+    pub negative: f32,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Self {
+            similarity: 1.0,
+            keyword: 0.05,
+            keyword_cap: 3,
+            title_keyword: 0.05,
+            irrelevant: 0.06,
+            application: 0.05,
+            penalty_cap: 2,
+            author: 0.5,
+            negative: 0.0,
+        }
+    }
+}
+
+/// Maps the raw score onto the digest's 1-10 relevance scale.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scale {
+    /// Raw score that maps to relevance 1 (and below).
+    pub raw_at_1: f32,
+    /// Raw score that maps to relevance 10 (and above); linear in between.
+    pub raw_at_10: f32,
+    /// Papers with at least this relevance go into the digest (author matches always do).
+    pub select_min: u8,
+}
+
+impl Default for Scale {
+    fn default() -> Self {
+        Self {
+            raw_at_1: 0.10,
+            raw_at_10: 0.75,
+            select_min: 8,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileFile {
+    name: Option<String>,
+    #[serde(default)]
+    keywords: Keywords,
+    #[serde(default)]
+    negative: Negative,
+    #[serde(default)]
+    authors: Vec<String>,
+    #[serde(default)]
+    weights: Option<Weights>,
+    #[serde(default)]
+    scale: Option<Scale>,
+}
+
+/// Descriptions of what the researcher does not want (the prompt's "Irrelevant" lines and
+/// application areas), embedded like topic anchors.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Negative {
+    #[serde(default)]
+    pub anchors: Vec<String>,
+}
+
+/// Everything scoring needs to know about the researcher.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub topics: Vec<Topic>,
+    pub keywords: Keywords,
+    pub negative: Negative,
+    pub authors: Vec<String>,
+    pub weights: Weights,
+    pub scale: Scale,
+    /// Where it was read from, for the digest footer.
+    pub source: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TopicsError {
+    #[error("cannot read {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+fn read(path: &Path) -> Result<String, TopicsError> {
+    fs_err::read_to_string(path).map_err(|source| TopicsError::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn invalid(path: &Path, message: impl Into<String>) -> TopicsError {
+    TopicsError::Invalid {
+        path: path.to_owned(),
+        message: message.into(),
+    }
+}
+
+impl Profile {
+    /// Loads a profile from a directory of TOML files, a `paper_topics.txt`, or a directory
+    /// holding `paper_topics.txt` (and optionally `authors.txt`).
+    pub fn load(path: &Path) -> Result<Self, TopicsError> {
+        if path.is_file() {
+            return Self::from_gpt_files(path, None);
+        }
+        let gpt_topics = path.join("paper_topics.txt");
+        if !path.join("profile.toml").exists() && gpt_topics.is_file() {
+            let authors = path.join("authors.txt");
+            return Self::from_gpt_files(
+                &gpt_topics,
+                authors.is_file().then_some(authors.as_path()),
+            );
+        }
+        Self::from_toml_dir(path)
+    }
+
+    fn from_toml_dir(dir: &Path) -> Result<Self, TopicsError> {
+        let entries = fs_err::read_dir(dir).map_err(|source| TopicsError::Io {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        let mut profile = ProfileFile::default();
+        let mut topics = Vec::new();
+        for f in &files {
+            let text = read(f)?;
+            if f.file_name().is_some_and(|n| n == "profile.toml") {
+                profile = toml::from_str(&text).map_err(|e| invalid(f, e.to_string()))?;
+            } else {
+                let t: Topic = toml::from_str(&text).map_err(|e| invalid(f, e.to_string()))?;
+                if t.description.trim().is_empty() {
+                    return Err(invalid(f, "topic description is empty"));
+                }
+                topics.push(t);
+            }
+        }
+        if topics.is_empty() {
+            return Err(invalid(dir, "no topic files (*.toml besides profile.toml)"));
+        }
+        let p = Self {
+            name: profile.name.unwrap_or_else(|| dir.display().to_string()),
+            topics,
+            keywords: profile.keywords,
+            negative: profile.negative,
+            authors: profile.authors,
+            weights: profile.weights.unwrap_or_default(),
+            scale: profile.scale.unwrap_or_default(),
+            source: dir.to_owned(),
+        };
+        p.validate(&dir.join("profile.toml"))?;
+        Ok(p)
+    }
+
+    /// gpt_paper_assistant's config: topics from `paper_topics.txt`, authors from
+    /// `authors.txt`; weights and scale take their defaults.
+    pub fn from_gpt_files(topics: &Path, authors: Option<&Path>) -> Result<Self, TopicsError> {
+        let parsed = parse_paper_topics(&read(topics)?).map_err(|m| invalid(topics, m))?;
+        let authors = match authors {
+            Some(a) => parse_authors_txt(&read(a)?),
+            None => Vec::new(),
+        };
+        Ok(Self {
+            name: topics.display().to_string(),
+            topics: parsed,
+            keywords: Keywords::default(),
+            negative: Negative::default(),
+            authors,
+            weights: Weights::default(),
+            scale: Scale::default(),
+            source: topics.to_owned(),
+        })
+    }
+
+    /// Replaces the author list (e.g. `--authors authors.txt`).
+    pub fn with_authors_file(mut self, path: &Path) -> Result<Self, TopicsError> {
+        self.authors = parse_authors_txt(&read(path)?);
+        Ok(self)
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), TopicsError> {
+        if self.scale.raw_at_10 <= self.scale.raw_at_1 {
+            return Err(invalid(
+                path,
+                "[scale] raw_at_10 must be greater than raw_at_1",
+            ));
+        }
+        if !(1..=10).contains(&self.scale.select_min) {
+            return Err(invalid(path, "[scale] select_min must be within 1..=10"));
+        }
+        Ok(())
+    }
+}

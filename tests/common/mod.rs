@@ -1,0 +1,34 @@
+//! Shared by the integration tests: the real MiniLM model (installed by the README's test
+//! command) and the fixture data copied into tests/data.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use arxrank::embed::{BertEmbedder, DeviceKind, ModelDir, DEFAULT_MODEL};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn data(name: &str) -> PathBuf {
+    root().join("tests/data").join(name)
+}
+
+pub fn model_dir() -> ModelDir {
+    ModelDir::resolve(DEFAULT_MODEL, &root().join("models")).unwrap_or_else(|e| {
+        panic!("{e}\n(the README's test command installs the model: scripts/test)")
+    })
+}
+
+pub fn embedder() -> BertEmbedder {
+    BertEmbedder::load(&model_dir(), DeviceKind::Cpu).expect("model loads")
+}
+
+pub fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
