@@ -21,6 +21,10 @@ fn profile() -> Profile {
     Profile::load(&common::root().join("topics")).expect("profile loads")
 }
 
+fn count(labels: &[bool], value: bool) -> usize {
+    labels.iter().filter(|&&l| l == value).count()
+}
+
 fn read_papers(name: &str) -> Vec<(Paper, serde_json::Value)> {
     let path = common::data(name);
     std::fs::read_to_string(&path)
@@ -56,7 +60,8 @@ fn gpt_selected_papers_rank_well_above_the_pool() {
     let entries: Vec<Entry> = score_papers(&mut e, &scorer, &papers).unwrap();
     let secs = t.elapsed().as_secs_f64();
 
-    // Setting 1: seed positives vs unselected pool.
+    // Setting 1: seed positives vs pool papers GPT-4o never selected (10 ids are listed on
+    // both pool days; one selected on either day is left out).
     let eval: Vec<&Entry> = entries
         .iter()
         .filter(|x| !pool_selected.contains(&x.paper.id))
@@ -78,7 +83,8 @@ fn gpt_selected_papers_rank_well_above_the_pool() {
         .filter(|x| !seed_ids.contains(&x.paper.id) && x.scored.selected)
         .count();
 
-    // Setting 2: the pool alone, GPT-4o's own selections (six-topic prompt) as positives.
+    // Setting 2: the pool alone, GPT-4o's own selections (six-topic prompt) as positives. A
+    // paper selected on day 1 and listed again on day 2 counts as selected both times.
     let pool_only: Vec<&Entry> = entries
         .iter()
         .filter(|x| !seed_ids.contains(&x.paper.id))
@@ -90,17 +96,20 @@ fn gpt_selected_papers_rank_well_above_the_pool() {
         .collect();
     let pauc = roc_auc(&pscores, &ppos).unwrap();
     let pap = average_precision(&pscores, &ppos);
-    let p54 = recall_at_k(&pscores, &ppos, 54);
+    let k = count(&ppos, true);
+    let pk = recall_at_k(&pscores, &ppos, k);
 
     eprintln!("| setting | positives / negatives | ROC-AUC | AP | recall@k | selected (rel >= 8) pos / neg |");
     eprintln!("|---|---|---|---|---|---|");
     eprintln!(
-        "| seed 30 (GPT-5, 4-topic prompt) vs 862 unselected pool papers | 30 / {} | {auc:.3} | {ap:.3} | @30: {r30:.3} | {seed_selected} / {neg_selected} |",
-        pos.len() - 30
+        "| seed (GPT-5, 4-topic prompt) vs pool papers GPT-4o never selected | {} / {} | {auc:.3} | {ap:.3} | @30: {r30:.3} | {seed_selected} / {neg_selected} |",
+        count(&pos, true),
+        count(&pos, false)
     );
     eprintln!(
-        "| pool: 54 GPT-4o selections (6-topic prompt) vs 862 | 54 / {} | {pauc:.3} | {pap:.3} | @54: {p54:.3} | - |",
-        ppos.len() - 54
+        "| pool alone: GPT-4o selections (6-topic prompt) vs the rest | {} / {} | {pauc:.3} | {pap:.3} | @{k}: {pk:.3} | - |",
+        count(&ppos, true),
+        count(&ppos, false)
     );
     eprintln!(
         "scored {} papers in {secs:.1} s ({:.1} papers/s incl. topic anchors)",
@@ -117,10 +126,10 @@ fn gpt_selected_papers_rank_well_above_the_pool() {
         eprintln!("  {r:>2}: {n:>4} papers, {s:>2} seed");
     }
 
-    // Measured 0.880 / 0.300 / 0.850 with topics/ as committed (deterministic); the bounds
+    // Measured 0.881 / 0.333 / 0.852 with topics/ as committed (deterministic); the bounds
     // leave room for float noise, not for a real regression.
     assert!(auc >= 0.86, "ROC-AUC {auc:.3}");
-    assert!(r30 >= 0.26, "recall@30 {r30:.3}");
+    assert!(r30 >= 0.29, "recall@30 {r30:.3}");
     assert!(pauc >= 0.83, "pool ROC-AUC {pauc:.3}");
     // A digest a person can read: roughly GPT-4o's 6% selection rate, not a third of the pool.
     assert!(

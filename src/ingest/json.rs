@@ -205,6 +205,19 @@ mod tests {
     }
 
     #[test]
+    fn streams_lines_skipping_blanks_and_reports_the_failing_line() {
+        let text = "{\"id\":\"2505.00001\",\"title\":\"A\",\"authors\":[\"X\"],\"abstract\":\"a\"}\n\n{\"id\":\"2505.00002v3\",\"title\":\"B\",\"authors\":\"Y and Z\",\"abstract\":\"b\"}\n{oops\n";
+        let mut it = JsonLines::new("big.jsonl", std::io::Cursor::new(text));
+        assert_eq!(it.next().unwrap().unwrap().id.as_str(), "2505.00001");
+        let b = it.next().unwrap().unwrap();
+        assert_eq!((b.id.as_str(), b.authors.len()), ("2505.00002", 2));
+        assert_eq!(it.line_no(), 3);
+        let e = it.next().unwrap().unwrap_err().to_string();
+        assert!(e.starts_with("big.jsonl: line 4: malformed JSON"), "{e}");
+        assert!(it.next().is_none());
+    }
+
+    #[test]
     fn errors_name_line_and_field() {
         let e = parse_json_line(
             Path::new("day.jsonl"),

@@ -261,8 +261,22 @@ mod tests {
             },
             negative: Default::default(),
             authors: vec!["Yann LeCun".into()],
-            weights: Weights::default(),
-            scale: Scale::default(),
+            weights: Weights {
+                similarity: 1.0,
+                keyword: 0.05,
+                keyword_cap: 3,
+                title_keyword: 0.05,
+                irrelevant: 0.06,
+                application: 0.05,
+                penalty_cap: 2,
+                author: 0.5,
+                negative: 0.0,
+            },
+            scale: Scale {
+                raw_at_1: 0.1,
+                raw_at_10: 0.75,
+                select_min: 8,
+            },
             source: "test".into(),
         }
     }

@@ -20,7 +20,9 @@ pub struct Topic {
     pub name: String,
     /// What is relevant, in prose; embedded as the topic's main anchor.
     pub description: String,
-    /// What the topic excludes, in prose (shown to people; not embedded).
+    /// What the topic excludes, in prose, kept as the prompt wrote it. It is not embedded:
+    /// a paper about "merely using an architecture" is close to the architecture text too,
+    /// so exclusion is carried by the profile's negative anchors and keyword penalties.
     #[serde(default)]
     pub irrelevant: String,
     /// Short phrases for sub-areas; each is embedded too and a paper's similarity to the
@@ -78,22 +80,6 @@ pub struct Weights {
     pub negative: f32,
 }
 
-impl Default for Weights {
-    fn default() -> Self {
-        Self {
-            similarity: 1.0,
-            keyword: 0.05,
-            keyword_cap: 3,
-            title_keyword: 0.05,
-            irrelevant: 0.06,
-            application: 0.05,
-            penalty_cap: 2,
-            author: 0.5,
-            negative: 0.0,
-        }
-    }
-}
-
 /// Maps the raw score onto the digest's 1-10 relevance scale.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,17 +92,7 @@ pub struct Scale {
     pub select_min: u8,
 }
 
-impl Default for Scale {
-    fn default() -> Self {
-        Self {
-            raw_at_1: 0.10,
-            raw_at_10: 0.75,
-            select_min: 8,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ProfileFile {
     name: Option<String>,
@@ -126,11 +102,13 @@ struct ProfileFile {
     negative: Negative,
     #[serde(default)]
     authors: Vec<String>,
-    #[serde(default)]
-    weights: Option<Weights>,
-    #[serde(default)]
-    scale: Option<Scale>,
+    weights: Weights,
+    scale: Scale,
 }
+
+/// The bundled profile. gpt_paper_assistant's txt files carry no weights or scale, so an
+/// imported profile borrows these (and only these) from it.
+const DEFAULT_PROFILE: &str = include_str!("../../topics/profile.toml");
 
 /// Descriptions of what the researcher does not want (the prompt's "Irrelevant" lines and
 /// application areas), embedded like topic anchors.
@@ -209,12 +187,13 @@ impl Profile {
             .filter(|p| p.extension().is_some_and(|x| x == "toml"))
             .collect();
         files.sort();
-        let mut profile = ProfileFile::default();
+        let profile_path = dir.join("profile.toml");
+        let mut profile: Option<ProfileFile> = None;
         let mut topics = Vec::new();
         for f in &files {
             let text = read(f)?;
-            if f.file_name().is_some_and(|n| n == "profile.toml") {
-                profile = toml::from_str(&text).map_err(|e| invalid(f, e.to_string()))?;
+            if *f == profile_path {
+                profile = Some(toml::from_str(&text).map_err(|e| invalid(f, e.to_string()))?);
             } else {
                 let t: Topic = toml::from_str(&text).map_err(|e| invalid(f, e.to_string()))?;
                 if t.description.trim().is_empty() {
@@ -226,36 +205,44 @@ impl Profile {
         if topics.is_empty() {
             return Err(invalid(dir, "no topic files (*.toml besides profile.toml)"));
         }
+        let profile = profile.ok_or_else(|| {
+            invalid(
+                &profile_path,
+                "missing: a profile directory needs profile.toml ([weights], [scale])",
+            )
+        })?;
         let p = Self {
             name: profile.name.unwrap_or_else(|| dir.display().to_string()),
             topics,
             keywords: profile.keywords,
             negative: profile.negative,
             authors: profile.authors,
-            weights: profile.weights.unwrap_or_default(),
-            scale: profile.scale.unwrap_or_default(),
+            weights: profile.weights,
+            scale: profile.scale,
             source: dir.to_owned(),
         };
-        p.validate(&dir.join("profile.toml"))?;
+        p.validate(&profile_path)?;
         Ok(p)
     }
 
     /// gpt_paper_assistant's config: topics from `paper_topics.txt`, authors from
-    /// `authors.txt`; weights and scale take their defaults.
+    /// `authors.txt`; weights and scale from the bundled profile.
     pub fn from_gpt_files(topics: &Path, authors: Option<&Path>) -> Result<Self, TopicsError> {
         let parsed = parse_paper_topics(&read(topics)?).map_err(|m| invalid(topics, m))?;
         let authors = match authors {
             Some(a) => parse_authors_txt(&read(a)?),
             None => Vec::new(),
         };
+        let defaults: ProfileFile =
+            toml::from_str(DEFAULT_PROFILE).expect("the bundled profile.toml parses (tested)");
         Ok(Self {
             name: topics.display().to_string(),
             topics: parsed,
             keywords: Keywords::default(),
             negative: Negative::default(),
             authors,
-            weights: Weights::default(),
-            scale: Scale::default(),
+            weights: defaults.weights,
+            scale: defaults.scale,
             source: topics.to_owned(),
         })
     }
@@ -277,5 +264,36 @@ impl Profile {
             return Err(invalid(path, "[scale] select_min must be within 1..=10"));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_profile_parses_with_weights_and_scale() {
+        let p: ProfileFile = toml::from_str(DEFAULT_PROFILE).unwrap();
+        assert!(p.scale.raw_at_10 > p.scale.raw_at_1);
+        assert_eq!(p.authors, vec!["Yann LeCun"]);
+    }
+
+    #[test]
+    fn profile_dir_without_profile_toml_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("a.toml"),
+            "name = \"A\"\ndescription = \"d\"\n",
+        )
+        .unwrap();
+        let e = Profile::load(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("profile.toml") && e.contains("missing"), "{e}");
+        std::fs::write(
+            dir.path().join("profile.toml"),
+            "[weights]\nsimilarity = 1.0\n",
+        )
+        .unwrap();
+        let e = Profile::load(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("profile.toml"), "{e}");
     }
 }
