@@ -5,10 +5,10 @@
 //! Data flows one way, one module per stage:
 //!
 //! ```text
-//! ingest  -> embed  -> score  -> render
-//! (Paper)   (vectors) (Scored)  (Digest -> output.md / output.json)
+//! ingest  -> embed  -> history lookup -> score  -> render -> history append
+//! (Paper)   (vectors) (novelty, repeats) (Scored)  (Digest -> output.md / output.json)
 //!              ^
-//! topics ------+  (Profile: topics, keywords, authors, weights, scale)
+//! topics ------+  (Profile: topics, keywords, authors, weights, scales)
 //! ```
 //!
 //! - [`ingest`] reads arXiv RSS, Atom, JSONL and Kaggle-snapshot files into `Paper`s with
@@ -18,12 +18,15 @@
 //! - [`topics`] loads the researcher's profile from TOML (or gpt_paper_assistant's txt files).
 //! - [`score`] is pure: cosine to topics, keyword boosts and penalties, author matches, and
 //!   the map to the 1-10 scale, each with the words that explain it.
+//! - [`history`] stores every embedded paper per model fingerprint; `rank` reads it for
+//!   novelty and repeats, and appends the day last, after the digest is written.
 //! - [`render`] writes the digest atomically, escaping all paper text.
 //! - [`cli`] wires the stages together; `main` only parses flags and prints errors.
 
 pub mod cli;
 pub mod embed;
 pub mod eval;
+pub mod history;
 pub mod ingest;
 pub mod render;
 pub mod score;

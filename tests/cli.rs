@@ -38,6 +38,7 @@ fn ranks_the_seed_day_into_a_digest_like_the_seed() {
     let listing = seed_listing(dir.path());
     let out = dir.path().join("out");
     let topics = common::root().join("topics");
+    let h1 = dir.path().join("h1");
     let run = arxrank(&[
         "rank",
         s(&listing),
@@ -47,6 +48,8 @@ fn ranks_the_seed_day_into_a_digest_like_the_seed() {
         s(&topics),
         "--date",
         "2026-03-06",
+        "--history",
+        s(&h1),
     ]);
     assert!(
         run.status.success(),
@@ -124,6 +127,8 @@ fn ranks_the_seed_day_into_a_digest_like_the_seed() {
 
     // Same input, same scores: rerun and compare everything but timing.
     let out2 = dir.path().join("out2");
+    // Same day again on the history the first run filled: only earlier days are the past,
+    // so the digest is the same.
     let run2 = arxrank(&[
         "rank",
         s(&listing),
@@ -133,6 +138,8 @@ fn ranks_the_seed_day_into_a_digest_like_the_seed() {
         s(&topics),
         "--date",
         "2026-03-06",
+        "--history",
+        s(&h1),
     ]);
     assert!(run2.status.success());
     assert_eq!(
@@ -158,6 +165,7 @@ fn reads_gpt_paper_assistant_config() {
         s(&common::data("paper_topics.txt")),
         "--authors",
         s(&common::data("authors.txt")),
+        "--no-history",
     ]);
     assert!(
         run.status.success(),
@@ -191,16 +199,28 @@ fn malformed_listing_exits_2_and_writes_nothing() {
     let bad = dir.path().join("broken.jsonl");
     std::fs::write(&bad, "{\"id\":\"2505.00001\",\"title\":\"T\",\"authors\":[\"A\"],\"abstract\":\"x\"}\n{\"id\":\"2505.00002\",\"title\":\"T\"}\n").unwrap();
     let out = dir.path().join("out");
-    let run = arxrank(&["rank", s(&bad), "--out", s(&out)]);
+    let hist = dir.path().join("history");
+    let run = arxrank(&["rank", s(&bad), "--out", s(&out), "--history", s(&hist)]);
     assert_eq!(run.status.code(), Some(2));
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(
         err.contains("broken.jsonl: line 2: missing or empty field `abstract`"),
         "{err}"
     );
-    assert!(!out.exists(), "output written despite bad input");
+    assert!(
+        !out.exists() && !hist.exists(),
+        "output written despite bad input"
+    );
 
-    let run = arxrank(&["rank", s(&bad), "--out", s(&out), "--date", "13/05/2025"]);
+    let run = arxrank(&[
+        "rank",
+        s(&bad),
+        "--out",
+        s(&out),
+        "--date",
+        "13/05/2025",
+        "--no-history",
+    ]);
     assert_eq!(run.status.code(), Some(2));
 }
 

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::embed::EmbedError;
+use crate::history::HistoryError;
 use crate::ingest::IngestError;
 use crate::render::RenderError;
 use crate::topics::TopicsError;
@@ -64,6 +65,8 @@ pub enum CliError {
     Embed(#[from] EmbedError),
     #[error(transparent)]
     Render(#[from] RenderError),
+    #[error(transparent)]
+    History(#[from] HistoryError),
     #[error("{0}")]
     Usage(String),
 }

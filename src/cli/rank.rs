@@ -9,9 +9,10 @@ use super::CliError;
 use crate::embed::{
     BertEmbedder, DeviceKind, EmbedError, Embedder, ModelDir, TextKind, DEFAULT_MODEL,
 };
+use crate::history::{History, PastPaper};
 use crate::ingest::{read_listing, AnnounceType, Format, Paper, ReadOptions};
 use crate::render::{write_digest, Digest, Entry};
-use crate::score::{rank_order, Scorer, TopicVectors};
+use crate::score::{novelty, rank_order, Scorer, TopicVectors};
 use crate::topics::Profile;
 
 #[derive(Debug, Args)]
@@ -57,6 +58,27 @@ pub struct RankArgs {
     /// Override the profile's selection threshold (relevance 1-10).
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..=10))]
     pub min_relevance: Option<u8>,
+
+    /// History root: novelty is measured against the papers stored under
+    /// `<history>/<model fingerprint>/`, and the day is added there after the digest is
+    /// written.
+    #[arg(long, default_value = "history")]
+    pub history: PathBuf,
+
+    /// Read the history for novelty but do not add this day's papers to it.
+    #[arg(long)]
+    pub no_append: bool,
+
+    /// Neither read nor write a history (novelty is left unavailable).
+    #[arg(long, conflicts_with = "no_append")]
+    pub no_history: bool,
+}
+
+/// The history as seen from one digest day.
+pub struct Past<'a> {
+    pub history: &'a History,
+    /// The digest's day: a paper the history saw on an earlier day is a repeat.
+    pub today: &'a str,
 }
 
 /// Embeds the profile's topics and the papers and scores every paper, in rank order.
@@ -65,12 +87,32 @@ pub fn score_papers(
     scorer: &Scorer,
     papers: &[Paper],
 ) -> Result<Vec<Entry>, EmbedError> {
-    let topics = topic_vectors(embedder, scorer.profile())?;
+    let docs = embed_papers(embedder, papers)?;
+    score_embedded(embedder, scorer, papers, &docs, None)
+}
+
+/// The papers' title + abstract vectors, in listing order.
+pub fn embed_papers(
+    embedder: &mut dyn Embedder,
+    papers: &[Paper],
+) -> Result<ndarray::Array2<f32>, EmbedError> {
     let texts: Vec<String> = papers.iter().map(Paper::embedding_text).collect();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let docs = embedder.embed(&refs, TextKind::Document)?;
-    let sims = topics.similarities(&docs);
-    let scored: Vec<_> = papers
+    embedder.embed(&refs, TextKind::Document)
+}
+
+/// Scores already-embedded papers (row `i` of `docs` is `papers[i]`), with novelty and
+/// repeats when a history is given, in rank order.
+pub fn score_embedded(
+    embedder: &mut dyn Embedder,
+    scorer: &Scorer,
+    papers: &[Paper],
+    docs: &ndarray::Array2<f32>,
+    past: Option<&Past>,
+) -> Result<Vec<Entry>, EmbedError> {
+    let topics = topic_vectors(embedder, scorer.profile())?;
+    let sims = topics.similarities(docs);
+    let mut scored: Vec<_> = papers
         .iter()
         .enumerate()
         .map(|(i, p)| {
@@ -78,13 +120,51 @@ pub fn score_papers(
             scorer.score(p, row.as_slice().expect("row-major"), sims.negative[i])
         })
         .collect();
-    Ok(rank_order(papers, &scored)
-        .into_iter()
-        .map(|i| Entry {
-            paper: papers[i].clone(),
+    let mut entries: Vec<Entry> = Vec::with_capacity(papers.len());
+    for (i, p) in papers.iter().enumerate() {
+        let mut e = Entry {
+            paper: p.clone(),
             scored: scored[i].clone(),
             novelty: None,
-        })
+            nearest: None,
+            repeat_of: None,
+        };
+        if let Some(past) = past {
+            let seen = past.history.get(&p.id).and_then(|h| h.date.clone());
+            if let Some(day) = seen.filter(|d| d.as_str() < past.today) {
+                // Announced before: keep its scores for the record, but it is not news.
+                e.scored.selected = false;
+                e.scored.comment =
+                    format!("Repeat: in the history since {day}; {}", e.scored.comment);
+                e.repeat_of = Some(day);
+            } else {
+                let row = docs.row(i);
+                let k = scorer.profile().novelty.k;
+                // Only earlier days count as the past, so re-running a day gives the same
+                // digest even after that day was added to the history.
+                let near = past
+                    .history
+                    .nearest(row.as_slice().expect("row-major"), k, |h| {
+                        h.id != p.id && h.date.as_deref().is_some_and(|d| d < past.today)
+                    });
+                let cosines: Vec<f32> = near.iter().map(|n| n.cosine).collect();
+                e.novelty = novelty(&cosines, &scorer.profile().novelty);
+                if let Some(n) = near.first() {
+                    e.scored.comment.push_str(&format!(
+                        "; nearest past paper: {} \"{}\" (cosine {:.2})",
+                        n.paper.id, n.paper.title, n.cosine
+                    ));
+                }
+                e.nearest = near.into_iter().next();
+            }
+        }
+        entries.push(e);
+    }
+    scored = entries.iter().map(|e| e.scored.clone()).collect();
+    let mut slots: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
+    Ok(rank_order(papers, &scored)
+        .into_iter()
+        .map(|i| slots[i].take().expect("each index once"))
         .collect())
 }
 
@@ -132,8 +212,19 @@ pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
     if let Some(m) = args.min_relevance {
         profile.scale.select_min = m;
     }
+    let date = args
+        .date
+        .clone()
+        .or(listing.date.clone())
+        .unwrap_or_else(|| chrono::Local::now().format("%Y-%m-%d").to_string());
     let model_dir = ModelDir::resolve(&args.model, models_dir)?;
     let mut embedder = BertEmbedder::load(&model_dir, args.device)?;
+    let mut history = if args.no_history {
+        None
+    } else {
+        let dir = History::dir_for(&args.history, &model_dir.fingerprint);
+        Some(History::open(&dir, &model_dir.fingerprint, embedder.dim())?)
+    };
     eprintln!(
         "ranking {} papers from {} with {} on {:?} ({threads} threads)",
         listing.papers.len(),
@@ -142,11 +233,18 @@ pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
         args.device
     );
     let scorer = Scorer::new(&profile);
-    let entries = score_papers(&mut embedder, &scorer, &listing.papers)?;
-    let date = args
-        .date
-        .or(listing.date)
-        .unwrap_or_else(|| chrono::Local::now().format("%Y-%m-%d").to_string());
+    let docs = embed_papers(&mut embedder, &listing.papers)?;
+    let past = history.as_ref().map(|history| Past {
+        history,
+        today: &date,
+    });
+    let entries = score_embedded(
+        &mut embedder,
+        &scorer,
+        &listing.papers,
+        &docs,
+        past.as_ref(),
+    )?;
     let digest = Digest {
         date: date.clone(),
         total: listing.entries,
@@ -169,6 +267,28 @@ pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
     );
     for p in written {
         println!("{}", p.display());
+    }
+    // Last, after the digest is safely written: remember the day.
+    if let (Some(h), false) = (history.as_mut(), args.no_append) {
+        let rows: Vec<(PastPaper, &[f32])> = listing
+            .papers
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let past = PastPaper {
+                    id: p.id.clone(),
+                    title: p.title.clone(),
+                    date: Some(date.clone()),
+                };
+                (past, docs.row(i).to_slice().expect("row-major"))
+            })
+            .collect();
+        let added = h.append(&rows)?;
+        eprintln!(
+            "history {}: +{added} papers, {} in all",
+            h.dir().display(),
+            h.len()
+        );
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
 
+use crate::history::Neighbour;
 use crate::ingest::Paper;
 use crate::score::Scored;
 
@@ -18,8 +19,12 @@ use crate::score::Scored;
 pub struct Entry {
     pub paper: Paper,
     pub scored: Scored,
-    /// 1-10 once a history index is available; `None` until then.
+    /// 1-10 against the history; `None` when the history is empty or the paper is a repeat.
     pub novelty: Option<u8>,
+    /// The closest paper in the history.
+    pub nearest: Option<Neighbour>,
+    /// The day the history first saw this paper, when that was an earlier day.
+    pub repeat_of: Option<String>,
 }
 
 /// The whole day: what was read, how it was scored, and every paper in rank order.
@@ -183,6 +188,13 @@ pub fn output_json(d: &Digest) -> Value {
                     "irrelevant_keywords": s.irrelevant,
                     "application_keywords": s.application,
                     "author_match": s.author,
+                    "nearest_past": e.nearest.as_ref().map(|n| json!({
+                        "id": n.paper.id.as_str(),
+                        "title": n.paper.title,
+                        "date": n.paper.date,
+                        "cosine": round4(n.cosine),
+                    })),
+                    "repeat_of": e.repeat_of,
                     "categories": e.paper.categories,
                     "announce_type": e.paper.announce,
                     "date": e.paper.date,

@@ -191,6 +191,21 @@ impl Scorer {
     }
 }
 
+/// Novelty on the 1-10 scale from the cosines of a paper's nearest past papers (best first);
+/// `None` when there is no past to compare with.
+pub fn novelty(nearest: &[f32], scale: &crate::topics::NoveltyScale) -> Option<u8> {
+    let k = nearest.len().min(scale.k);
+    if k == 0 {
+        return None;
+    }
+    if nearest[0] >= scale.duplicate_cosine {
+        return Some(1);
+    }
+    let mean = nearest[..k].iter().sum::<f32>() / k as f32;
+    let t = (scale.cosine_at_1 - mean) / (scale.cosine_at_1 - scale.cosine_at_10);
+    Some((1.0 + 9.0 * t).round().clamp(1.0, 10.0) as u8)
+}
+
 fn comment(s: &Scored) -> String {
     let mut parts = Vec::new();
     if let Some(a) = &s.author {
@@ -276,6 +291,12 @@ mod tests {
                 raw_at_1: 0.1,
                 raw_at_10: 0.75,
                 select_min: 8,
+            },
+            novelty: crate::topics::NoveltyScale {
+                k: 3,
+                duplicate_cosine: 0.95,
+                cosine_at_1: 0.9,
+                cosine_at_10: 0.4,
             },
             source: "test".into(),
         }
@@ -384,6 +405,27 @@ mod tests {
             assert!(r >= last);
             last = r;
         }
+    }
+
+    #[test]
+    fn novelty_falls_as_past_papers_get_closer() {
+        let scale = crate::topics::NoveltyScale {
+            k: 2,
+            duplicate_cosine: 0.95,
+            cosine_at_1: 0.9,
+            cosine_at_10: 0.4,
+        };
+        assert_eq!(novelty(&[], &scale), None);
+        assert_eq!(novelty(&[0.99, 0.95], &scale), Some(1));
+        assert_eq!(novelty(&[0.3, 0.2], &scale), Some(10));
+        // Only the k nearest count: a far third neighbour changes nothing.
+        assert_eq!(
+            novelty(&[0.7, 0.6, 0.0], &scale),
+            novelty(&[0.7, 0.6], &scale)
+        );
+        assert!(novelty(&[0.8, 0.8], &scale) < novelty(&[0.6, 0.6], &scale));
+        // One twin is enough, however far the rest are.
+        assert_eq!(novelty(&[0.96, 0.2], &scale), Some(1));
     }
 
     #[test]

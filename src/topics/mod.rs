@@ -92,6 +92,20 @@ pub struct Scale {
     pub select_min: u8,
 }
 
+/// Maps closeness to past papers onto the 1-10 novelty scale: the mean cosine of the `k`
+/// nearest papers in the history, `cosine_at_1` or more giving 1 (a near-duplicate) and
+/// `cosine_at_10` or less giving 10, linear in between. A single past paper at
+/// `duplicate_cosine` or closer makes it a near-duplicate (novelty 1) whatever the mean says,
+/// since one twin is diluted by the other k-1 neighbours.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoveltyScale {
+    pub k: usize,
+    pub duplicate_cosine: f32,
+    pub cosine_at_1: f32,
+    pub cosine_at_10: f32,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ProfileFile {
@@ -104,6 +118,7 @@ struct ProfileFile {
     authors: Vec<String>,
     weights: Weights,
     scale: Scale,
+    novelty: NoveltyScale,
 }
 
 /// The bundled profile. gpt_paper_assistant's txt files carry no weights or scale, so an
@@ -129,6 +144,7 @@ pub struct Profile {
     pub authors: Vec<String>,
     pub weights: Weights,
     pub scale: Scale,
+    pub novelty: NoveltyScale,
     /// Where it was read from, for the digest footer.
     pub source: PathBuf,
 }
@@ -219,6 +235,7 @@ impl Profile {
             authors: profile.authors,
             weights: profile.weights,
             scale: profile.scale,
+            novelty: profile.novelty,
             source: dir.to_owned(),
         };
         p.validate(&profile_path)?;
@@ -243,6 +260,7 @@ impl Profile {
             authors,
             weights: defaults.weights,
             scale: defaults.scale,
+            novelty: defaults.novelty,
             source: topics.to_owned(),
         })
     }
@@ -262,6 +280,12 @@ impl Profile {
         }
         if !(1..=10).contains(&self.scale.select_min) {
             return Err(invalid(path, "[scale] select_min must be within 1..=10"));
+        }
+        if self.novelty.k == 0 || self.novelty.cosine_at_1 <= self.novelty.cosine_at_10 {
+            return Err(invalid(
+                path,
+                "[novelty] needs k >= 1 and cosine_at_1 > cosine_at_10",
+            ));
         }
         Ok(())
     }
