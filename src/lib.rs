@@ -26,6 +26,7 @@
 pub mod cli;
 pub mod embed;
 pub mod eval;
+mod fsutil;
 pub mod history;
 pub mod ingest;
 pub mod render;

@@ -342,20 +342,8 @@ fn sha256(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
 }
 
-/// Temporary file beside `path`, fsynced, renamed over it, directory fsynced.
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), HistoryError> {
-    let dir = path.parent().expect("history files live in a directory");
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
-    tmp.write_all(bytes).map_err(io(path))?;
-    tmp.as_file().sync_all().map_err(io(path))?;
-    tmp.persist(path).map_err(|e| HistoryError::Io {
-        path: path.to_owned(),
-        source: e.error,
-    })?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    crate::fsutil::write_atomic(path, bytes).map_err(io(path))
 }
 
 /// The writer lock: a file created exclusively, holding the writer's pid, removed on drop.

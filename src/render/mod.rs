@@ -5,7 +5,6 @@
 //! because Markdown viewers pass raw HTML through. Files are written atomically (temporary
 //! file, fsync, rename), so a crash never leaves half a digest behind.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
@@ -226,31 +225,12 @@ fn round4(x: f32) -> f64 {
     (x as f64 * 10_000.0).round() / 10_000.0
 }
 
-/// Writes `bytes` to `path` via a temporary file in the same directory, fsynced, then
-/// renamed over the target.
+/// Writes `bytes` to `path` atomically (see [`crate::fsutil::write_atomic`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RenderError> {
-    let err = |source| RenderError::Io {
+    crate::fsutil::write_atomic(path, bytes).map_err(|source| RenderError::Io {
         path: path.to_owned(),
         source,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs_err::create_dir_all(dir).map_err(err)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
-    tmp.write_all(bytes).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
-    // Temporary files are created private (0600); a digest is meant to be read and served.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(err)?;
-    }
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
+    })
 }
 
 /// Writes `output.md`, `output.json` and `run.json` into `dir`; returns their paths.
