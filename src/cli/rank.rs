@@ -12,7 +12,7 @@ use crate::embed::{
 use crate::history::{History, PastPaper};
 use crate::ingest::{read_listing, AnnounceType, Format, Paper, ReadOptions};
 use crate::render::{write_digest, Digest, Entry};
-use crate::score::{novelty, rank_order, Scorer, TopicVectors};
+use crate::score::{novelty, rank_cmp, Scorer, TopicVectors};
 use crate::topics::Profile;
 
 #[derive(Debug, Args)]
@@ -112,60 +112,55 @@ pub fn score_embedded(
 ) -> Result<Vec<Entry>, EmbedError> {
     let topics = topic_vectors(embedder, scorer.profile())?;
     let sims = topics.similarities(docs);
-    let mut scored: Vec<_> = papers
+    let mut entries: Vec<Entry> = papers
         .iter()
         .enumerate()
         .map(|(i, p)| {
             let row = sims.topics.row(i);
-            scorer.score(p, row.as_slice().expect("row-major"), sims.negative[i])
+            Entry {
+                paper: p.clone(),
+                scored: scorer.score(p, row.as_slice().expect("row-major"), sims.negative[i]),
+                novelty: None,
+                nearest: None,
+                repeat_of: None,
+            }
         })
         .collect();
-    let mut entries: Vec<Entry> = Vec::with_capacity(papers.len());
-    for (i, p) in papers.iter().enumerate() {
-        let mut e = Entry {
-            paper: p.clone(),
-            scored: scored[i].clone(),
-            novelty: None,
-            nearest: None,
-            repeat_of: None,
-        };
-        if let Some(past) = past {
-            let seen = past.history.get(&p.id).and_then(|h| h.date.clone());
+    if let Some(past) = past {
+        for (i, e) in entries.iter_mut().enumerate() {
+            let id = &e.paper.id;
+            let seen = past.history.get(id).and_then(|h| h.date.clone());
             if let Some(day) = seen.filter(|d| d.as_str() < past.today) {
                 // Announced before: keep its scores for the record, but it is not news.
                 e.scored.selected = false;
                 e.scored.comment =
                     format!("Repeat: in the history since {day}; {}", e.scored.comment);
                 e.repeat_of = Some(day);
-            } else {
-                let row = docs.row(i);
-                let k = scorer.profile().novelty.k;
-                // Only earlier days count as the past, so re-running a day gives the same
-                // digest even after that day was added to the history.
-                let near = past
-                    .history
-                    .nearest(row.as_slice().expect("row-major"), k, |h| {
-                        h.id != p.id && h.date.as_deref().is_some_and(|d| d < past.today)
-                    });
-                let cosines: Vec<f32> = near.iter().map(|n| n.cosine).collect();
-                e.novelty = novelty(&cosines, &scorer.profile().novelty);
-                if let Some(n) = near.first() {
-                    e.scored.comment.push_str(&format!(
-                        "; nearest past paper: {} \"{}\" (cosine {:.2})",
-                        n.paper.id, n.paper.title, n.cosine
-                    ));
-                }
-                e.nearest = near.into_iter().next();
+                continue;
             }
+            let row = docs.row(i);
+            let k = scorer.profile().novelty.k;
+            // Only earlier days count as the past, so re-running a day gives the same
+            // digest even after that day was added to the history.
+            let near = past
+                .history
+                .nearest(row.as_slice().expect("row-major"), k, |h| {
+                    h.id != *id && h.date.as_deref().is_some_and(|d| d < past.today)
+                });
+            let cosines: Vec<f32> = near.iter().map(|n| n.cosine).collect();
+            e.novelty = novelty(&cosines, &scorer.profile().novelty);
+            if let Some(n) = near.first() {
+                e.scored.comment.push_str(&format!(
+                    "; nearest past paper: {} \"{}\" (cosine {:.2})",
+                    n.paper.id, n.paper.title, n.cosine
+                ));
+            }
+            e.nearest = near.into_iter().next();
         }
-        entries.push(e);
     }
-    scored = entries.iter().map(|e| e.scored.clone()).collect();
-    let mut slots: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
-    Ok(rank_order(papers, &scored)
-        .into_iter()
-        .map(|i| slots[i].take().expect("each index once"))
-        .collect())
+    // A stable sort: equal keys (one id listed twice) keep their listing order.
+    entries.sort_by(|a, b| rank_cmp((&a.paper, &a.scored), (&b.paper, &b.scored)));
+    Ok(entries)
 }
 
 /// Embeds every topic's description and anchors once.

@@ -186,8 +186,7 @@ impl Scorer {
     /// Linear map of the raw score onto 1-10, clamped and rounded.
     pub fn scale(&self, raw: f32) -> u8 {
         let s = &self.profile.scale;
-        let t = (raw - s.raw_at_1) / (s.raw_at_10 - s.raw_at_1);
-        (1.0 + 9.0 * t).round().clamp(1.0, 10.0) as u8
+        one_to_ten((raw - s.raw_at_1) / (s.raw_at_10 - s.raw_at_1))
     }
 }
 
@@ -202,8 +201,14 @@ pub fn novelty(nearest: &[f32], scale: &crate::topics::NoveltyScale) -> Option<u
         return Some(1);
     }
     let mean = nearest[..k].iter().sum::<f32>() / k as f32;
-    let t = (scale.cosine_at_1 - mean) / (scale.cosine_at_1 - scale.cosine_at_10);
-    Some((1.0 + 9.0 * t).round().clamp(1.0, 10.0) as u8)
+    Some(one_to_ten(
+        (scale.cosine_at_1 - mean) / (scale.cosine_at_1 - scale.cosine_at_10),
+    ))
+}
+
+/// The digest's 1-10 scale: `t` = 0 maps to 1, `t` = 1 to 10, rounded and clamped.
+fn one_to_ten(t: f32) -> u8 {
+    (1.0 + 9.0 * t).round().clamp(1.0, 10.0) as u8
 }
 
 fn comment(s: &Scored) -> String {
@@ -233,19 +238,15 @@ fn comment(s: &Scored) -> String {
     parts.join("; ")
 }
 
-/// Orders scored papers for the digest: author matches first (as gpt_paper_assistant does),
+/// Compares scored papers for the digest: author matches first (as gpt_paper_assistant does),
 /// then by raw score, ties broken by id so the order is reproducible.
-pub fn rank_order(papers: &[Paper], scored: &[Scored]) -> Vec<usize> {
-    let mut idx: Vec<usize> = (0..papers.len()).collect();
-    idx.sort_by(|&a, &b| {
-        let (sa, sb) = (&scored[a], &scored[b]);
-        sb.author
-            .is_some()
-            .cmp(&sa.author.is_some())
-            .then(sb.raw.total_cmp(&sa.raw))
-            .then_with(|| papers[a].id.cmp(&papers[b].id))
-    });
-    idx
+pub fn rank_cmp(a: (&Paper, &Scored), b: (&Paper, &Scored)) -> std::cmp::Ordering {
+    let ((pa, sa), (pb, sb)) = (a, b);
+    sb.author
+        .is_some()
+        .cmp(&sa.author.is_some())
+        .then(sb.raw.total_cmp(&sa.raw))
+        .then_with(|| pa.id.cmp(&pb.id))
 }
 
 #[cfg(test)]
