@@ -18,8 +18,9 @@
 //! - [`topics`] loads the researcher's profile from TOML (or gpt_paper_assistant's txt files).
 //! - [`score`] is pure: cosine to topics, keyword boosts and penalties, author matches, and
 //!   the map to the 1-10 scale, each with the words that explain it.
-//! - [`history`] stores every embedded paper per model fingerprint; `rank` reads it for
-//!   novelty and repeats, and appends the day last, after the digest is written.
+//! - [`history`] stores every embedded paper per model fingerprint (the only module that
+//!   names hnsw_rs); `rank` reads it for novelty and repeats and appends the day last, after
+//!   the digest is written; `backfill` streams large corpora into it, a checkpoint per batch.
 //! - [`render`] writes the digest atomically, escaping all paper text.
 //! - [`cli`] wires the stages together; `main` only parses flags and prints errors.
 

@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 
 use arxrank::cli::rank::{embed_papers, score_embedded, Past};
-use arxrank::history::{History, HistoryError, PastPaper};
+use arxrank::history::{History, HistoryError, PastPaper, Precision};
 use arxrank::ingest::{parse_json_line, Paper, PaperId};
 use arxrank::score::Scorer;
 use arxrank::topics::Profile;
@@ -132,14 +132,16 @@ fn corrupt_foreign_and_mismatched_histories_fail_clearly() {
 fn a_held_lock_blocks_writers_and_says_when_it_is_safe_to_delete() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = filled(dir.path());
-    std::fs::write(dir.path().join("LOCK"), "pid 4242\n").unwrap();
+    // A running process holds it (this test's own pid).
+    let me = format!("pid {}", std::process::id());
+    std::fs::write(dir.path().join("LOCK"), format!("{me}\n")).unwrap();
     let v = unit(&[0.0, 1.0, 1.0]);
     let err = h
         .append(&[(past("2505.00009", "2025-05-13"), v.as_slice())])
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("LOCK") && err.contains("pid 4242") && err.contains("safe to delete"),
+        err.contains("LOCK") && err.contains(&me) && err.contains("safe to delete"),
         "{err}"
     );
     // Nothing changed on disk, and reading still works under the lock.
@@ -149,6 +151,183 @@ fn a_held_lock_blocks_writers_and_says_when_it_is_safe_to_delete() {
         h.append(&[(past("2505.00009", "2025-05-13"), v.as_slice())])
             .unwrap(),
         1
+    );
+}
+
+#[test]
+fn a_lock_left_by_a_killed_writer_is_taken_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = filled(dir.path());
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    gone.wait().unwrap();
+    std::fs::write(dir.path().join("LOCK"), format!("pid {pid}\n")).unwrap();
+    let v = unit(&[0.0, 1.0, 1.0]);
+    assert_eq!(
+        h.append(&[(past("2505.00009", "2025-05-13"), v.as_slice())])
+            .unwrap(),
+        1
+    );
+    assert!(!dir.path().join("LOCK").exists(), "the lock is released");
+}
+
+#[test]
+fn a_segment_written_before_a_crash_but_never_committed_is_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = filled(dir.path());
+    // The crash came between writing segment 2 and renaming the manifest.
+    std::fs::write(dir.path().join("seg-000002.f32"), [7u8; 5]).unwrap();
+    std::fs::write(dir.path().join("seg-000002.jsonl"), "{\"half\":").unwrap();
+    let reopened = History::open(dir.path(), "fp-a", 3).unwrap();
+    assert_eq!(reopened.len(), 3);
+    let v = unit(&[0.0, 1.0, 1.0]);
+    h.append(&[(past("2505.00009", "2025-05-13"), v.as_slice())])
+        .unwrap();
+    let again = History::open(dir.path(), "fp-a", 3).unwrap();
+    assert_eq!(again.len(), 4);
+    assert_eq!(
+        again
+            .vector(&PaperId::parse("2505.00009").unwrap())
+            .unwrap(),
+        v.as_slice()
+    );
+}
+
+/// Deterministic pseudo-random unit vectors (xorshift), for structure-only index tests.
+fn random_units(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
+    let mut x = seed;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+    };
+    (0..n)
+        .map(|_| unit(&(0..dim).map(|_| next()).collect::<Vec<_>>()))
+        .collect()
+}
+
+fn rows_of(vs: &[Vec<f32>], from: usize) -> Vec<(PastPaper, &[f32])> {
+    vs.iter()
+        .enumerate()
+        .map(|(i, v)| {
+            (
+                past(&format!("2501.{:05}", from + i), "2025-01-01"),
+                v.as_slice(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_damaged_or_misplaced_ann_index_fails_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let vs = random_units(300, 8, 7);
+    let mut h = History::open(dir.path(), "fp-a", 8).unwrap();
+    h.append(&rows_of(&vs[..200], 0)).unwrap();
+    // Below the threshold nothing is built; at it, every row is indexed.
+    assert_eq!(h.build_index(1000).unwrap(), 0);
+    assert_eq!(h.build_index(200).unwrap(), 200);
+    h.append(&rows_of(&vs[200..], 200)).unwrap();
+    assert_eq!(
+        h.build_index(1000).unwrap(),
+        100,
+        "an index, once built, is kept up to date"
+    );
+    let h = History::open(dir.path(), "fp-a", 8).unwrap();
+    assert_eq!(h.indexed(), 300);
+    let files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("ann-") || n.starts_with(".ann-"))
+        .collect();
+    assert_eq!(files.len(), 2, "only the current dump is kept: {files:?}");
+    let graph = files.iter().find(|f| f.ends_with(".graph")).unwrap();
+
+    // Another history of the same model: the index is not a prefix of it.
+    let other = tempfile::tempdir().unwrap();
+    let mut o = History::open(other.path(), "fp-a", 8).unwrap();
+    o.append(&rows_of(&vs[100..], 100)).unwrap();
+    for f in [
+        "ann.json",
+        graph.as_str(),
+        &graph.replace(".graph", ".data"),
+    ] {
+        std::fs::copy(dir.path().join(f), other.path().join(f)).unwrap();
+    }
+    let err = History::open(other.path(), "fp-a", 8)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("ann.json") && err.contains("not a prefix of this history"),
+        "{err}"
+    );
+
+    let path = dir.path().join(graph);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::write(&path, bytes).unwrap();
+    let err = History::open(dir.path(), "fp-a", 8)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(graph.as_str()) && err.contains("checksum"),
+        "{err}"
+    );
+    std::fs::write(dir.path().join("ann.json"), "{\"format\": \"faiss\"}").unwrap();
+    let err = History::open(dir.path(), "fp-a", 8)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not an arxrank history"), "{err}");
+    // Deleting the description is the documented way out: the index is rebuilt.
+    std::fs::remove_file(dir.path().join("ann.json")).unwrap();
+    let mut h = History::open(dir.path(), "fp-a", 8).unwrap();
+    assert_eq!(h.build_index(0).unwrap(), 300);
+}
+
+#[test]
+fn f16_histories_take_half_the_disk_and_keep_their_precision() {
+    let (d32, d16) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let vs = random_units(100, 384, 11);
+    let mut a = History::open(d32.path(), "fp-a", 384).unwrap();
+    a.append(&rows_of(&vs, 0)).unwrap();
+    let mut b = History::open(d16.path(), "fp-a", 384).unwrap();
+    b.set_precision(Precision::F16).unwrap();
+    b.append(&rows_of(&vs, 0)).unwrap();
+    let size = |d: &Path, f: &str| std::fs::metadata(d.join(f)).unwrap().len();
+    assert_eq!(size(d32.path(), "seg-000001.f32"), 100 * 384 * 4);
+    assert_eq!(size(d16.path(), "seg-000001.f16"), 100 * 384 * 2);
+    let manifest = std::fs::read_to_string(d16.path().join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"version\": 2") && manifest.contains("\"precision\": \"f16\""));
+    let manifest = std::fs::read_to_string(d32.path().join("manifest.json")).unwrap();
+    assert!(
+        manifest.contains("\"version\": 1"),
+        "f32 stays readable by v1 readers"
+    );
+
+    let (a, mut b) = (
+        History::open(d32.path(), "fp-a", 384).unwrap(),
+        History::open(d16.path(), "fp-a", 384).unwrap(),
+    );
+    assert_eq!(b.precision(), Precision::F16);
+    let mut worst = 0f32;
+    for (i, q) in vs.iter().enumerate().take(20) {
+        let me = PaperId::parse(&format!("2501.{i:05}")).unwrap();
+        let (x, y) = (
+            a.nearest(q, 5, |p| p.id != me),
+            b.nearest(q, 5, |p| p.id != me),
+        );
+        assert_eq!(x[0].paper.id, y[0].paper.id);
+        for (u, v) in x.iter().zip(&y) {
+            worst = worst.max((u.cosine - v.cosine).abs());
+        }
+    }
+    assert!(worst < 2e-3, "f16 moved a cosine by {worst}");
+    let err = b.set_precision(Precision::F32).unwrap_err().to_string();
+    assert!(
+        err.contains("manifest.json") && err.contains("stores f16 vectors, f32 was asked for"),
+        "{err}"
     );
 }
 
@@ -274,6 +453,56 @@ fn two_days_of_the_pool_catch_repeats_and_near_duplicates() {
         dup.novelty
     );
     assert!(median >= 5, "median day-2 novelty {median}");
+
+    // The ANN index on both days' real embeddings against exact search: built on day 1,
+    // reloaded from disk, extended with day 2.
+    let adir = tempfile::tempdir().unwrap();
+    let mut a = History::open(adir.path(), "minilm", 384).unwrap();
+    a.append(&rows).unwrap();
+    assert_eq!(a.build_index(0).unwrap(), day1.len());
+    let rows2: Vec<(PastPaper, &[f32])> = day2
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let past = PastPaper {
+                id: p.id.clone(),
+                title: p.title.clone(),
+                date: Some("2025-05-13".into()),
+            };
+            (past, v2.row(i).to_slice().unwrap())
+        })
+        .collect();
+    let mut a = History::open(adir.path(), "minilm", 384).unwrap();
+    let added = a.append(&rows2).unwrap();
+    assert_eq!(a.build_index(0).unwrap(), added);
+    let a = History::open(adir.path(), "minilm", 384).unwrap();
+    assert_eq!(
+        (a.indexed(), a.len()),
+        (day1.len() + added, day1.len() + added)
+    );
+    let (mut hits, mut total) = (0, 0);
+    for (i, p) in day2.iter().enumerate() {
+        let q = v2.row(i).to_slice().unwrap();
+        let approx = a.nearest(q, 10, |x| x.id != p.id);
+        let exact = a.nearest_exact(q, 10, |x| x.id != p.id);
+        assert_eq!(approx.len(), 10);
+        assert!(
+            approx.iter().all(|n| n.paper.id != p.id),
+            "the paper itself is excluded"
+        );
+        total += exact.len();
+        hits += exact
+            .iter()
+            .filter(|e| approx.iter().any(|n| n.paper.id == e.paper.id))
+            .count();
+    }
+    let recall = hits as f64 / total as f64;
+    eprintln!(
+        "ANN recall@10 vs exact, {} day-2 queries over {} real vectors: {recall:.4}",
+        day2.len(),
+        a.len()
+    );
+    assert!(recall >= 0.95, "recall@10 {recall}");
     assert!(
         novelty.iter().filter(|&&n| n <= 2).count() * 20 < novelty.len(),
         "too many papers look like duplicates"

@@ -3,6 +3,7 @@
 //! `main` parses flags and calls [`run`]; each subcommand lives in its own file. Data goes to
 //! stdout (the paths written), diagnostics to stderr.
 
+pub mod backfill;
 mod model;
 pub mod rank;
 
@@ -10,7 +11,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::embed::EmbedError;
+use crate::embed::{BertEmbedder, DeviceKind, EmbedError, ModelDir, DEFAULT_MODEL};
 use crate::history::HistoryError;
 use crate::ingest::IngestError;
 use crate::render::RenderError;
@@ -50,9 +51,36 @@ pub struct Cli {
 pub enum Command {
     /// Rank one day's listing and write its digest (output.md, output.json, run.json).
     Rank(rank::RankArgs),
+    /// Embed a large corpus (JSONL or the Kaggle arXiv snapshot, streamed) into the
+    /// history, resumably: a killed run picks up where its last checkpoint ended.
+    Backfill(backfill::BackfillArgs),
     /// Install or check embedding models.
     #[command(subcommand)]
     Model(model::ModelCommand),
+}
+
+/// The model flags every embedding command shares.
+#[derive(Debug, clap::Args)]
+pub struct ModelArgs {
+    /// Embedding model: a manifest name under --models-dir, or a model directory.
+    #[arg(long, default_value = DEFAULT_MODEL)]
+    pub model: String,
+
+    /// Where the model runs.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceKind,
+}
+
+impl ModelArgs {
+    /// Finds, verifies and loads the model.
+    pub fn load(
+        &self,
+        models_dir: &std::path::Path,
+    ) -> Result<(ModelDir, BertEmbedder), EmbedError> {
+        let dir = ModelDir::resolve(&self.model, models_dir)?;
+        let embedder = BertEmbedder::load(&dir, self.device)?;
+        Ok((dir, embedder))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +132,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     let threads = init_threads(cli.threads);
     match cli.command {
         Command::Rank(args) => rank::run(args, &cli.models_dir, threads),
+        Command::Backfill(args) => backfill::run(args, &cli.models_dir),
         Command::Model(cmd) => model::run(cmd, &cli.models_dir),
     }
 }

@@ -5,11 +5,9 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::CliError;
-use crate::embed::{
-    BertEmbedder, DeviceKind, EmbedError, Embedder, ModelDir, TextKind, DEFAULT_MODEL,
-};
-use crate::history::{History, PastPaper};
+use super::{CliError, ModelArgs};
+use crate::embed::{EmbedError, Embedder, TextKind};
+use crate::history::{History, PastPaper, ANN_MIN_ROWS};
 use crate::ingest::{read_listing, AnnounceType, Format, Paper, ReadOptions};
 use crate::render::{write_digest, Digest, Entry};
 use crate::score::{novelty, rank_cmp, Scorer, TopicVectors};
@@ -35,13 +33,8 @@ pub struct RankArgs {
     #[arg(long)]
     pub authors: Option<PathBuf>,
 
-    /// Embedding model: a manifest name under --models-dir, or a model directory.
-    #[arg(long, default_value = DEFAULT_MODEL)]
-    pub model: String,
-
-    /// Where the model runs.
-    #[arg(long, value_enum, default_value = "cpu")]
-    pub device: DeviceKind,
+    #[command(flatten)]
+    pub model: ModelArgs,
 
     /// Input format; `auto` sniffs the file's content.
     #[arg(long, value_enum, default_value = "auto")]
@@ -212,8 +205,7 @@ pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
         .clone()
         .or(listing.date.clone())
         .unwrap_or_else(|| chrono::Local::now().format("%Y-%m-%d").to_string());
-    let model_dir = ModelDir::resolve(&args.model, models_dir)?;
-    let mut embedder = BertEmbedder::load(&model_dir, args.device)?;
+    let (model_dir, mut embedder) = args.model.load(models_dir)?;
     let mut history = if args.no_history {
         None
     } else {
@@ -225,7 +217,7 @@ pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
         listing.papers.len(),
         args.listing.display(),
         model_dir.manifest.name,
-        args.device
+        args.model.device
     );
     let scorer = Scorer::new(&profile);
     let docs = embed_papers(&mut embedder, &listing.papers)?;
@@ -246,7 +238,7 @@ pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
         entries,
         model: model_dir.manifest.name.clone(),
         fingerprint: model_dir.fingerprint.clone(),
-        device: format!("{:?}", args.device).to_lowercase(),
+        device: format!("{:?}", args.model.device).to_lowercase(),
         profile: profile.name.clone(),
         tokens: embedder.tokens_processed(),
         seconds: start.elapsed().as_secs_f64(),
@@ -279,10 +271,16 @@ pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
             })
             .collect();
         let added = h.append(&rows)?;
+        let indexed = h.build_index(ANN_MIN_ROWS)?;
         eprintln!(
-            "history {}: +{added} papers, {} in all",
+            "history {}: +{added} papers, {} in all{}",
             h.dir().display(),
-            h.len()
+            h.len(),
+            if h.indexed() > 0 {
+                format!(", {indexed} added to the ANN index")
+            } else {
+                String::new()
+            }
         );
     }
     Ok(())

@@ -7,7 +7,10 @@
 //! manifest, which never names the half-written segment, so no paper is half-added. One
 //! writer at a time holds `LOCK`.
 //!
-//! Searching is exact (a dot product against every stored vector). The ANN index is to come.
+//! Search is exact (a dot product against every stored vector) until the history is large
+//! enough for the HNSW index in [`ann`] to pay: `build_index` writes it beside the segments,
+//! and a search then asks the index for the rows it covers and scans only the rows appended
+//! since. The crossover and the index's recall are measured by `benches/ann.rs`.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -18,10 +21,18 @@ use sha2::{Digest, Sha256};
 
 use crate::ingest::PaperId;
 
+mod ann;
+
 pub const FORMAT: &str = "arxrank-history";
-pub const VERSION: u32 = 1;
+/// The newest format this build reads and writes. Version 2 added f16 vectors; an f32
+/// history is still written as version 1, so older arxrank builds keep reading it.
+pub const VERSION: u32 = 2;
 const MANIFEST: &str = "manifest.json";
 const LOCK: &str = "LOCK";
+
+/// Rows from which `rank` keeps an ANN index: below it an exact scan of a day's queries is
+/// about as fast as loading the index (crossover measured by `benches/ann.rs`).
+pub const ANN_MIN_ROWS: usize = 50_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
@@ -33,15 +44,21 @@ pub enum HistoryError {
     },
     #[error("{path}: history data is corrupt: {message}")]
     DataCorruption { path: PathBuf, message: String },
-    #[error("{path}: not an arxrank history manifest ({message})")]
+    #[error("{path}: not an arxrank history file ({message})")]
     Foreign { path: PathBuf, message: String },
-    #[error("{path}: history format version {found} is newer than this arxrank reads ({VERSION}); upgrade arxrank")]
+    #[error("{path}: format version {found} is newer than this arxrank reads; upgrade arxrank")]
     Version { path: PathBuf, found: u32 },
     #[error("{path}: history was built with model {index} but the model in use is {model}; vectors of different models cannot be compared (use that model, or another --history)")]
     ModelMismatch {
         path: PathBuf,
         index: String,
         model: String,
+    },
+    #[error("{path}: the history stores {stored} vectors, {asked} was asked for; the precision is chosen when a history is started")]
+    Precision {
+        path: PathBuf,
+        stored: Precision,
+        asked: Precision,
     },
     #[error("{path}: another arxrank ({holder}) is writing this history; if no arxrank is running, the lock is stale and safe to delete")]
     Locked { path: PathBuf, holder: String },
@@ -68,8 +85,66 @@ struct Manifest {
     version: u32,
     fingerprint: String,
     dim: usize,
+    /// Absent in version 1, which only knew f32.
+    #[serde(default)]
+    precision: Precision,
     count: usize,
     segments: Vec<Segment>,
+}
+
+/// How vectors are stored on disk. In memory they are always f32.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// 4 bytes per dimension, exact.
+    #[default]
+    F32,
+    /// 2 bytes per dimension: half the disk; cosines move by about 1e-3.
+    F16,
+}
+
+impl std::fmt::Display for Precision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.ext())
+    }
+}
+
+impl Precision {
+    fn bytes(self) -> usize {
+        match self {
+            Precision::F32 => 4,
+            Precision::F16 => 2,
+        }
+    }
+
+    fn ext(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F16 => "f16",
+        }
+    }
+
+    fn encode(self, v: &[f32], out: &mut Vec<u8>) {
+        match self {
+            Precision::F32 => out.extend(v.iter().flat_map(|x| x.to_le_bytes())),
+            Precision::F16 => {
+                out.extend(v.iter().flat_map(|&x| half::f16::from_f32(x).to_le_bytes()))
+            }
+        }
+    }
+
+    fn decode(self, bytes: &[u8]) -> Vec<f32> {
+        match self {
+            Precision::F32 => bytes
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().expect("chunks of 4")))
+                .collect(),
+            Precision::F16 => bytes
+                .chunks_exact(2)
+                .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -108,6 +183,11 @@ pub struct History {
     papers: Vec<PastPaper>,
     rows: HashMap<PaperId, usize>,
     segments: Vec<Segment>,
+    precision: Precision,
+    /// False for a history opened only to append to (a backfill): `vectors` stays empty.
+    keep_vectors: bool,
+    /// Covers the first `ann.count()` rows; rows after it are scanned exactly.
+    ann: Option<ann::Ann>,
 }
 
 impl History {
@@ -116,50 +196,52 @@ impl History {
         root.join(fingerprint)
     }
 
-    /// Opens `dir`, or starts an empty history there if it has no manifest yet. The manifest
-    /// must be arxrank's, of a version this build reads, and of this model.
+    /// Opens `dir` for search and append, or starts an empty history there if it has no
+    /// manifest yet. The manifest must be arxrank's, of a version this build reads, and of
+    /// this model. Vectors, and the ANN index where one was built, are read into memory.
     pub fn open(dir: &Path, fingerprint: &str, dim: usize) -> Result<Self, HistoryError> {
+        Self::open_with(dir, fingerprint, dim, true)
+    }
+
+    /// Opens `dir` for appending only: ids and titles are read and every file is checked,
+    /// but vectors are not kept, so a backfill's memory does not grow with the history.
+    /// `nearest` must not be called on it.
+    pub fn open_for_append(
+        dir: &Path,
+        fingerprint: &str,
+        dim: usize,
+    ) -> Result<Self, HistoryError> {
+        Self::open_with(dir, fingerprint, dim, false)
+    }
+
+    fn open_with(
+        dir: &Path,
+        fingerprint: &str,
+        dim: usize,
+        keep_vectors: bool,
+    ) -> Result<Self, HistoryError> {
         let mut h = Self {
             dir: dir.to_owned(),
             fingerprint: fingerprint.to_owned(),
             dim,
+            keep_vectors,
+            precision: Precision::F32,
             vectors: Vec::new(),
             papers: Vec::new(),
             rows: HashMap::new(),
             segments: Vec::new(),
+            ann: None,
         };
-        let mpath = dir.join(MANIFEST);
-        if !mpath.exists() {
+        let Some(m) = read_manifest(dir, fingerprint, dim)? else {
             return Ok(h);
-        }
-        let text = fs_err::read_to_string(&mpath).map_err(io(&mpath))?;
-        let value: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| corrupt(&mpath, format!("manifest is not JSON: {e}")))?;
-        if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
-            return Err(HistoryError::Foreign {
-                path: mpath,
-                message: format!("its \"format\" is not {FORMAT:?}"),
-            });
-        }
-        let found = value.get("version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
-        if found > VERSION {
-            return Err(HistoryError::Version { path: mpath, found });
-        }
-        let m: Manifest = serde_json::from_value(value)
-            .map_err(|e| corrupt(&mpath, format!("manifest fields: {e}")))?;
-        if m.fingerprint != fingerprint || m.dim != dim {
-            return Err(HistoryError::ModelMismatch {
-                path: mpath,
-                index: format!("{} ({} dims)", m.fingerprint, m.dim),
-                model: format!("{fingerprint} ({dim} dims)"),
-            });
-        }
+        };
+        h.precision = m.precision;
         for seg in &m.segments {
             h.load_segment(seg)?;
         }
         if h.papers.len() != m.count {
             return Err(corrupt(
-                &mpath,
+                &dir.join(MANIFEST),
                 format!(
                     "manifest counts {} papers, segments hold {}",
                     m.count,
@@ -168,25 +250,31 @@ impl History {
             ));
         }
         h.segments = m.segments;
+        if keep_vectors {
+            if let Some(meta) = h.index_meta()? {
+                h.ann = Some(ann::Ann::load(dir, &meta)?);
+            }
+        }
         Ok(h)
     }
 
     fn load_segment(&mut self, seg: &Segment) -> Result<(), HistoryError> {
         let vpath = self.dir.join(&seg.vectors);
-        let bytes = fs_err::read(&vpath).map_err(io(&vpath))?;
-        let want = seg.count * self.dim * 4;
-        if bytes.len() != want {
+        let len = fs_err::metadata(&vpath).map_err(io(&vpath))?.len();
+        let want = seg.count * self.dim * self.precision.bytes();
+        if len != want as u64 {
             return Err(corrupt(
                 &vpath,
                 format!(
-                    "{} bytes, expected {want} ({} vectors of {} dims); truncated or overwritten",
-                    bytes.len(),
-                    seg.count,
-                    self.dim
+                    "{len} bytes, expected {want} ({} {} vectors of {} dims); truncated or overwritten",
+                    seg.count, self.precision.ext(), self.dim
                 ),
             ));
         }
-        if sha256(&bytes) != seg.vectors_sha256 {
+        if self.keep_vectors {
+            self.vectors
+                .extend(read_vectors(&vpath, seg, self.precision)?);
+        } else if sha256_file(&vpath)? != seg.vectors_sha256 {
             return Err(corrupt(&vpath, "checksum does not match the manifest"));
         }
         let ppath = self.dir.join(&seg.papers);
@@ -211,12 +299,37 @@ impl History {
                 ),
             ));
         }
-        self.vectors.extend(
-            bytes
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes(c.try_into().expect("chunks of 4"))),
-        );
         Ok(())
+    }
+
+    /// The index description, if there is one, checked against this history: it must cover
+    /// a prefix of these very segments.
+    fn index_meta(&self) -> Result<Option<ann::Meta>, HistoryError> {
+        let path = self.dir.join(ann::META);
+        let Some(meta) = ann::Meta::read(&path)? else {
+            return Ok(None);
+        };
+        let covered = self.segments.get(..meta.segments);
+        let fits = covered.is_some_and(|segs| {
+            segs.iter().map(|s| s.count).sum::<usize>() == meta.count
+                && segs.last().map_or(meta.count == 0, |s| {
+                    s.vectors_sha256 == meta.last_segment_sha256
+                })
+        });
+        if !fits {
+            return Err(corrupt(
+                &path,
+                format!(
+                    "the index covers {} papers in {} segments, which is not a prefix of this history ({} papers in {} segments); delete {} and the index is rebuilt",
+                    meta.count,
+                    meta.segments,
+                    self.papers.len(),
+                    self.segments.len(),
+                    ann::META
+                ),
+            ));
+        }
+        Ok(Some(meta))
     }
 
     pub fn len(&self) -> usize {
@@ -231,6 +344,32 @@ impl History {
         &self.dir
     }
 
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// Chooses how vectors are stored. Only a history with nothing stored yet can change;
+    /// asking an existing one for another precision is an error that names both.
+    pub fn set_precision(&mut self, precision: Precision) -> Result<(), HistoryError> {
+        if precision == self.precision {
+            return Ok(());
+        }
+        if !self.segments.is_empty() {
+            return Err(HistoryError::Precision {
+                path: self.dir.join(MANIFEST),
+                stored: self.precision,
+                asked: precision,
+            });
+        }
+        self.precision = precision;
+        Ok(())
+    }
+
+    /// Every stored paper in row order, the order they were added in.
+    pub fn papers(&self) -> &[PastPaper] {
+        &self.papers
+    }
+
     pub fn get(&self, id: &PaperId) -> Option<&PastPaper> {
         self.rows.get(id).map(|&r| &self.papers[r])
     }
@@ -241,29 +380,95 @@ impl History {
             .map(|&r| &self.vectors[r * self.dim..(r + 1) * self.dim])
     }
 
+    /// Rows the index on disk covers (0 without one).
+    pub fn index_rows(&self) -> Result<usize, HistoryError> {
+        Ok(self.index_meta()?.map_or(0, |m| m.count))
+    }
+
+    /// Candidates the ANN search examines per query: higher is slower and closer to exact.
+    /// The default is the smallest width that kept recall@10 at 0.99 in `benches/ann.rs`.
+    pub fn set_search_width(&mut self, ef: usize) {
+        if let Some(a) = &mut self.ann {
+            a.ef = ef.max(1);
+        }
+    }
+
+    /// Rows covered by the ANN index in memory (0 without one): what `nearest` will use.
+    pub fn indexed(&self) -> usize {
+        self.ann.as_ref().map_or(0, |a| a.count())
+    }
+
     /// The `k` stored papers most similar to `query` (a unit vector), best first, among
     /// those `keep` accepts (callers exclude the paper itself, and with version-less ids
-    /// that excludes its other versions too).
+    /// that excludes its other versions too). Uses the ANN index for the rows it covers.
     pub fn nearest(
         &self,
         query: &[f32],
         k: usize,
         keep: impl Fn(&PastPaper) -> bool,
     ) -> Vec<Neighbour> {
+        self.check_query(query);
+        let mut best = Vec::with_capacity(k + 1);
+        let mut tail = 0;
+        if let Some(ann) = &self.ann {
+            let keep_row = |row: usize| keep(&self.papers[row]);
+            // The index gives rows; the cosine is recomputed from the stored vector.
+            for (row, _) in ann.search(query, k, &keep_row) {
+                push_best(&mut best, k, dot(self.row(row), query), row);
+            }
+            tail = ann.count();
+        }
+        self.scan(tail, query, k, &keep, &mut best);
+        self.neighbours(best)
+    }
+
+    /// As [`nearest`](Self::nearest), always scanning every row: the ground truth the ANN
+    /// index is measured against.
+    pub fn nearest_exact(
+        &self,
+        query: &[f32],
+        k: usize,
+        keep: impl Fn(&PastPaper) -> bool,
+    ) -> Vec<Neighbour> {
+        self.check_query(query);
+        let mut best = Vec::with_capacity(k + 1);
+        self.scan(0, query, k, &keep, &mut best);
+        self.neighbours(best)
+    }
+
+    fn check_query(&self, query: &[f32]) {
         assert_eq!(query.len(), self.dim, "query of the wrong dimension");
-        let mut best: Vec<(f32, usize)> = Vec::with_capacity(k + 1);
-        for (row, v) in self.vectors.chunks_exact(self.dim).enumerate() {
-            let c: f32 = v.iter().zip(query).map(|(a, b)| a * b).sum();
+        assert!(
+            self.keep_vectors,
+            "history opened for appending only cannot be searched"
+        );
+    }
+
+    fn row(&self, row: usize) -> &[f32] {
+        &self.vectors[row * self.dim..(row + 1) * self.dim]
+    }
+
+    fn scan(
+        &self,
+        from: usize,
+        query: &[f32],
+        k: usize,
+        keep: &impl Fn(&PastPaper) -> bool,
+        best: &mut Vec<(f32, usize)>,
+    ) {
+        let rows = self.vectors[from * self.dim..].chunks_exact(self.dim);
+        for (row, v) in (from..).zip(rows) {
+            let c = dot(v, query);
             if best.len() == k && best.last().is_some_and(|&(w, _)| c <= w) {
                 continue;
             }
-            if !keep(&self.papers[row]) {
-                continue;
+            if keep(&self.papers[row]) {
+                push_best(best, k, c, row);
             }
-            let pos = best.partition_point(|&(b, _)| b >= c);
-            best.insert(pos, (c, row));
-            best.truncate(k);
         }
+    }
+
+    fn neighbours(&self, best: Vec<(f32, usize)>) -> Vec<Neighbour> {
         best.into_iter()
             .map(|(cosine, row)| Neighbour {
                 paper: self.papers[row].clone(),
@@ -286,9 +491,8 @@ impl History {
         fs_err::create_dir_all(&self.dir).map_err(io(&self.dir))?;
         let _lock = Lock::acquire(&self.dir.join(LOCK))?;
         // Another writer may have appended since we opened: re-read before writing.
-        let fresh = Self::open(&self.dir, &self.fingerprint, self.dim)?;
-        if fresh.segments.len() != self.segments.len() {
-            *self = fresh;
+        if self.changed_on_disk()? {
+            *self = Self::open_with(&self.dir, &self.fingerprint, self.dim, self.keep_vectors)?;
             let again: Vec<(PastPaper, &[f32])> =
                 new.iter().map(|(p, v)| (p.clone(), *v)).collect();
             drop(_lock);
@@ -296,16 +500,16 @@ impl History {
         }
         let n = self.segments.len() + 1;
         let seg_name = |ext: &str| format!("seg-{n:06}.{ext}");
-        let mut vbytes = Vec::with_capacity(new.len() * self.dim * 4);
+        let mut vbytes = Vec::with_capacity(new.len() * self.dim * self.precision.bytes());
         let mut ptext = String::new();
         for (p, v) in &new {
             assert_eq!(v.len(), self.dim, "vector of the wrong dimension");
-            vbytes.extend(v.iter().flat_map(|x| x.to_le_bytes()));
+            self.precision.encode(v, &mut vbytes);
             ptext.push_str(&serde_json::to_string(p).expect("paper serialises"));
             ptext.push('\n');
         }
         let seg = Segment {
-            vectors: seg_name("f32"),
+            vectors: seg_name(self.precision.ext()),
             papers: seg_name("jsonl"),
             count: new.len(),
             vectors_sha256: sha256(&vbytes),
@@ -317,9 +521,13 @@ impl History {
         segments.push(seg);
         let manifest = Manifest {
             format: FORMAT.into(),
-            version: VERSION,
+            version: match self.precision {
+                Precision::F32 => 1,
+                Precision::F16 => 2,
+            },
             fingerprint: self.fingerprint.clone(),
             dim: self.dim,
+            precision: self.precision,
             count: self.papers.len() + new.len(),
             segments: segments.clone(),
         };
@@ -331,11 +539,183 @@ impl History {
         for (p, v) in new {
             self.rows.insert(p.id.clone(), self.papers.len());
             self.papers.push(p.clone());
-            self.vectors.extend_from_slice(v);
+            if self.keep_vectors {
+                self.vectors.extend_from_slice(v);
+            }
         }
         self.segments = segments;
         Ok(added)
     }
+
+    fn changed_on_disk(&self) -> Result<bool, HistoryError> {
+        let on_disk = read_manifest(&self.dir, &self.fingerprint, self.dim)?;
+        Ok(on_disk.map_or(0, |m| m.segments.len()) != self.segments.len())
+    }
+
+    /// Brings the ANN index up to date with every stored row, if the history holds at
+    /// least `min_rows` papers or already has an index: loads the index on disk (or starts
+    /// one), inserts the rows it lacks, dumps it, and replaces `ann.json` atomically under
+    /// the writer lock. A crash leaves the previous index in force; stale dump files are
+    /// removed by the next build. Returns how many rows were inserted.
+    pub fn build_index(&mut self, min_rows: usize) -> Result<usize, HistoryError> {
+        let meta = self.index_meta()?;
+        if meta.is_none() && self.ann.is_none() && self.len() < min_rows.max(1) {
+            return Ok(0);
+        }
+        fs_err::create_dir_all(&self.dir).map_err(io(&self.dir))?;
+        let lock = Lock::acquire(&self.dir.join(LOCK))?;
+        if self.changed_on_disk()? {
+            *self = Self::open_with(&self.dir, &self.fingerprint, self.dim, self.keep_vectors)?;
+            drop(lock);
+            return self.build_index(min_rows);
+        }
+        let mut index = match (self.ann.take(), &meta) {
+            (Some(a), _) => a,
+            (None, Some(m)) => ann::Ann::load(&self.dir, m)?,
+            (None, None) => ann::Ann::new(self.len()),
+        };
+        let from = index.count();
+        let mut start = 0;
+        for seg in &self.segments {
+            let end = start + seg.count;
+            if end > from {
+                let skip = (from.max(start) - start) * self.dim;
+                if self.keep_vectors {
+                    index.extend(
+                        &self.vectors[start * self.dim + skip..end * self.dim],
+                        self.dim,
+                    );
+                } else {
+                    let v = read_vectors(&self.dir.join(&seg.vectors), seg, self.precision)?;
+                    index.extend(&v[skip..], self.dim);
+                }
+            }
+            start = end;
+        }
+        let added = index.count() - from;
+        if added > 0 || meta.is_none() {
+            let last = self
+                .segments
+                .last()
+                .map_or("", |s| s.vectors_sha256.as_str());
+            let meta = index.dump(&self.dir, self.segments.len(), last)?;
+            let mut json = serde_json::to_string_pretty(&meta).expect("index meta serialises");
+            json.push('\n');
+            write_synced(&self.dir.join(ann::META), json.as_bytes())?;
+            for stale in ann::stale_files(&self.dir, &meta) {
+                let _ = if stale.is_dir() {
+                    std::fs::remove_dir_all(&stale)
+                } else {
+                    std::fs::remove_file(&stale)
+                };
+            }
+        }
+        if self.keep_vectors {
+            self.ann = Some(index);
+        }
+        drop(lock);
+        Ok(added)
+    }
+}
+
+/// Best-first insert into a list kept at `k` entries.
+fn push_best(best: &mut Vec<(f32, usize)>, k: usize, cosine: f32, row: usize) {
+    if best.iter().any(|&(_, r)| r == row) {
+        return;
+    }
+    let pos = best.partition_point(|&(b, _)| b >= cosine);
+    best.insert(pos, (cosine, row));
+    best.truncate(k);
+}
+
+/// Dot product in eight independent lanes, so the compiler can keep them in one SIMD
+/// register; a single running sum would serialise on each addition.
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// Reads and checks a header's `format` and `version` before the fields, so a foreign or
+/// newer file says so instead of failing on an unknown field.
+fn check_header(
+    path: &Path,
+    text: &str,
+    format: &str,
+    version: u32,
+) -> Result<serde_json::Value, HistoryError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| corrupt(path, format!("not JSON: {e}")))?;
+    if value.get("format").and_then(|f| f.as_str()) != Some(format) {
+        return Err(HistoryError::Foreign {
+            path: path.to_owned(),
+            message: format!("its \"format\" is not {format:?}"),
+        });
+    }
+    let found = value.get("version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+    if found > version {
+        return Err(HistoryError::Version {
+            path: path.to_owned(),
+            found,
+        });
+    }
+    Ok(value)
+}
+
+/// The manifest in `dir`, `None` for a history not started yet.
+fn read_manifest(
+    dir: &Path,
+    fingerprint: &str,
+    dim: usize,
+) -> Result<Option<Manifest>, HistoryError> {
+    let mpath = dir.join(MANIFEST);
+    let text = match fs_err::read_to_string(&mpath) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(&mpath)(e)),
+    };
+    let value = check_header(&mpath, &text, FORMAT, VERSION)?;
+    let m: Manifest = serde_json::from_value(value)
+        .map_err(|e| corrupt(&mpath, format!("manifest fields: {e}")))?;
+    if m.fingerprint != fingerprint || m.dim != dim {
+        return Err(HistoryError::ModelMismatch {
+            path: mpath,
+            index: format!("{} ({} dims)", m.fingerprint, m.dim),
+            model: format!("{fingerprint} ({dim} dims)"),
+        });
+    }
+    Ok(Some(m))
+}
+
+/// A segment's vectors, checked against the manifest's checksum.
+fn read_vectors(
+    path: &Path,
+    seg: &Segment,
+    precision: Precision,
+) -> Result<Vec<f32>, HistoryError> {
+    let bytes = fs_err::read(path).map_err(io(path))?;
+    if sha256(&bytes) != seg.vectors_sha256 {
+        return Err(corrupt(path, "checksum does not match the manifest"));
+    }
+    Ok(precision.decode(&bytes))
+}
+
+fn sha256_file(path: &Path) -> Result<String, HistoryError> {
+    let mut f = fs_err::File::open(path).map_err(io(path))?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h).map_err(io(path))?;
+    Ok(format!("{:x}", h.finalize()))
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -347,31 +727,60 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), HistoryError> {
 }
 
 /// The writer lock: a file created exclusively, holding the writer's pid, removed on drop.
+/// A lock left by a writer that was killed (`kill -9`, power loss) names a pid that no
+/// longer runs; on Linux that is checked through `/proc` and the lock is taken over, so an
+/// interrupted backfill resumes without anyone deleting files by hand.
 struct Lock(PathBuf);
 
 impl Lock {
     fn acquire(path: &Path) -> Result<Self, HistoryError> {
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-        {
-            Ok(mut f) => {
-                let _ = writeln!(f, "pid {}", std::process::id());
-                Ok(Self(path.to_owned()))
+        let mut took_over = false;
+        loop {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+            {
+                Ok(mut f) => {
+                    let _ = writeln!(f, "pid {}", std::process::id());
+                    return Ok(Self(path.to_owned()));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder = std::fs::read_to_string(path)
+                        .map(|s| s.trim().to_owned())
+                        .unwrap_or_else(|_| "unknown process".into());
+                    if !took_over && holder_is_gone(&holder) {
+                        took_over = true;
+                        let _ = std::fs::remove_file(path);
+                        continue;
+                    }
+                    return Err(HistoryError::Locked {
+                        path: path.to_owned(),
+                        holder,
+                    });
+                }
+                Err(source) => {
+                    return Err(HistoryError::Io {
+                        path: path.to_owned(),
+                        source,
+                    })
+                }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(HistoryError::Locked {
-                path: path.to_owned(),
-                holder: std::fs::read_to_string(path)
-                    .map(|s| s.trim().to_owned())
-                    .unwrap_or_else(|_| "unknown process".into()),
-            }),
-            Err(source) => Err(HistoryError::Io {
-                path: path.to_owned(),
-                source,
-            }),
         }
     }
+}
+
+/// True only when the lock names a pid and this system can tell that it has exited.
+fn holder_is_gone(holder: &str) -> bool {
+    let Some(pid) = holder
+        .strip_prefix("pid ")
+        .and_then(|p| p.trim().parse::<u32>().ok())
+    else {
+        return false;
+    };
+    cfg!(target_os = "linux")
+        && Path::new("/proc/self").exists()
+        && !Path::new(&format!("/proc/{pid}")).exists()
 }
 
 impl Drop for Lock {

@@ -1,0 +1,292 @@
+//! `arxrank backfill` through the binary: kill -9 and resume, filters, bad lines, summary.
+
+mod common;
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use arxrank::embed::Embedder;
+use arxrank::history::History;
+
+fn cmd(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_arxrank"));
+    c.args(args)
+        .arg("--models-dir")
+        .arg(common::root().join("models"))
+        .arg("--threads")
+        .arg("2");
+    c
+}
+
+fn arxrank(args: &[&str]) -> Output {
+    cmd(args).output().expect("binary runs")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn kaggle() -> PathBuf {
+    common::data("kaggle-arxiv-metadata-format-sample.jsonl")
+}
+
+/// The history a backfill wrote under `root`, opened with the model in use.
+fn open(root: &Path) -> History {
+    let m = common::model_dir();
+    let dim = common::embedder().dim();
+    History::open(&History::dir_for(root, &m.fingerprint), &m.fingerprint, dim).unwrap()
+}
+
+/// Starts a backfill and kills it (SIGKILL) once `lines` checkpoint lines have been printed
+/// and `then` has passed: after a commit, or in the middle of embedding the next batch.
+fn kill_after(args: &[&str], lines: usize, then: Duration) -> Vec<String> {
+    let mut child: Child = cmd(args)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut checkpoints = 0;
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        checkpoints += line.starts_with("checkpoint:") as usize;
+        seen.push(line);
+        if checkpoints == lines {
+            break;
+        }
+    }
+    std::thread::sleep(then);
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(
+        !status.success(),
+        "the backfill finished before it was killed: {seen:?}"
+    );
+    seen
+}
+
+#[test]
+fn kill_nine_then_resume_gives_the_same_history_as_an_uninterrupted_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (whole, killed) = (tmp.path().join("whole"), tmp.path().join("killed"));
+    let input = kaggle();
+    let args = |h: &Path| -> Vec<String> {
+        [
+            "backfill",
+            s(&input),
+            "--checkpoint",
+            "16",
+            "--history",
+            s(h),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let run = arxrank(&args(&whole).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+
+    let killed_args = args(&killed);
+    let killed_args: Vec<&str> = killed_args.iter().map(String::as_str).collect();
+    // Killed right after its second commit, then again mid-batch after one more commit.
+    kill_after(&killed_args, 2, Duration::ZERO);
+    let after_first = open(&killed).len();
+    assert!(
+        after_first >= 32,
+        "{after_first} papers after two checkpoints"
+    );
+    let seen = kill_after(&killed_args, 1, Duration::from_millis(900));
+    assert!(
+        seen.iter()
+            .any(|l| l.contains(&format!("({after_first} papers already,"))),
+        "the resumed run did not start from the committed papers: {seen:?}"
+    );
+    // A kill during a commit leaves the writer lock behind, naming a pid that is gone; the
+    // next run takes such a lock over by itself.
+    let mut gone = Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    gone.wait().unwrap();
+    let hist_dir = History::dir_for(&killed, &common::model_dir().fingerprint);
+    std::fs::write(hist_dir.join("LOCK"), format!("pid {pid}\n")).unwrap();
+    let partial = open(&killed).len();
+    assert!(partial > after_first && partial < 200, "{partial}");
+    let resumed = arxrank(&killed_args);
+    let err = String::from_utf8_lossy(&resumed.stderr);
+    assert!(resumed.status.success(), "{err}");
+    let out = String::from_utf8_lossy(&resumed.stdout);
+    assert!(
+        out.contains(&format!("{partial} already stored")),
+        "resume did not skip the stored papers: {out}"
+    );
+
+    let (a, b) = (open(&whole), open(&killed));
+    assert_eq!(a.len(), 200, "every paper of the sample is stored once");
+    let ids = |h: &History| h.papers().iter().map(|p| p.id.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        ids(&a),
+        ids(&b),
+        "same papers in the same order, none lost or doubled"
+    );
+    let mut worst = 0f32;
+    for p in a.papers() {
+        let (va, vb) = (a.vector(&p.id).unwrap(), b.vector(&p.id).unwrap());
+        worst = va
+            .iter()
+            .zip(vb)
+            .map(|(x, y)| (x - y).abs())
+            .fold(worst, f32::max);
+    }
+    eprintln!("kill/resume: {after_first} then {partial} papers committed before the kills; largest vector difference {worst:e}");
+    // The resumed run embeds exactly the batches the uninterrupted one did.
+    assert_eq!(worst, 0.0, "vectors differ by up to {worst}");
+}
+
+#[test]
+fn filters_by_date_and_category_and_writes_a_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let summary = tmp.path().join("summary.json");
+    // Expected from the raw records, independently of arxrank's reader.
+    let want: HashSet<String> = common::read_jsonl(&kaggle())
+        .iter()
+        .filter(|r| {
+            r["versions"][0]["created"]
+                .as_str()
+                .unwrap()
+                .contains(" 1 Apr 2007")
+        })
+        .filter(|r| {
+            r["categories"]
+                .as_str()
+                .unwrap()
+                .split(' ')
+                .any(|c| c == "hep-ph" || c.starts_with("math."))
+        })
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(want.len() > 5 && want.len() < 49, "{}", want.len());
+    let run = arxrank(&[
+        "backfill",
+        s(&kaggle()),
+        "--from",
+        "2007-04-01",
+        "--to",
+        "2007-04-01",
+        "--categories",
+        "hep-ph,math",
+        "--history",
+        s(&tmp.path().join("h")),
+        "--summary",
+        s(&summary),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let got: HashSet<String> = open(&tmp.path().join("h"))
+        .papers()
+        .iter()
+        .map(|p| p.id.to_string())
+        .collect();
+    assert_eq!(got, want);
+    let sum: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert_eq!(sum["read"], 200);
+    assert_eq!(sum["added"], want.len());
+    assert_eq!(sum["filtered"], 200 - want.len());
+    assert!(sum["tokens"].as_u64().unwrap() > 100 * want.len() as u64);
+    assert!(sum["abstracts_per_second"].as_f64().unwrap() > 0.0);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(stdout.contains("abstracts/s") && stdout.contains(&format!("{} added", want.len())));
+}
+
+#[test]
+fn a_bad_line_stops_the_run_keeping_what_came_before_or_is_skipped_on_request() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good: Vec<String> = std::fs::read_to_string(kaggle())
+        .unwrap()
+        .lines()
+        .take(6)
+        .map(String::from)
+        .collect();
+    let input = tmp.path().join("dump.jsonl");
+    let text = format!(
+        "{}\n{{\"id\": \"0704.9999\", \"title\": \"no abstract\", \"authors\": \"A. B\"}}\n{}\n{{broken\n{}\n",
+        good[..3].join("\n"),
+        good[3],
+        good[4..].join("\n")
+    );
+    std::fs::write(&input, text).unwrap();
+    let hist = tmp.path().join("h");
+    let args = [
+        "backfill",
+        s(&input),
+        "--history",
+        s(&hist),
+        "--checkpoint",
+        "2",
+    ];
+    let run = arxrank(&args);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("dump.jsonl: line 4: missing or empty field `abstract`"),
+        "{err}"
+    );
+    assert_eq!(
+        open(&hist).len(),
+        3,
+        "the papers before the bad line are kept"
+    );
+
+    let run = arxrank(&[&args[..], &["--skip-invalid"]].concat());
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    assert!(
+        err.contains("line 4") && err.contains("line 6: malformed JSON"),
+        "{err}"
+    );
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        out.contains("3 already stored, 3 added, 2 invalid skipped"),
+        "{out}"
+    );
+    assert_eq!(open(&hist).len(), 6);
+}
+
+#[test]
+fn a_history_of_another_model_is_refused_before_any_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fp = common::model_dir().fingerprint;
+    let dir = History::dir_for(&tmp.path().join("h"), &fp);
+    std::fs::create_dir_all(&dir).unwrap();
+    let manifest = r#"{"format":"arxrank-history","version":1,"fingerprint":"e5-small-000000000000","dim":384,"count":0,"segments":[]}"#;
+    std::fs::write(dir.join("manifest.json"), manifest).unwrap();
+    let run = arxrank(&[
+        "backfill",
+        s(&kaggle()),
+        "--history",
+        s(&tmp.path().join("h")),
+    ]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(
+        err.contains("manifest.json") && err.contains("e5-small-000000000000") && err.contains(&fp),
+        "{err}"
+    );
+    assert!(
+        !err.contains("checkpoint"),
+        "refused only after embedding: {err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("manifest.json")).unwrap(),
+        manifest
+    );
+}
