@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use arxrank::cli::rank::{embed_papers, score_embedded, Past};
+use arxrank::cli::rank::{embed_papers, history_rows, score_embedded, Past};
 use arxrank::history::{History, HistoryError, PastPaper, Precision};
 use arxrank::ingest::{parse_json_line, Paper, PaperId};
 use arxrank::score::Scorer;
@@ -381,20 +381,7 @@ fn two_days_of_the_pool_catch_repeats_and_near_duplicates() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = History::open(dir.path(), "minilm", 384).unwrap();
     let v1 = embed_papers(&mut e, &day1).unwrap();
-    let rows: Vec<(PastPaper, &[f32])> = day1
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            (
-                PastPaper {
-                    id: p.id.clone(),
-                    title: p.title.clone(),
-                    date: Some("2025-05-12".into()),
-                },
-                v1.row(i).to_slice().unwrap(),
-            )
-        })
-        .collect();
+    let rows = history_rows(&day1, &v1, Some("2025-05-12"));
     assert_eq!(h.append(&rows).unwrap(), day1.len());
 
     let v2 = embed_papers(&mut e, &day2).unwrap();
@@ -460,18 +447,7 @@ fn two_days_of_the_pool_catch_repeats_and_near_duplicates() {
     let mut a = History::open(adir.path(), "minilm", 384).unwrap();
     a.append(&rows).unwrap();
     assert_eq!(a.build_index(0).unwrap(), day1.len());
-    let rows2: Vec<(PastPaper, &[f32])> = day2
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let past = PastPaper {
-                id: p.id.clone(),
-                title: p.title.clone(),
-                date: Some("2025-05-13".into()),
-            };
-            (past, v2.row(i).to_slice().unwrap())
-        })
-        .collect();
+    let rows2 = history_rows(&day2, &v2, Some("2025-05-13"));
     let mut a = History::open(adir.path(), "minilm", 384).unwrap();
     let added = a.append(&rows2).unwrap();
     assert_eq!(a.build_index(0).unwrap(), added);

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use super::{CliError, ModelArgs};
 use crate::embed::Embedder;
-use crate::history::{History, PastPaper, Precision, ANN_MIN_ROWS};
+use crate::history::{History, Precision, ANN_MIN_ROWS};
 use crate::ingest::{IngestError, JsonLines, Paper};
 
 #[derive(Debug, Args)]
@@ -291,19 +291,7 @@ impl Run<'_> {
         let t = Instant::now();
         let vectors = super::rank::embed_papers(self.embedder, &self.pending)?;
         self.summary.embed_seconds += t.elapsed().as_secs_f64();
-        let rows: Vec<(PastPaper, &[f32])> = self
-            .pending
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let past = PastPaper {
-                    id: p.id.clone(),
-                    title: p.title.clone(),
-                    date: p.date.clone(),
-                };
-                (past, vectors.row(i).to_slice().expect("row-major"))
-            })
-            .collect();
+        let rows = super::rank::history_rows(&self.pending, &vectors, None);
         let added = self.history.append(&rows)?;
         self.summary.added += added;
         self.pending.clear();

@@ -94,6 +94,27 @@ pub fn embed_papers(
     embedder.embed(&refs, TextKind::Document)
 }
 
+/// Papers with their vectors (row `i` of `docs` is `papers[i]`) as history rows, dated
+/// `day` (a digest's day), or each paper's own date when `day` is `None` (a backfill).
+pub fn history_rows<'a>(
+    papers: &[Paper],
+    docs: &'a ndarray::Array2<f32>,
+    day: Option<&str>,
+) -> Vec<(PastPaper, &'a [f32])> {
+    papers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let past = PastPaper {
+                id: p.id.clone(),
+                title: p.title.clone(),
+                date: day.map(str::to_owned).or_else(|| p.date.clone()),
+            };
+            (past, docs.row(i).to_slice().expect("row-major"))
+        })
+        .collect()
+}
+
 /// Scores already-embedded papers (row `i` of `docs` is `papers[i]`), with novelty and
 /// repeats when a history is given, in rank order.
 pub fn score_embedded(
@@ -257,19 +278,7 @@ pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
     }
     // Last, after the digest is safely written: remember the day.
     if let (Some(h), false) = (history.as_mut(), args.no_append) {
-        let rows: Vec<(PastPaper, &[f32])> = listing
-            .papers
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let past = PastPaper {
-                    id: p.id.clone(),
-                    title: p.title.clone(),
-                    date: Some(date.clone()),
-                };
-                (past, docs.row(i).to_slice().expect("row-major"))
-            })
-            .collect();
+        let rows = history_rows(&listing.papers, &docs, Some(&date));
         let added = h.append(&rows)?;
         let indexed = h.build_index(ANN_MIN_ROWS)?;
         eprintln!(
