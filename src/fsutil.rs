@@ -1,7 +1,10 @@
-//! The one atomic file write that render and history share.
+//! File helpers several stages share: the atomic write (render, history) and streaming
+//! sha256 (model files, history segments and index dumps).
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
+
+use sha2::{Digest, Sha256};
 
 /// Writes `bytes` to `path` through a temporary file in the same directory: written,
 /// made world-readable (temporary files start private), fsynced, renamed over `path`, and
@@ -28,4 +31,26 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Copies `src` into `sink` and returns the sha256 (hex) of what passed through, in 1 MiB
+/// pieces, so files of any size are hashed without being held in memory.
+pub(crate) fn hash_copy(src: &mut impl Read, sink: &mut impl Write) -> std::io::Result<String> {
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = src.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+        sink.write_all(&buf[..n])?;
+    }
+    Ok(format!("{:x}", h.finalize()))
+}
+
+/// The sha256 (hex) of a file's contents.
+pub(crate) fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut f = fs_err::File::open(path)?;
+    hash_copy(&mut f, &mut std::io::sink())
 }

@@ -283,19 +283,21 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Embeds the pending batch and commits it as one segment.
+    /// Embeds the pending batch and commits it as one segment. The batch is taken first:
+    /// if embedding or the commit fails, the final flush after the error must not embed it
+    /// a second time (a resumed run redoes it).
     fn flush(&mut self) -> Result<(), CliError> {
-        if self.pending.is_empty() {
+        let batch = std::mem::take(&mut self.pending);
+        self.pending_ids.clear();
+        if batch.is_empty() {
             return Ok(());
         }
         let t = Instant::now();
-        let vectors = super::rank::embed_papers(self.embedder, &self.pending)?;
+        let vectors = super::rank::embed_papers(self.embedder, &batch)?;
         self.summary.embed_seconds += t.elapsed().as_secs_f64();
-        let rows = super::rank::history_rows(&self.pending, &vectors, None);
+        let rows = super::rank::history_rows(&batch, &vectors, None);
         let added = self.history.append(&rows)?;
         self.summary.added += added;
-        self.pending.clear();
-        self.pending_ids.clear();
         let rate = self.summary.added as f64 / self.summary.embed_seconds.max(1e-9);
         let line = format!(
             "checkpoint: +{added}, {} added this run, {} in the history ({rate:.1} abstracts/s, {:.0} s)",

@@ -5,7 +5,7 @@
 //! caught before it can produce embeddings that silently disagree with a history index.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -314,23 +314,7 @@ fn sanitize(name: &str) -> String {
 }
 
 pub(crate) fn sha256_file(path: &Path) -> Result<String, EmbedError> {
-    let mut f = fs_err::File::open(path).map_err(EmbedError::io(path))?;
-    hash_copy(&mut f, &mut std::io::sink()).map_err(EmbedError::io(path))
-}
-
-/// Copies `src` into `sink` and returns the sha256 (hex) of what passed through.
-fn hash_copy(src: &mut impl Read, sink: &mut impl Write) -> std::io::Result<String> {
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = src.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-        sink.write_all(&buf[..n])?;
-    }
-    Ok(format!("{:x}", h.finalize()))
+    crate::fsutil::sha256_file(path).map_err(EmbedError::io(path))
 }
 
 /// Installs a model's files into `dest`, from `source` (the manifest's default when `None`),
@@ -435,7 +419,7 @@ fn install_file(src: &mut impl Read, dest: &Path, expected: &str) -> Result<(), 
     let dir = dest.parent().expect("model files live in a directory");
     fs_err::create_dir_all(dir).map_err(EmbedError::io(dir))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(EmbedError::io(dir))?;
-    let actual = hash_copy(src, &mut tmp).map_err(EmbedError::io(dest))?;
+    let actual = crate::fsutil::hash_copy(src, &mut tmp).map_err(EmbedError::io(dest))?;
     if !actual.eq_ignore_ascii_case(expected) {
         return Err(EmbedError::Checksum {
             path: dest.to_owned(),

@@ -128,18 +128,14 @@ impl Ann {
         self.ef = self.ef.max(default_ef(self.count));
     }
 
-    /// Up to `k` rows accepted by `keep`, as (row, 1 − cosine) best first.
-    pub fn search(
-        &self,
-        query: &[f32],
-        k: usize,
-        keep: &dyn Fn(usize) -> bool,
-    ) -> Vec<(usize, f32)> {
+    /// Up to `k` rows accepted by `keep`, best first. Only rows: the caller recomputes
+    /// cosines from its own vectors.
+    pub fn search(&self, query: &[f32], k: usize, keep: &dyn Fn(usize) -> bool) -> Vec<usize> {
         let filter = |id: &usize| keep(*id);
         self.graph.with_dependent(|_, g| {
             g.search_filter(query, k, self.ef.max(k), Some(&filter))
                 .into_iter()
-                .map(|n| (n.d_id, n.distance))
+                .map(|n| n.d_id)
                 .collect()
         })
     }

@@ -414,7 +414,7 @@ impl History {
         if let Some(ann) = &self.ann {
             let keep_row = |row: usize| keep(&self.papers[row]);
             // The index gives rows; the cosine is recomputed from the stored vector.
-            for (row, _) in ann.search(query, k, &keep_row) {
+            for row in ann.search(query, k, &keep_row) {
                 push_best(&mut best, k, dot(self.row(row), query), row);
             }
             tail = ann.count();
@@ -619,11 +619,9 @@ impl History {
     }
 }
 
-/// Best-first insert into a list kept at `k` entries.
+/// Best-first insert into a list kept at `k` entries. Callers never offer a row twice:
+/// the index's rows and the exactly scanned tail are disjoint.
 fn push_best(best: &mut Vec<(f32, usize)>, k: usize, cosine: f32, row: usize) {
-    if best.iter().any(|&(_, r)| r == row) {
-        return;
-    }
     let pos = best.partition_point(|&(b, _)| b >= cosine);
     best.insert(pos, (cosine, row));
     best.truncate(k);
@@ -713,10 +711,7 @@ fn read_vectors(
 }
 
 fn sha256_file(path: &Path) -> Result<String, HistoryError> {
-    let mut f = fs_err::File::open(path).map_err(io(path))?;
-    let mut h = Sha256::new();
-    std::io::copy(&mut f, &mut h).map_err(io(path))?;
-    Ok(format!("{:x}", h.finalize()))
+    crate::fsutil::sha256_file(path).map_err(io(path))
 }
 
 fn sha256(bytes: &[u8]) -> String {
