@@ -3,18 +3,9 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn arxrank(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_arxrank"))
-        .args(args)
-        .arg("--models-dir")
-        .arg(common::root().join("models"))
-        .arg("--threads")
-        .arg("2")
-        .output()
-        .expect("binary runs")
-}
+use common::arxrank;
 
 const HOSTILE: &str = r#"{"id": "2603.09999", "title": "Pwn <script>alert('t')</script> [x](javascript:alert(1))", "authors": ["Mallory <b>"], "abstract": "\"><img src=x onerror=alert(1)> We study sparse Mixture-of-Experts (MoE) transformers with post-training quantization, structured pruning & low-rank KV cache compression; see <a href=http://evil>here</a>.", "categories": ["cs.LG"]}"#;
 

@@ -4,6 +4,7 @@
 //! stdout (the paths written), diagnostics to stderr.
 
 pub mod backfill;
+pub mod eval;
 mod model;
 pub mod rank;
 
@@ -12,6 +13,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::embed::{BertEmbedder, DeviceKind, EmbedError, ModelDir, DEFAULT_MODEL};
+use crate::eval::EvalError;
 use crate::history::HistoryError;
 use crate::ingest::IngestError;
 use crate::render::RenderError;
@@ -54,6 +56,9 @@ pub enum Command {
     /// Embed a large corpus (JSONL or the Kaggle arXiv snapshot, streamed) into the
     /// history, resumably: a killed run picks up where its last checkpoint ended.
     Backfill(backfill::BackfillArgs),
+    /// Compare rankers (the hybrid, its parts, BM25, random, external scores) on labelled
+    /// days: metrics with bootstrap intervals, plots, tuning and calibration.
+    Eval(eval::EvalArgs),
     /// Install or check embedding models.
     #[command(subcommand)]
     Model(model::ModelCommand),
@@ -95,8 +100,17 @@ pub enum CliError {
     Render(#[from] RenderError),
     #[error(transparent)]
     History(#[from] HistoryError),
+    /// Boxed: it can carry an ingest or embed error of its own.
+    #[error(transparent)]
+    Eval(Box<EvalError>),
     #[error("{0}")]
     Usage(String),
+}
+
+impl From<EvalError> for CliError {
+    fn from(e: EvalError) -> Self {
+        CliError::Eval(Box::new(e))
+    }
 }
 
 impl CliError {
@@ -107,6 +121,14 @@ impl CliError {
             CliError::Ingest(_)
             | CliError::Topics(TopicsError::Invalid { .. })
             | CliError::Usage(_) => 2,
+            CliError::Eval(e) => match **e {
+                EvalError::Ingest(IngestError::Io { .. }) => 1,
+                EvalError::Label { .. }
+                | EvalError::Invalid { .. }
+                | EvalError::Usage(_)
+                | EvalError::Ingest(_) => 2,
+                _ => 1,
+            },
             _ => 1,
         }
     }
@@ -133,6 +155,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Rank(args) => rank::run(args, &cli.models_dir, threads),
         Command::Backfill(args) => backfill::run(args, &cli.models_dir),
+        Command::Eval(args) => eval::run(args, &cli.models_dir, threads),
         Command::Model(cmd) => model::run(cmd, &cli.models_dir),
     }
 }

@@ -128,16 +128,13 @@ pub fn score_embedded(
     let sims = topics.similarities(docs);
     let mut entries: Vec<Entry> = papers
         .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let row = sims.topics.row(i);
-            Entry {
-                paper: p.clone(),
-                scored: scorer.score(p, row.as_slice().expect("row-major"), sims.negative[i]),
-                novelty: None,
-                nearest: None,
-                repeat_of: None,
-            }
+        .zip(scorer.score_all(papers, &sims))
+        .map(|(p, scored)| Entry {
+            paper: p.clone(),
+            scored,
+            novelty: None,
+            nearest: None,
+            repeat_of: None,
         })
         .collect();
     if let Some(past) = past {

@@ -1,101 +1,163 @@
-//! Eval: how well a ranking puts the papers a judge selected above the rest.
+//! Eval: how well rankers put the papers a judge selected above the rest, side by side.
 //!
-//! Only the metrics live here so far; labelled-set readers, rankers and reports build on
-//! them.
+//! A run reads labelled sets ([`labels`]), scores every paper with each [`rankers::Ranker`],
+//! measures the rankings ([`metrics`], with bootstrap intervals), optionally tunes and
+//! calibrates the profile ([`tune`]), and writes Markdown, JSON and SVG ([`report`]).
 
-/// Area under the ROC curve: the probability that a random positive outscores a random
-/// negative, ties counting half. `None` unless both classes are present.
-pub fn roc_auc(scores: &[f32], positive: &[bool]) -> Option<f64> {
-    assert_eq!(scores.len(), positive.len());
-    let mut idx: Vec<usize> = (0..scores.len()).collect();
-    idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
-    // Rank-sum (Mann-Whitney U) with average ranks for ties.
-    let mut ranks = vec![0.0f64; scores.len()];
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && scores[idx[j + 1]] == scores[idx[i]] {
-            j += 1;
+pub mod labels;
+pub mod metrics;
+pub mod rankers;
+pub mod report;
+pub mod tune;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+pub use labels::{Judged, Judgement, LabelledSet};
+pub use metrics::{average_precision, recall_at_k, roc_auc, Estimate, Truth, METRICS};
+use rankers::{Inputs, Ranker};
+use tune::{Selection, TuneReport};
+
+use crate::embed::EmbedError;
+use crate::ingest::IngestError;
+use crate::topics::Scale;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error("cannot read {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: line {line}: {message}")]
+    Label {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+    #[error("cannot draw {path}: {message}")]
+    Plot { path: PathBuf, message: String },
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// One ranker's showing on one set.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RankerResult {
+    pub name: String,
+    /// In [`METRICS`] order.
+    pub metrics: Vec<Estimate>,
+    /// Its own scoring time plus, for rankers that read embeddings, the embedding time.
+    pub seconds: f64,
+    pub papers_per_second: f64,
+    pub notes: Vec<String>,
+    #[serde(skip)]
+    pub scores: Vec<f32>,
+}
+
+/// How the hybrid's digest selection (relevance ≥ select_min) compares with the judge's,
+/// on the profile's scale and on a scale calibrated on this set.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Calibration {
+    pub profile_scale: Selection,
+    /// Fitted on this very set (in-sample): what `--calibrate` stores in the profile.
+    pub fitted: ScaleSummary,
+    pub fitted_selection: Selection,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ScaleSummary {
+    pub raw_at_1: f32,
+    pub raw_at_10: f32,
+    pub select_min: u8,
+}
+
+impl From<&Scale> for ScaleSummary {
+    fn from(s: &Scale) -> Self {
+        Self {
+            raw_at_1: s.raw_at_1,
+            raw_at_10: s.raw_at_10,
+            select_min: s.select_min,
         }
-        let avg = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &idx[i..=j] {
-            ranks[k] = avg;
+    }
+}
+
+/// Everything measured on one labelled set.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SetReport {
+    pub name: String,
+    pub source: PathBuf,
+    pub profile: String,
+    pub papers: usize,
+    pub positives: usize,
+    pub graded: usize,
+    pub days: Vec<String>,
+    pub unjudged: usize,
+    pub unmatched: Vec<String>,
+    pub embed_seconds: f64,
+    pub resamples: usize,
+    pub rankers: Vec<RankerResult>,
+    pub calibration: Option<Calibration>,
+    pub tune: Option<TuneReport>,
+    /// What was not done for this set, and why.
+    pub notes: Vec<String>,
+    #[serde(skip)]
+    pub selected: Vec<bool>,
+    #[serde(skip)]
+    pub ids: Vec<String>,
+}
+
+/// Scores `set` with every ranker and measures each, with `resamples` bootstrap draws.
+/// `sims`/`embed_seconds` are the set's topic similarities and what computing them cost.
+pub fn compare(
+    set: &LabelledSet,
+    rankers: &[Box<dyn Ranker>],
+    inputs: &Inputs,
+    embed_seconds: f64,
+    resamples: usize,
+    seed: u64,
+) -> Result<Vec<RankerResult>, EvalError> {
+    let selected = set.selected();
+    let grades = set.relevance();
+    let truth = Truth {
+        selected: &selected,
+        grades: &grades,
+    };
+    let mut out = Vec::new();
+    for r in rankers {
+        let t = Instant::now();
+        let scores = r.score(inputs)?;
+        let mut seconds = t.elapsed().as_secs_f64();
+        if r.uses_embeddings() {
+            seconds += embed_seconds;
         }
-        i = j + 1;
+        out.push(RankerResult {
+            name: r.name(),
+            metrics: metrics::evaluate_with_intervals(&scores, truth, resamples, seed),
+            seconds,
+            // NaN (embedding time unknown: cached vectors) stays NaN.
+            papers_per_second: set.items.len() as f64
+                / if seconds > 0.0 {
+                    seconds
+                } else {
+                    seconds + 1e-9
+                },
+            notes: r.notes(inputs),
+            scores,
+        });
     }
-    let n_pos = positive.iter().filter(|&&p| p).count() as f64;
-    let n_neg = positive.len() as f64 - n_pos;
-    if n_pos == 0.0 || n_neg == 0.0 {
-        return None;
-    }
-    let rank_sum: f64 = ranks
-        .iter()
-        .zip(positive)
-        .filter(|(_, &p)| p)
-        .map(|(r, _)| r)
-        .sum();
-    Some((rank_sum - n_pos * (n_pos + 1.0) / 2.0) / (n_pos * n_neg))
-}
-
-/// Indices ordered by descending score, ties by index, so results are reproducible.
-pub fn ranking(scores: &[f32]) -> Vec<usize> {
-    let mut idx: Vec<usize> = (0..scores.len()).collect();
-    idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
-    idx
-}
-
-/// Fraction of all positives found in the top `k`.
-pub fn recall_at_k(scores: &[f32], positive: &[bool], k: usize) -> f64 {
-    let total = positive.iter().filter(|&&p| p).count();
-    if total == 0 {
-        return 0.0;
-    }
-    let hits = ranking(scores)
-        .into_iter()
-        .take(k)
-        .filter(|&i| positive[i])
-        .count();
-    hits as f64 / total as f64
-}
-
-/// Mean of precision at each positive's rank.
-pub fn average_precision(scores: &[f32], positive: &[bool]) -> f64 {
-    let mut hits = 0usize;
-    let mut sum = 0.0;
-    for (rank, i) in ranking(scores).into_iter().enumerate() {
-        if positive[i] {
-            hits += 1;
-            sum += hits as f64 / (rank + 1) as f64;
-        }
-    }
-    if hits == 0 {
-        0.0
-    } else {
-        sum / hits as f64
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn auc_of_perfect_inverted_and_tied_rankings() {
-        let pos = [true, true, false, false];
-        assert_eq!(roc_auc(&[0.9, 0.8, 0.2, 0.1], &pos), Some(1.0));
-        assert_eq!(roc_auc(&[0.1, 0.2, 0.8, 0.9], &pos), Some(0.0));
-        assert_eq!(roc_auc(&[0.5, 0.5, 0.5, 0.5], &pos), Some(0.5));
-        assert_eq!(roc_auc(&[0.9, 0.1, 0.5, 0.2], &pos), Some(0.5));
-        assert_eq!(roc_auc(&[1.0], &[true]), None);
-    }
-
-    #[test]
-    fn recall_and_ap() {
-        let pos = [false, true, false, true];
-        let scores = [0.9, 0.8, 0.1, 0.7];
-        assert_eq!(recall_at_k(&scores, &pos, 2), 0.5);
-        assert_eq!(recall_at_k(&scores, &pos, 3), 1.0);
-        // Positives at ranks 2 and 3: (1/2 + 2/3) / 2.
-        assert!((average_precision(&scores, &pos) - (0.5 + 2.0 / 3.0) / 2.0).abs() < 1e-12);
-    }
+    Ok(out)
 }

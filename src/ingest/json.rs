@@ -41,6 +41,17 @@ pub fn parse_json_line(
             message: "expected a JSON object".into(),
         });
     };
+    paper_from_object(path, line_no, &obj).map(Some)
+}
+
+/// The paper in one parsed JSON line (arxrank's schema, a labelled pool's or Kaggle's), for
+/// readers that also want the line's other fields. `line_no` is only used in errors.
+pub fn paper_from_object(
+    path: &Path,
+    line_no: usize,
+    obj: &Map<String, Value>,
+) -> Result<Paper, IngestError> {
+    let loc = || Location::Line(line_no);
     let field = |name: &'static str| -> Result<String, IngestError> {
         match obj.get(name) {
             Some(Value::String(s)) if !s.trim().is_empty() => Ok(collapse_ws(s)),
@@ -56,7 +67,7 @@ pub fn parse_json_line(
     })?;
     let title = field("title")?;
     let abstract_text = field("abstract")?;
-    let authors = authors(&obj);
+    let authors = authors(obj);
     if authors.is_empty() {
         return Err(IngestError::missing(path, loc(), "authors"));
     }
@@ -69,15 +80,15 @@ pub fn parse_json_line(
             .collect(),
         _ => Vec::new(),
     };
-    Ok(Some(Paper {
+    Ok(Paper {
         id,
         title,
         authors,
         abstract_text,
         categories,
-        date: date(&obj),
+        date: date(obj),
         announce: AnnounceType::Unknown,
-    }))
+    })
 }
 
 fn authors(obj: &Map<String, Value>) -> Vec<String> {

@@ -15,7 +15,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use id::PaperId;
-pub use json::{parse_json_line, JsonLines};
+pub use json::{paper_from_object, parse_json_line, JsonLines};
 
 /// One paper as the rest of the pipeline sees it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use regex::Regex;
 
 use crate::ingest::Paper;
-use crate::topics::Profile;
+use crate::topics::{Profile, Scale, Weights};
 
 /// A compiled keyword: the phrase as the profile spells it and its matcher.
 #[derive(Debug, Clone)]
@@ -67,6 +67,8 @@ pub struct Scored {
     pub best_similarity: f32,
     /// Best cosine to the profile's negative anchors (0 when it has none).
     pub negative_similarity: f32,
+    /// The lexical part before weighting (0 when the profile does not weigh it).
+    pub lexical: f32,
     /// Cosine to each topic (best over its anchors), in profile order.
     pub topic_similarity: Vec<(String, f32)>,
     pub keywords: Vec<String>,
@@ -76,6 +78,31 @@ pub struct Scored {
     pub author: Option<String>,
     pub selected: bool,
     pub comment: String,
+}
+
+/// One paper's score before weighting: similarities and keyword/author matches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Features {
+    /// Best cosine to each topic, in profile order.
+    pub topic_sims: Vec<f32>,
+    /// The three best cosines over all topic anchors, best first (missing ones are 0).
+    pub top_anchors: [f32; 3],
+    /// Best cosine to the negative anchors (0 without any).
+    pub negative: f32,
+    /// BM25 against the topics' text, relative to the listing's best (0-1; see [`Lexical`]).
+    pub lexical: f32,
+    pub keywords: Vec<String>,
+    pub title_keyword: bool,
+    pub irrelevant: Vec<String>,
+    pub application: Vec<String>,
+    pub author: Option<String>,
+}
+
+impl Features {
+    /// The best topic's cosine, floored at 0.
+    pub fn best_similarity(&self) -> f32 {
+        self.top_anchors[0].max(0.0)
+    }
 }
 
 impl Scorer {
@@ -111,10 +138,10 @@ impl Scorer {
         &self.profile
     }
 
-    /// Scores one paper. `topic_sims[i]` is the paper's best cosine to topic `i`;
-    /// `negative` its best cosine to the negative anchors.
-    pub fn score(&self, paper: &Paper, topic_sims: &[f32], negative: f32) -> Scored {
-        let w = &self.profile.weights;
+    /// What the score is made of, for one paper: everything that does not depend on the
+    /// weights, so tuning can try many weightings without re-matching keywords.
+    /// `sims` holds the paper's row of [`Similarities`].
+    pub fn features(&self, paper: &Paper, sims: SimilarityRow) -> Features {
         let title = normalize(&paper.title);
         let text = format!("{title} {}", normalize(&paper.abstract_text));
         let hits = |set: &[Keyword]| -> Vec<String> {
@@ -131,9 +158,66 @@ impl Scorer {
             .authors
             .iter()
             .find_map(|a| self.authors.get(&author_key(a)).cloned());
+        Features {
+            topic_sims: sims.topics.to_vec(),
+            top_anchors: sims.top_anchors,
+            negative: sims.negative,
+            lexical: sims.lexical,
+            keywords,
+            title_keyword,
+            irrelevant,
+            application,
+            author,
+        }
+    }
 
-        let (best_idx, best_similarity) =
-            topic_sims
+    /// The raw score of `f` under weights `w` (the profile's, or a candidate's when tuning).
+    pub fn raw(f: &Features, w: &Weights) -> f32 {
+        let similarity = w.topic_aggregation.apply(&f.top_anchors).max(0.0);
+        let best = f.best_similarity();
+        w.similarity * similarity
+            + w.lexical * f.lexical
+            + w.keyword * f.keywords.len().min(w.keyword_cap) as f32
+            + if f.title_keyword {
+                w.title_keyword
+            } else {
+                0.0
+            }
+            - w.irrelevant * f.irrelevant.len().min(w.penalty_cap) as f32
+            - w.application * f.application.len().min(w.penalty_cap) as f32
+            + if f.author.is_some() { w.author } else { 0.0 }
+            - w.negative * (f.negative - best).max(0.0)
+    }
+
+    /// Scores one paper: its features under the profile's weights, on the 1-10 scale,
+    /// with the comment that explains it.
+    pub fn score(&self, paper: &Paper, sims: SimilarityRow) -> Scored {
+        self.score_features(self.features(paper, sims))
+    }
+
+    /// Scores papers scored together (a day's listing): row `i` of `sims` is `papers[i]`.
+    /// Computes the lexical part over these papers when the profile weighs it.
+    pub fn score_all(&self, papers: &[Paper], sims: &Similarities) -> Vec<Scored> {
+        let lexical = (self.profile.weights.lexical != 0.0)
+            .then(|| Lexical::new(&self.profile).normalized(papers));
+        papers
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let mut row = sims.row(i);
+                if let Some(l) = &lexical {
+                    row.lexical = l[i];
+                }
+                self.score(p, row)
+            })
+            .collect()
+    }
+
+    /// [`Scorer::score`] for features already computed.
+    pub fn score_features(&self, f: Features) -> Scored {
+        let raw = Self::raw(&f, &self.profile.weights);
+        let (best_idx, _) =
+            f.topic_sims
                 .iter()
                 .copied()
                 .enumerate()
@@ -141,14 +225,18 @@ impl Scorer {
                     (0, f32::MIN),
                     |acc, (i, s)| if s > acc.1 { (i, s) } else { acc },
                 );
-        let best_similarity = best_similarity.max(0.0);
-        let raw = w.similarity * best_similarity
-            + w.keyword * keywords.len().min(w.keyword_cap) as f32
-            + if title_keyword { w.title_keyword } else { 0.0 }
-            - w.irrelevant * irrelevant.len().min(w.penalty_cap) as f32
-            - w.application * application.len().min(w.penalty_cap) as f32
-            + if author.is_some() { w.author } else { 0.0 }
-            - w.negative * (negative - best_similarity).max(0.0);
+        let best_similarity = f.best_similarity();
+        let Features {
+            topic_sims,
+            negative,
+            lexical,
+            keywords,
+            title_keyword,
+            irrelevant,
+            application,
+            author,
+            ..
+        } = f;
         let relevance = self.scale(raw);
         let selected = relevance >= self.profile.scale.select_min || author.is_some();
         let best_topic = self
@@ -161,7 +249,7 @@ impl Scorer {
             .profile
             .topics
             .iter()
-            .zip(topic_sims)
+            .zip(&topic_sims)
             .map(|(t, s)| (t.name.clone(), *s))
             .collect();
         let mut scored = Scored {
@@ -170,6 +258,7 @@ impl Scorer {
             best_topic,
             best_similarity,
             negative_similarity: negative,
+            lexical,
             topic_similarity,
             keywords,
             title_keyword,
@@ -185,9 +274,13 @@ impl Scorer {
 
     /// Linear map of the raw score onto 1-10, clamped and rounded.
     pub fn scale(&self, raw: f32) -> u8 {
-        let s = &self.profile.scale;
-        one_to_ten((raw - s.raw_at_1) / (s.raw_at_10 - s.raw_at_1))
+        relevance_on(&self.profile.scale, raw)
     }
+}
+
+/// The 1-10 relevance of `raw` on `scale`.
+pub fn relevance_on(scale: &Scale, raw: f32) -> u8 {
+    one_to_ten((raw - scale.raw_at_1) / (scale.raw_at_10 - scale.raw_at_1))
 }
 
 /// Novelty on the 1-10 scale from the cosines of a paper's nearest past papers (best first);
@@ -226,6 +319,9 @@ fn comment(s: &Scored) -> String {
             s.negative_similarity
         ));
     }
+    if s.lexical >= 0.5 {
+        parts.push(format!("word overlap {:.2} of the day's best", s.lexical));
+    }
     if !s.keywords.is_empty() {
         parts.push(format!("keywords: {}", s.keywords.join(", ")));
     }
@@ -253,7 +349,7 @@ pub fn rank_cmp(a: (&Paper, &Scored), b: (&Paper, &Scored)) -> std::cmp::Orderin
 mod tests {
     use super::*;
     use crate::ingest::{AnnounceType, PaperId};
-    use crate::topics::{Keywords, Scale, Topic, Weights};
+    use crate::topics::{Keywords, Topic};
 
     fn profile() -> Profile {
         let topic = |name: &str| Topic {
@@ -287,11 +383,14 @@ mod tests {
                 penalty_cap: 2,
                 author: 0.5,
                 negative: 0.0,
+                topic_aggregation: Default::default(),
+                lexical: 0.0,
             },
             scale: Scale {
                 raw_at_1: 0.1,
                 raw_at_10: 0.75,
                 select_min: 8,
+                calibrated: None,
             },
             novelty: crate::topics::NoveltyScale {
                 k: 3,
@@ -300,6 +399,19 @@ mod tests {
                 cosine_at_10: 0.4,
             },
             source: "test".into(),
+        }
+    }
+
+    /// A similarity row for topic cosines `t` (anchors are the topics themselves).
+    fn sims(t: &[f32]) -> SimilarityRow<'_> {
+        let mut sorted = t.to_vec();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        sorted.resize(3, *sorted.last().unwrap());
+        SimilarityRow {
+            topics: t,
+            top_anchors: [sorted[0], sorted[1], sorted[2]],
+            negative: 0.0,
+            lexical: 0.0,
         }
     }
 
@@ -324,8 +436,7 @@ mod tests {
                 "We route tokens.",
                 &["A"],
             ),
-            &[0.3, 0.1],
-            0.0,
+            sims(&[0.3, 0.1]),
         );
         assert_eq!(r.keywords, vec!["Mixture of Experts"]);
         assert!(r.title_keyword);
@@ -335,8 +446,7 @@ mod tests {
                 "A multi-objective evolutionary method.",
                 &["A"],
             ),
-            &[0.3, 0.1],
-            0.0,
+            sims(&[0.3, 0.1]),
         );
         assert!(
             r.keywords.is_empty(),
@@ -350,13 +460,11 @@ mod tests {
         let s = Scorer::new(&profile());
         let base = s.score(
             &paper("A study", "We study networks.", &["A"]),
-            &[0.4, 0.2],
-            0.0,
+            sims(&[0.4, 0.2]),
         );
         let boosted = s.score(
             &paper("A study", "We study quantization of networks.", &["A"]),
-            &[0.4, 0.2],
-            0.0,
+            sims(&[0.4, 0.2]),
         );
         let penalised = s.score(
             &paper(
@@ -364,8 +472,7 @@ mod tests {
                 "We study networks for medical imaging with reinforcement learning.",
                 &["A"],
             ),
-            &[0.4, 0.2],
-            0.0,
+            sims(&[0.4, 0.2]),
         );
         assert!(boosted.raw > base.raw);
         assert!(penalised.raw < base.raw);
@@ -383,8 +490,7 @@ mod tests {
         let s = Scorer::new(&profile());
         let r = s.score(
             &paper("Unrelated", "Nothing here.", &["J. Doe", "yann lecun"]),
-            &[0.0, 0.0],
-            0.0,
+            sims(&[0.0, 0.0]),
         );
         assert_eq!(r.author.as_deref(), Some("Yann LeCun"));
         assert!(r.selected);
@@ -430,9 +536,42 @@ mod tests {
     }
 
     #[test]
+    fn lexical_part_is_bm25_relative_to_the_listing_and_only_counts_when_weighed() {
+        let mut p = profile();
+        p.topics[0].description = "Sparse mixture of experts routing in transformers.".into();
+        let papers = vec![
+            paper(
+                "Expert routing",
+                "Sparse mixture of experts routing for transformers.",
+                &["A"],
+            ),
+            paper("Pasta", "We cook pasta in salted water.", &["B"]),
+        ];
+        let l = Lexical::new(&p).normalized(&papers);
+        assert_eq!(l[0], 1.0);
+        assert_eq!(l[1], 0.0);
+        let sims = Similarities {
+            topics: ndarray::Array2::zeros((2, 2)),
+            negative: vec![0.0; 2],
+            top_anchors: vec![[0.3; 3]; 2],
+            lexical: vec![0.0; 2],
+        };
+        let without = Scorer::new(&p).score_all(&papers, &sims);
+        p.weights.lexical = 0.2;
+        let with = Scorer::new(&p).score_all(&papers, &sims);
+        assert!((with[0].raw - without[0].raw - 0.2).abs() < 1e-6);
+        assert_eq!(with[1].raw, without[1].raw);
+        assert!(
+            with[0].comment.contains("word overlap 1.00"),
+            "{}",
+            with[0].comment
+        );
+    }
+
+    #[test]
     fn names_the_best_topic() {
         let s = Scorer::new(&profile());
-        let r = s.score(&paper("t", "a", &["A"]), &[0.2, 0.5], 0.0);
+        let r = s.score(&paper("t", "a", &["A"]), sims(&[0.2, 0.5]));
         assert_eq!(r.best_topic, "Compression");
         assert!((r.best_similarity - 0.5).abs() < 1e-6);
     }
@@ -448,11 +587,49 @@ pub struct TopicVectors {
 }
 
 /// A batch of documents' similarities: `topics` is `(documents x topics)`, `negative` the
-/// best cosine to any negative anchor (0 without negative anchors).
+/// best cosine to any negative anchor (0 without negative anchors), `top_anchors` each
+/// document's three best cosines over all topic anchors.
 #[derive(Debug, Clone)]
 pub struct Similarities {
     pub topics: ndarray::Array2<f32>,
     pub negative: Vec<f32>,
+    pub top_anchors: Vec<[f32; 3]>,
+    /// Each document's [`Lexical`] score; zeros until [`Similarities::set_lexical`].
+    pub lexical: Vec<f32>,
+}
+
+/// One document's row of [`Similarities`].
+#[derive(Debug, Clone, Copy)]
+pub struct SimilarityRow<'a> {
+    pub topics: &'a [f32],
+    pub top_anchors: [f32; 3],
+    pub negative: f32,
+    pub lexical: f32,
+}
+
+impl Similarities {
+    pub fn row(&self, i: usize) -> SimilarityRow<'_> {
+        SimilarityRow {
+            topics: self
+                .topics
+                .row(i)
+                .to_slice()
+                .expect("an owned row-major array"),
+            top_anchors: self.top_anchors[i],
+            negative: self.negative[i],
+            lexical: self.lexical[i],
+        }
+    }
+
+    /// Adds the documents' lexical scores (one per document, in order).
+    pub fn set_lexical(&mut self, lexical: Vec<f32>) {
+        assert_eq!(
+            lexical.len(),
+            self.negative.len(),
+            "one lexical score per document"
+        );
+        self.lexical = lexical;
+    }
 }
 
 impl TopicVectors {
@@ -466,17 +643,30 @@ impl TopicVectors {
         }
     }
 
-    /// `(documents x topics)`: each document's best cosine over each topic's anchors. Rows of
-    /// both matrices are unit vectors, so the dot product is the cosine.
+    /// Each document's best cosine over each topic's anchors, and its best anchors overall.
+    /// Rows of both matrices are unit vectors, so the dot product is the cosine.
     pub fn similarities(&self, docs: &ndarray::Array2<f32>) -> Similarities {
         let all = docs.dot(&self.vectors.t());
         // One extra column collects the negative anchors.
         let mut best = ndarray::Array2::from_elem((docs.nrows(), self.topics + 1), f32::MIN);
+        let mut top_anchors = vec![[f32::MIN; 3]; docs.nrows()];
         for (col, &t) in self.owner.iter().enumerate() {
             for row in 0..docs.nrows() {
                 let v = all[[row, col]];
                 if v > best[[row, t]] {
                     best[[row, t]] = v;
+                }
+                if t < self.topics {
+                    insert_top(&mut top_anchors[row], v);
+                }
+            }
+        }
+        for top in &mut top_anchors {
+            // Fewer than three anchors: repeat the last one, so a mean over the top k is
+            // the mean over what exists.
+            for i in 1..3 {
+                if top[i] == f32::MIN {
+                    top[i] = top[i - 1];
                 }
             }
         }
@@ -488,6 +678,86 @@ impl TopicVectors {
         Similarities {
             topics: best.slice(ndarray::s![.., ..self.topics]).to_owned(),
             negative,
+            lexical: vec![0.0; top_anchors.len()],
+            top_anchors,
         }
+    }
+}
+
+/// Keeps `top` the three largest values seen, in descending order.
+fn insert_top(top: &mut [f32; 3], v: f32) {
+    if v <= top[2] {
+        return;
+    }
+    top[2] = v;
+    let mut i = 2;
+    while i > 0 && top[i] > top[i - 1] {
+        top.swap(i, i - 1);
+        i -= 1;
+    }
+}
+
+/// Okapi BM25 (k1 1.2, b 0.75, English stemming and stop words) of papers against each
+/// topic's text: its description, anchors and keywords plus the profile's relevant
+/// keywords. A paper's score is its best topic's. Document frequencies come from the papers
+/// scored together (a day's listing), as nothing else is known on the day.
+///
+/// Sentence embeddings blur exact terms ("MoE", "quantization") that a judge reading for
+/// keywords rewards; BM25 keeps them, so the hybrid can add it as its lexical part.
+#[derive(Debug, Clone)]
+pub struct Lexical {
+    queries: Vec<String>,
+}
+
+impl Lexical {
+    pub fn new(profile: &Profile) -> Self {
+        let shared = profile.keywords.relevant.join(" ");
+        let queries = profile
+            .topics
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} {} {shared}",
+                    t.anchor_texts().join(" "),
+                    t.keywords.join(" ")
+                )
+            })
+            .collect();
+        Self { queries }
+    }
+
+    /// Raw BM25 per paper (best topic).
+    pub fn bm25(&self, papers: &[Paper]) -> Vec<f32> {
+        let texts: Vec<String> = papers.iter().map(Paper::embedding_text).collect();
+        let corpus: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let embedder =
+            bm25::EmbedderBuilder::<u32>::with_fit_to_corpus(bm25::Language::English, &corpus)
+                .k1(1.2)
+                .b(0.75)
+                .build();
+        let mut scorer = bm25::Scorer::<usize>::new();
+        for (i, t) in corpus.iter().enumerate() {
+            scorer.upsert(&i, embedder.embed(t));
+        }
+        let queries: Vec<_> = self.queries.iter().map(|q| embedder.embed(q)).collect();
+        (0..corpus.len())
+            .map(|i| {
+                queries
+                    .iter()
+                    .filter_map(|q| scorer.score(&i, q))
+                    .fold(0.0f32, f32::max)
+            })
+            .collect()
+    }
+
+    /// BM25 divided by the best paper's, so 0-1 whatever the query length: the listing's
+    /// closest lexical match gets 1. All zeros when no paper shares a word with the topics.
+    pub fn normalized(&self, papers: &[Paper]) -> Vec<f32> {
+        let raw = self.bm25(papers);
+        let best = raw.iter().copied().fold(0.0f32, f32::max);
+        if best <= 0.0 {
+            return vec![0.0; raw.len()];
+        }
+        raw.into_iter().map(|x| x / best).collect()
     }
 }

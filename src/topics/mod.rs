@@ -78,6 +78,46 @@ pub struct Weights {
     /// (application-driven work, off-topic areas) than to its best topic.
     #[serde(default)]
     pub negative: f32,
+    /// How the anchor cosines become the similarity term.
+    #[serde(default)]
+    pub topic_aggregation: Aggregation,
+    /// Weight of the lexical part: BM25 against the topics' text, relative to the day's
+    /// best match (0-1). 0 leaves it out (and skips computing it).
+    #[serde(default)]
+    pub lexical: f32,
+}
+
+/// How a paper's cosines to the topic anchors combine into one similarity. `max` rewards
+/// the single best-matching sub-area; `mean-top2`/`mean-top3` reward papers that sit close
+/// to several anchors at once, which is steadier when one anchor is a loose paraphrase.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Aggregation {
+    #[default]
+    Max,
+    MeanTop2,
+    MeanTop3,
+}
+
+impl Aggregation {
+    pub const ALL: [Aggregation; 3] = [Self::Max, Self::MeanTop2, Self::MeanTop3];
+
+    /// Combines the three best anchor cosines (best first).
+    pub fn apply(self, top: &[f32; 3]) -> f32 {
+        match self {
+            Self::Max => top[0],
+            Self::MeanTop2 => (top[0] + top[1]) / 2.0,
+            Self::MeanTop3 => (top[0] + top[1] + top[2]) / 3.0,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Max => "max",
+            Self::MeanTop2 => "mean-top2",
+            Self::MeanTop3 => "mean-top3",
+        }
+    }
 }
 
 /// Maps the raw score onto the digest's 1-10 relevance scale.
@@ -90,6 +130,9 @@ pub struct Scale {
     pub raw_at_10: f32,
     /// Papers with at least this relevance go into the digest (author matches always do).
     pub select_min: u8,
+    /// Where `raw_at_1`/`raw_at_10` came from when `arxrank eval --calibrate` fitted them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibrated: Option<String>,
 }
 
 /// Maps closeness to past papers onto the 1-10 novelty scale: the mean cosine of the `k`
@@ -265,6 +308,52 @@ impl Profile {
         })
     }
 
+    /// Writes `scale` and, when given, `weights` into the profile's `profile.toml`, keeping
+    /// its comments and everything else, atomically; then reads the profile back so a bad
+    /// value never stays on disk unnoticed. Returns the file written.
+    pub fn store(&self, scale: &Scale, weights: Option<&Weights>) -> Result<PathBuf, TopicsError> {
+        let path = self.source.join("profile.toml");
+        if !path.is_file() {
+            return Err(invalid(
+                &self.source,
+                "only a TOML profile directory (with profile.toml) can store calibration or weights",
+            ));
+        }
+        let mut doc: toml_edit::DocumentMut = read(&path)?
+            .parse()
+            .map_err(|e: toml_edit::TomlError| invalid(&path, e.to_string()))?;
+        let round = |x: f32| ((x as f64) * 1e4).round() / 1e4;
+        let s = &mut doc["scale"];
+        s["raw_at_1"] = toml_edit::value(round(scale.raw_at_1));
+        s["raw_at_10"] = toml_edit::value(round(scale.raw_at_10));
+        s["select_min"] = toml_edit::value(scale.select_min as i64);
+        if let Some(c) = &scale.calibrated {
+            s["calibrated"] = toml_edit::value(c.as_str());
+        }
+        if let Some(w) = weights {
+            let t = &mut doc["weights"];
+            for (k, v) in [
+                ("lexical", w.lexical),
+                ("keyword", w.keyword),
+                ("title_keyword", w.title_keyword),
+                ("irrelevant", w.irrelevant),
+                ("application", w.application),
+                ("negative", w.negative),
+            ] {
+                t[k] = toml_edit::value(round(v));
+            }
+            t["topic_aggregation"] = toml_edit::value(w.topic_aggregation.as_str());
+        }
+        crate::fsutil::write_atomic(&path, doc.to_string().as_bytes()).map_err(|source| {
+            TopicsError::Io {
+                path: path.clone(),
+                source,
+            }
+        })?;
+        Self::load(&self.source)?;
+        Ok(path)
+    }
+
     /// Replaces the author list (e.g. `--authors authors.txt`).
     pub fn with_authors_file(mut self, path: &Path) -> Result<Self, TopicsError> {
         self.authors = parse_authors_txt(&read(path)?);
@@ -300,6 +389,46 @@ mod tests {
         let p: ProfileFile = toml::from_str(DEFAULT_PROFILE).unwrap();
         assert!(p.scale.raw_at_10 > p.scale.raw_at_1);
         assert_eq!(p.authors, vec!["Yann LeCun"]);
+    }
+
+    #[test]
+    fn store_rewrites_scale_and_weights_and_keeps_comments() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("topics");
+        for e in std::fs::read_dir(&src).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_file() {
+                std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
+            }
+        }
+        let p = Profile::load(dir.path()).unwrap();
+        let scale = Scale {
+            raw_at_1: 0.2,
+            raw_at_10: 0.8,
+            select_min: 8,
+            calibrated: Some("pool x".into()),
+        };
+        let weights = Weights {
+            keyword: 0.02,
+            topic_aggregation: Aggregation::MeanTop2,
+            ..p.weights.clone()
+        };
+        p.store(&scale, Some(&weights)).unwrap();
+        let back = Profile::load(dir.path()).unwrap();
+        assert_eq!(back.scale.raw_at_1, 0.2);
+        assert_eq!(back.scale.calibrated.as_deref(), Some("pool x"));
+        assert_eq!(back.weights.keyword, 0.02);
+        assert_eq!(back.weights.topic_aggregation, Aggregation::MeanTop2);
+        assert_eq!(back.topics.len(), p.topics.len());
+        let text = std::fs::read_to_string(dir.path().join("profile.toml")).unwrap();
+        assert!(text.contains("# Linear map of raw"), "comments kept");
+        // A gpt_paper_assistant profile has nowhere to keep them.
+        let gpt = Profile::load(
+            &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/paper_topics.txt"),
+        )
+        .unwrap();
+        let e = gpt.store(&scale, None).unwrap_err().to_string();
+        assert!(e.contains("TOML profile directory"), "{e}");
     }
 
     #[test]

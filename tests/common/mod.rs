@@ -32,3 +32,15 @@ pub fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
+
+/// Runs the `arxrank` binary with the installed model and 2 threads.
+pub fn arxrank(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_arxrank"))
+        .args(args)
+        .arg("--models-dir")
+        .arg(root().join("models"))
+        .arg("--threads")
+        .arg("2")
+        .output()
+        .expect("binary runs")
+}

@@ -1,0 +1,346 @@
+//! Labelled sets: papers with a judge's verdict, read from the pools in `labelled/` (JSON
+//! lines with a `label`) or from gpt_paper_assistant's `output.json` joined to a listing.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use super::EvalError;
+use crate::ingest::{paper_from_object, read_listing, Paper, PaperId, ReadOptions};
+
+/// What the judge said about one paper.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement {
+    /// The judge put it in the digest (`label.selected`, `label.kept`, or present in an
+    /// `output.json`).
+    pub selected: bool,
+    /// Graded relevance (1-10) where the judge's score was published.
+    pub relevance: Option<f32>,
+    pub novelty: Option<f32>,
+}
+
+/// A paper as listed on one day, with its judgement. A paper listed on two days appears
+/// twice: each listing was judged on its own.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    pub paper: Paper,
+    pub day: String,
+    pub label: Judgement,
+}
+
+/// One labelled set, in file order.
+#[derive(Debug, Clone)]
+pub struct LabelledSet {
+    /// Short name for tables and file names (the file stem).
+    pub name: String,
+    pub source: PathBuf,
+    pub items: Vec<Judged>,
+    /// Rows the judge never saw (`in_scan_universe: false`), left out of every metric.
+    pub unjudged: usize,
+    /// Labelled ids with no paper in the listing (joined sets only): positives the pool
+    /// lacks, so recall is measured on the rest.
+    pub unmatched: Vec<String>,
+}
+
+impl LabelledSet {
+    /// Reads a labelled pool: one paper per line in arxrank's JSON schema, plus
+    /// `label: {selected | kept, relevance?, novelty?}` and optionally `in_scan_universe`.
+    pub fn read_jsonl(path: &Path) -> Result<Self, EvalError> {
+        let text = fs_err::read_to_string(path).map_err(|source| EvalError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut items = Vec::new();
+        let mut unjudged = 0;
+        for (i, line) in text.lines().enumerate() {
+            let line_no = i + 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let bad = |message: String| EvalError::Label {
+                path: path.to_owned(),
+                line: line_no,
+                message,
+            };
+            let value: Value =
+                serde_json::from_str(line).map_err(|e| bad(format!("malformed JSON: {e}")))?;
+            let Value::Object(obj) = value else {
+                return Err(bad("expected a JSON object".into()));
+            };
+            if obj.get("in_scan_universe").and_then(Value::as_bool) == Some(false) {
+                unjudged += 1;
+                continue;
+            }
+            let paper = paper_from_object(path, line_no, &obj)?;
+            let label = match obj.get("label") {
+                Some(Value::Object(l)) => judgement(l).map_err(bad)?,
+                Some(_) => return Err(bad("`label` is not an object".into())),
+                None => return Err(bad("missing `label` (a labelled pool needs one per paper; a plain listing goes with --labels output.json)".into())),
+            };
+            let day = paper.date.clone().unwrap_or_else(|| "undated".into());
+            items.push(Judged { paper, day, label });
+        }
+        Self::new(path, items, unjudged, Vec::new())
+    }
+
+    /// Joins a listing (any format `rank` reads) with gpt_paper_assistant's or
+    /// ChatGPT-ArXiv-Paper-Assistant's `output.json`: papers in it were selected, with their
+    /// RELEVANCE and NOVELTY; every other listed paper was not.
+    pub fn join_output_json(
+        listing: &Path,
+        output: &Path,
+        day: Option<&str>,
+    ) -> Result<Self, EvalError> {
+        let labels = read_output_json(output)?;
+        let listing_read = read_listing(listing, &ReadOptions::default())?;
+        let day = day
+            .map(str::to_owned)
+            .or(listing_read.date.clone())
+            .unwrap_or_else(|| "undated".into());
+        let listed: HashSet<&PaperId> = listing_read.papers.iter().map(|p| &p.id).collect();
+        let mut unmatched: Vec<String> = labels
+            .keys()
+            .filter(|id| !listed.contains(id))
+            .map(|id| id.to_string())
+            .collect();
+        unmatched.sort();
+        let items = listing_read
+            .papers
+            .iter()
+            .map(|p| Judged {
+                paper: p.clone(),
+                day: p.date.clone().unwrap_or_else(|| day.clone()),
+                label: labels.get(&p.id).cloned().unwrap_or(Judgement {
+                    selected: false,
+                    relevance: None,
+                    novelty: None,
+                }),
+            })
+            .collect();
+        Self::new(listing, items, 0, unmatched)
+    }
+
+    fn new(
+        path: &Path,
+        items: Vec<Judged>,
+        unjudged: usize,
+        unmatched: Vec<String>,
+    ) -> Result<Self, EvalError> {
+        let invalid = |message: &str| EvalError::Invalid {
+            path: path.to_owned(),
+            message: message.into(),
+        };
+        if items.is_empty() {
+            return Err(invalid("holds no judged papers"));
+        }
+        let positives = items.iter().filter(|j| j.label.selected).count();
+        if positives == 0 || positives == items.len() {
+            return Err(invalid(
+                "needs both selected and unselected papers to measure a ranking",
+            ));
+        }
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "set".into());
+        Ok(Self {
+            name,
+            source: path.to_owned(),
+            items,
+            unjudged,
+            unmatched,
+        })
+    }
+
+    pub fn papers(&self) -> Vec<Paper> {
+        self.items.iter().map(|j| j.paper.clone()).collect()
+    }
+
+    pub fn selected(&self) -> Vec<bool> {
+        self.items.iter().map(|j| j.label.selected).collect()
+    }
+
+    /// The judge's graded relevance per paper, where published.
+    pub fn relevance(&self) -> Vec<Option<f32>> {
+        self.items.iter().map(|j| j.label.relevance).collect()
+    }
+
+    pub fn positives(&self) -> usize {
+        self.items.iter().filter(|j| j.label.selected).count()
+    }
+
+    /// The fraction of papers the judge selected.
+    pub fn selection_rate(&self) -> f64 {
+        self.positives() as f64 / self.items.len() as f64
+    }
+
+    /// The distinct announcement days, sorted.
+    pub fn days(&self) -> Vec<String> {
+        let mut d: Vec<String> = self.items.iter().map(|j| j.day.clone()).collect();
+        d.sort();
+        d.dedup();
+        d
+    }
+}
+
+fn number(v: Option<&Value>) -> Option<f32> {
+    match v? {
+        Value::Number(n) => n.as_f64().map(|x| x as f32),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn judgement(l: &Map<String, Value>) -> Result<Judgement, String> {
+    let selected = ["selected", "kept"]
+        .iter()
+        .find_map(|k| l.get(*k))
+        .ok_or("`label` has neither `selected` nor `kept`")?;
+    let selected = selected
+        .as_bool()
+        .ok_or("`label.selected` (or `kept`) is not true/false")?;
+    Ok(Judgement {
+        selected,
+        relevance: number(l.get("relevance")),
+        novelty: number(l.get("novelty")),
+    })
+}
+
+/// `output.json`: an object keyed by arXiv id (or an array) of objects with `RELEVANCE`,
+/// `NOVELTY` and `ARXIVID`/`arxiv_id`.
+fn read_output_json(path: &Path) -> Result<HashMap<PaperId, Judgement>, EvalError> {
+    let invalid = |message: String| EvalError::Invalid {
+        path: path.to_owned(),
+        message,
+    };
+    let text = fs_err::read_to_string(path).map_err(|source| EvalError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let value: Value =
+        serde_json::from_str(&text).map_err(|e| invalid(format!("malformed JSON: {e}")))?;
+    let entries: Vec<(Option<String>, Value)> = match value {
+        Value::Object(m) => m.into_iter().map(|(k, v)| (Some(k), v)).collect(),
+        Value::Array(a) => a.into_iter().map(|v| (None, v)).collect(),
+        _ => return Err(invalid("expected an object keyed by arXiv id".into())),
+    };
+    let mut out = HashMap::new();
+    for (key, v) in entries {
+        let Value::Object(o) = &v else {
+            return Err(invalid(format!(
+                "entry {} is not an object",
+                key.as_deref().unwrap_or("?")
+            )));
+        };
+        let raw_id = ["ARXIVID", "arxiv_id", "id"]
+            .iter()
+            .find_map(|k| o.get(*k).and_then(Value::as_str).map(str::to_owned))
+            .or(key)
+            .ok_or_else(|| invalid("an entry has no ARXIVID".into()))?;
+        let id = PaperId::parse(&raw_id)
+            .ok_or_else(|| invalid(format!("`{raw_id}` is not an arXiv id")))?;
+        out.insert(
+            id,
+            Judgement {
+                selected: true,
+                relevance: number(o.get("RELEVANCE")),
+                novelty: number(o.get("NOVELTY")),
+            },
+        );
+    }
+    if out.is_empty() {
+        return Err(invalid("holds no papers".into()));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    const A: &str = r#""title":"T","authors":["X"],"abstract":"a","date":"2025-05-12""#;
+
+    #[test]
+    fn reads_selected_kept_grades_and_skips_unjudged_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "pool.jsonl",
+            &format!(
+                "{{\"id\":\"2505.00001\",{A},\"label\":{{\"selected\":true,\"relevance\":9,\"novelty\":8}}}}\n\
+                 {{\"id\":\"2505.00002\",{A},\"in_scan_universe\":false,\"label\":{{\"kept\":false}}}}\n\
+                 {{\"id\":\"2505.00003\",{A},\"in_scan_universe\":true,\"label\":{{\"kept\":false,\"relevance\":null}}}}\n"
+            ),
+        );
+        let set = LabelledSet::read_jsonl(&p).unwrap();
+        assert_eq!(set.items.len(), 2);
+        assert_eq!(set.unjudged, 1);
+        assert_eq!(set.selected(), vec![true, false]);
+        assert_eq!(set.relevance(), vec![Some(9.0), None]);
+        assert_eq!(set.days(), vec!["2025-05-12"]);
+        assert_eq!(set.name, "pool");
+    }
+
+    #[test]
+    fn bad_labels_name_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = format!("{{\"id\":\"2505.00001\",{A},\"label\":{{\"selected\":true}}}}");
+        let cases = [
+            (
+                format!("{ok}\n{{\"id\":\"2505.00002\",{A}}}\n"),
+                "line 2: missing `label`",
+            ),
+            (
+                format!("{ok}\n{{\"id\":\"2505.00002\",{A},\"label\":{{\"score\":3}}}}\n"),
+                "line 2: `label` has neither",
+            ),
+            (
+                format!("{ok}\n{{\"id\":\"2505.00002\",{A},\"label\":{{\"selected\":\"yes\"}}}}\n"),
+                "is not true/false",
+            ),
+            (format!("{ok}\n{{oops\n"), "line 2: malformed JSON"),
+            (format!("{ok}\n"), "needs both selected and unselected"),
+        ];
+        for (text, want) in cases {
+            let p = write(dir.path(), "bad.jsonl", &text);
+            let e = LabelledSet::read_jsonl(&p).unwrap_err().to_string();
+            assert!(e.contains("bad.jsonl") && e.contains(want), "{e}");
+        }
+    }
+
+    #[test]
+    fn output_json_joins_a_listing_by_id_and_reports_missing_positives() {
+        let dir = tempfile::tempdir().unwrap();
+        let listing = write(
+            dir.path(),
+            "day.jsonl",
+            &format!(
+                "{{\"id\":\"2505.00001v2\",{A}}}\n{{\"id\":\"2505.00002\",{A}}}\n{{\"id\":\"2505.00003\",{A}}}\n"
+            ),
+        );
+        let out = write(
+            dir.path(),
+            "output.json",
+            r#"{"2505.00001":{"ARXIVID":"2505.00001","RELEVANCE":9,"NOVELTY":7},"2505.09999":{"ARXIVID":"2505.09999","RELEVANCE":8,"NOVELTY":8}}"#,
+        );
+        let set = LabelledSet::join_output_json(&listing, &out, None).unwrap();
+        assert_eq!(set.selected(), vec![true, false, false]);
+        assert_eq!(set.relevance()[0], Some(9.0));
+        assert_eq!(set.unmatched, vec!["2505.09999"]);
+        let bad = write(dir.path(), "bad.json", r#"{"x":{"ARXIVID":"nope"}}"#);
+        let e = LabelledSet::join_output_json(&listing, &bad, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("bad.json") && e.contains("not an arXiv id"),
+            "{e}"
+        );
+    }
+}

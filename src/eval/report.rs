@@ -1,0 +1,363 @@
+//! The eval report: one Markdown table per set (metrics with bootstrap intervals, speed),
+//! the same as JSON, per-paper scores as JSON lines, and SVG plots (precision-recall
+//! curves; score distributions of selected vs. unselected papers).
+
+use std::path::{Path, PathBuf};
+
+use plotters::prelude::*;
+use serde_json::{json, Value};
+
+use super::metrics::{ranking, METRICS};
+use super::tune::Selection;
+use super::{EvalError, SetReport};
+
+/// Run-wide facts for the report's header.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunInfo {
+    pub command: String,
+    pub model: String,
+    pub device: String,
+    pub threads: usize,
+    pub seed: u64,
+    pub resamples: usize,
+}
+
+fn fmt(v: Option<f64>) -> String {
+    v.map_or("–".into(), |v| format!("{v:.3}"))
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or("–".into(), |v| format!("{:.0}%", v * 100.0))
+}
+
+fn selection_row(label: &str, s: &Selection) -> String {
+    format!(
+        "| {label} | {} of {} ({:.1}%) | {} ({:.1}%) | {} | {} | {} |\n",
+        s.selected,
+        s.papers,
+        100.0 * s.selected as f64 / s.papers as f64,
+        s.judge_selected,
+        100.0 * s.judge_selected as f64 / s.papers as f64,
+        s.both,
+        pct(s.precision()),
+        pct(s.recall()),
+    )
+}
+
+/// The Markdown report for every set.
+pub fn markdown(info: &RunInfo, sets: &[SetReport]) -> String {
+    let mut s = String::from("# arxrank eval\n\n");
+    s += &format!(
+        "`{}`\n\nModel {} on {} ({} threads). Intervals: bootstrap 95% over papers, {} resamples, seed {}. Speed: papers per second of wall time, embedding included for the rankers that embed.\n",
+        info.command, info.model, info.device, info.threads, info.resamples, info.seed
+    );
+    for set in sets {
+        s += &format!(
+            "\n## {}\n\n{} papers, {} selected by the judge ({:.1}%), {} with graded relevance; days {}; profile {}.",
+            set.name,
+            set.papers,
+            set.positives,
+            100.0 * set.positives as f64 / set.papers as f64,
+            set.graded,
+            set.days.join(", "),
+            set.profile
+        );
+        if set.unjudged > 0 {
+            s += &format!(" {} rows the judge never saw were left out.", set.unjudged);
+        }
+        if !set.unmatched.is_empty() {
+            s += &format!(
+                " {} labelled ids are not in the listing and were not scored: {}.",
+                set.unmatched.len(),
+                set.unmatched.join(", ")
+            );
+        }
+        s += "\n\n| ranker | papers/s |";
+        for m in METRICS {
+            s += &format!(" {m} |");
+        }
+        s += "\n|---|---:|";
+        s += &"---|".repeat(METRICS.len());
+        s += "\n";
+        for r in &set.rankers {
+            let speed = match r.papers_per_second {
+                v if v.is_nan() => "– (cached)".into(),
+                v if v >= 100.0 => format!("{v:.0}"),
+                v => format!("{v:.1}"),
+            };
+            s += &format!("| {} | {speed} |", r.name);
+            for e in &r.metrics {
+                s += &match (e.value, e.lo, e.hi) {
+                    (Some(v), Some(lo), Some(hi)) => format!(" {v:.3} [{lo:.3}, {hi:.3}] |"),
+                    (v, _, _) => format!(" {} |", fmt(v)),
+                };
+            }
+            s += "\n";
+        }
+        for n in set.rankers.iter().flat_map(|r| &r.notes).chain(&set.notes) {
+            s += &format!("\n- {n}");
+        }
+        if set.graded > 0 {
+            s += &format!(
+                "\n\nSpearman and Kendall (tau-b) compare scores with the judge's graded relevance over the {} graded papers only; nDCG uses that grade as the gain of a selected paper.\n",
+                set.graded
+            );
+        }
+        s += &format!(
+            "\nPlots: [precision-recall]({0}/pr.svg), [score distributions]({0}/scores.svg); per-paper scores: `{0}/scores.jsonl`.\n",
+            set.name
+        );
+        if let Some(c) = &set.calibration {
+            s += "\n### Digest selection (hybrid, relevance ≥ select_min)\n\n| scale | we select | judge selects | both | precision | recall |\n|---|---:|---:|---:|---:|---:|\n";
+            s += &selection_row("profile's", &c.profile_scale);
+            s += &selection_row(
+                &format!(
+                    "fitted here (raw_at_1 {:.4}, raw_at_10 {:.4}; in-sample)",
+                    c.fitted.raw_at_1, c.fitted.raw_at_10
+                ),
+                &c.fitted_selection,
+            );
+        }
+        if let Some(t) = &set.tune {
+            s += &format!(
+                "\n### Tuning: leave one day out ({} weightings searched; objective AP on the training days)\n\nEvery figure below is on the held-out day only.\n\n| held-out day | weights chosen on the other days | AP tuned | AP profile | ROC-AUC tuned | ROC-AUC profile | nDCG@10 tuned | nDCG@10 profile |\n|---|---|---:|---:|---:|---:|---:|---:|\n",
+                t.candidates
+            );
+            let (ap, auc, ndcg) = (1, 0, 2);
+            for f in &t.folds {
+                let w = &f.chosen;
+                s += &format!(
+                    "| {} | lexical {}, keyword {}, title {}, irrelevant {}, application {}, negative {}, {} | {} | {} | {} | {} | {} | {} |\n",
+                    f.test_day,
+                    w.lexical,
+                    w.keyword,
+                    w.title_keyword,
+                    w.irrelevant,
+                    w.application,
+                    w.negative,
+                    w.topic_aggregation.as_str(),
+                    fmt(f.tuned[ap]),
+                    fmt(f.profile[ap]),
+                    fmt(f.tuned[auc]),
+                    fmt(f.profile[auc]),
+                    fmt(f.tuned[ndcg]),
+                    fmt(f.profile[ndcg]),
+                );
+            }
+            s += "\nHeld-out digest selection, with the scale calibrated on the training days:\n\n| held-out day | we select | judge selects | both | precision | recall |\n|---|---:|---:|---:|---:|---:|\n";
+            for f in &t.folds {
+                s += &selection_row(&f.test_day, &f.selection);
+            }
+            let w = &t.all_days_summary;
+            s += &format!(
+                "\nChosen on all days (stored only with --write-weights; no figures are quoted for it, they would be in-sample): lexical {}, keyword {}, title {}, irrelevant {}, application {}, negative {}, {}.\n",
+                w.lexical,
+                w.keyword, w.title_keyword, w.irrelevant, w.application, w.negative, w.topic_aggregation.as_str()
+            );
+        }
+    }
+    s
+}
+
+/// The JSON report.
+pub fn json(info: &RunInfo, sets: &[SetReport]) -> Value {
+    json!({
+        "run": info,
+        "metrics": METRICS,
+        "sets": sets,
+    })
+}
+
+/// Per-paper scores of every ranker, one JSON line per paper (readable back with
+/// `--external NAME=FILE` after picking a column).
+pub fn scores_jsonl(set: &SetReport) -> String {
+    let mut out = String::new();
+    for (i, id) in set.ids.iter().enumerate() {
+        let mut row = serde_json::Map::new();
+        row.insert("id".into(), json!(id));
+        row.insert("selected".into(), json!(set.selected[i]));
+        for r in &set.rankers {
+            let v = r.scores[i];
+            row.insert(
+                r.name.clone(),
+                if v.is_finite() { json!(v) } else { Value::Null },
+            );
+        }
+        out += &Value::Object(row).to_string();
+        out.push('\n');
+    }
+    out
+}
+
+fn plot_err(path: &Path) -> impl Fn(String) -> EvalError + '_ {
+    move |message| EvalError::Plot {
+        path: path.to_owned(),
+        message,
+    }
+}
+
+/// Precision against recall down each ranker's list.
+pub fn precision_recall_svg(set: &SetReport, path: &Path) -> Result<(), EvalError> {
+    let err = plot_err(path);
+    let root = SVGBackend::new(path, (820, 560)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("{}: precision-recall", set.name),
+            ("sans-serif", 20),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(0f64..1f64, 0f64..1.02f64)
+        .map_err(|e| err(e.to_string()))?;
+    chart
+        .configure_mesh()
+        .x_desc("recall")
+        .y_desc("precision")
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    let total = set.positives.max(1) as f64;
+    for (k, r) in set.rankers.iter().enumerate() {
+        let mut hits = 0usize;
+        let points: Vec<(f64, f64)> = ranking(&r.scores)
+            .into_iter()
+            .enumerate()
+            .map(|(rank, i)| {
+                hits += set.selected[i] as usize;
+                (hits as f64 / total, hits as f64 / (rank + 1) as f64)
+            })
+            .collect();
+        let color = Palette99::pick(k).to_rgba();
+        let ap = fmt(r.metrics[1].value);
+        chart
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))
+            .map_err(|e| err(e.to_string()))?
+            .label(format!("{} (AP {ap})", r.name))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    root.present().map_err(|e| err(e.to_string()))
+}
+
+/// One panel per ranker: the share of selected and of unselected papers per score bin
+/// (scores min-max scaled to 0-1 per ranker).
+pub fn score_distributions_svg(set: &SetReport, path: &Path) -> Result<(), EvalError> {
+    const BINS: usize = 20;
+    let err = plot_err(path);
+    let cols = 3;
+    let rows = set.rankers.len().div_ceil(cols).max(1);
+    let root = SVGBackend::new(path, (cols as u32 * 330, rows as u32 * 260)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+    let panels = root.split_evenly((rows, cols));
+    for (r, area) in set.rankers.iter().zip(panels.iter()) {
+        let finite: Vec<f32> = r.scores.iter().copied().filter(|v| v.is_finite()).collect();
+        let lo = finite.iter().copied().fold(f32::INFINITY, f32::min);
+        let hi = finite.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let span = if hi > lo { hi - lo } else { 1.0 };
+        let mut hist = [[0f64; BINS]; 2];
+        let mut counts = [0f64; 2];
+        for (s, &sel) in r.scores.iter().zip(&set.selected) {
+            // Unscored papers (external files) sit in the lowest bin.
+            let t = if s.is_finite() { (s - lo) / span } else { 0.0 };
+            let b = ((t * BINS as f32) as usize).min(BINS - 1);
+            hist[sel as usize][b] += 1.0;
+            counts[sel as usize] += 1.0;
+        }
+        let peak = hist
+            .iter()
+            .zip(counts)
+            .flat_map(|(h, c)| h.iter().map(move |v| v / c.max(1.0)))
+            .fold(0.0, f64::max);
+        let mut chart = ChartBuilder::on(area)
+            .caption(&r.name, ("sans-serif", 15))
+            .margin(8)
+            .x_label_area_size(28)
+            .y_label_area_size(36)
+            .build_cartesian_2d(0f64..1f64, 0f64..(peak * 1.1).max(0.05))
+            .map_err(|e| err(e.to_string()))?;
+        chart
+            .configure_mesh()
+            .x_desc("score (scaled)")
+            .y_desc("share of class")
+            .x_labels(5)
+            .y_labels(4)
+            .draw()
+            .map_err(|e| err(e.to_string()))?;
+        for (class, color, label) in [(0, BLUE, "not selected"), (1, RED, "selected")] {
+            let pts: Vec<(f64, f64)> = (0..BINS)
+                .map(|b| {
+                    (
+                        (b as f64 + 0.5) / BINS as f64,
+                        hist[class][b] / counts[class].max(1.0),
+                    )
+                })
+                .collect();
+            chart
+                .draw_series(LineSeries::new(pts, color.stroke_width(2)))
+                .map_err(|e| err(e.to_string()))?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], color));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .label_font(("sans-serif", 11))
+            .draw()
+            .map_err(|e| err(e.to_string()))?;
+    }
+    root.present().map_err(|e| err(e.to_string()))
+}
+
+/// Writes `eval.md`, `eval.json` and, per set, `<set>/pr.svg`, `<set>/scores.svg` and
+/// `<set>/scores.jsonl` under `out`; returns the paths written.
+pub fn write(out: &Path, info: &RunInfo, sets: &[SetReport]) -> Result<Vec<PathBuf>, EvalError> {
+    let put = |path: PathBuf, bytes: &[u8]| -> Result<PathBuf, EvalError> {
+        crate::fsutil::write_atomic(&path, bytes).map_err(|source| EvalError::Write {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(path)
+    };
+    let mut written = Vec::new();
+    for set in sets {
+        let dir = out.join(&set.name);
+        fs_err::create_dir_all(&dir).map_err(|source| EvalError::Write {
+            path: dir.clone(),
+            source,
+        })?;
+        written.push(put(dir.join("scores.jsonl"), scores_jsonl(set).as_bytes())?);
+        // plotters writes in place; draw beside the target and rename, so a crash never
+        // leaves half a plot under the final name.
+        for (name, draw) in [
+            (
+                "pr.svg",
+                precision_recall_svg as fn(&SetReport, &Path) -> Result<(), EvalError>,
+            ),
+            ("scores.svg", score_distributions_svg),
+        ] {
+            let tmp = dir.join(format!(".{name}.partial"));
+            draw(set, &tmp)?;
+            let dest = dir.join(name);
+            fs_err::rename(&tmp, &dest).map_err(|source| EvalError::Write {
+                path: dest.clone(),
+                source,
+            })?;
+            written.push(dest);
+        }
+    }
+    let mut js = serde_json::to_string_pretty(&json(info, sets)).expect("serialisable");
+    js.push('\n');
+    written.push(put(out.join("eval.json"), js.as_bytes())?);
+    written.push(put(out.join("eval.md"), markdown(info, sets).as_bytes())?);
+    Ok(written)
+}

@@ -1,0 +1,312 @@
+//! Tuning the profile's weights without fooling ourselves, and calibrating its 1-10 scale.
+//!
+//! Tuning holds out one announcement day at a time: weights are chosen on the other days
+//! and measured on the held-out one, so every figure it reports is on papers the search
+//! never saw. Calibration fits the linear raw → 1-10 map so that the share of papers
+//! scored 8 or more matches the judge's selection rate.
+
+use super::metrics::{average_precision, evaluate, Truth};
+use super::EvalError;
+use crate::score::{relevance_on, Features, Scorer};
+use crate::topics::{Aggregation, Scale, Weights};
+
+/// The grid `--tune` searches: every combination of these per weight, around the
+/// profile's own similarity, caps and author bonus (which are kept).
+pub fn grid(base: &Weights) -> Vec<Weights> {
+    let keyword = [0.0, 0.02, 0.04, 0.06, 0.08];
+    let title = [0.0, 0.03, 0.06, 0.1];
+    let penalty = [0.0, 0.03, 0.06, 0.1];
+    let negative = [0.0, 0.5, 1.0, 2.0, 3.0];
+    let lexical = [0.0, 0.1, 0.2, 0.3];
+    // The profile's own weights first: a tie keeps them.
+    let mut out = vec![base.clone()];
+    for &k in &keyword {
+        for &t in &title {
+            for &i in &penalty {
+                for &a in &penalty {
+                    for &n in &negative {
+                        for &l in &lexical {
+                            for agg in Aggregation::ALL {
+                                out.push(Weights {
+                                    keyword: k,
+                                    title_keyword: t,
+                                    irrelevant: i,
+                                    application: a,
+                                    negative: n,
+                                    lexical: l,
+                                    topic_aggregation: agg,
+                                    ..base.clone()
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Fits `raw_at_1`/`raw_at_10` to `raws` so that the share of papers at relevance 8 or
+/// more (the default `select_min`) equals `rate`, and the median paper lands on 4, the
+/// rubric's "irrelevant" band. `select_min` is kept; `note` records the provenance.
+pub fn calibrate(raws: &[f32], rate: f64, scale: &Scale, note: String) -> Result<Scale, EvalError> {
+    let n = raws.len();
+    let k = (rate * n as f64).round() as usize;
+    if n < 10 || k == 0 || k * 2 >= n {
+        return Err(EvalError::Usage(format!(
+            "cannot calibrate on {n} papers with a selection rate of {:.1}% (needs at least 10 papers and a rate under 50%)",
+            rate * 100.0
+        )));
+    }
+    let mut sorted: Vec<f32> = raws.to_vec();
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    // The cut sits halfway between the k-th and (k+1)-th best paper.
+    let cut = (sorted[k - 1] + sorted[k]) / 2.0;
+    let median = sorted[n / 2];
+    if cut <= median {
+        return Err(EvalError::Usage(
+            "cannot calibrate: the selection cut is not above the median score".into(),
+        ));
+    }
+    // Relevance r sits at t = (r - 1) / 9 on the raw axis; 8 starts at 7.5 after rounding.
+    let at = |r: f32| (r - 1.0) / 9.0;
+    let select = scale.select_min as f32 - 0.5;
+    let span = (cut - median) / (at(select) - at(4.0));
+    let raw_at_1 = median - at(4.0) * span;
+    Ok(Scale {
+        raw_at_1,
+        raw_at_10: raw_at_1 + span,
+        select_min: scale.select_min,
+        calibrated: Some(note),
+    })
+}
+
+/// How a scale's selection (relevance ≥ `select_min`) compares with the judge's.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Selection {
+    pub papers: usize,
+    pub judge_selected: usize,
+    pub selected: usize,
+    pub both: usize,
+}
+
+impl Selection {
+    pub fn measure(raws: &[f32], selected: &[bool], scale: &Scale) -> Self {
+        let ours: Vec<bool> = raws
+            .iter()
+            .map(|&r| relevance_on(scale, r) >= scale.select_min)
+            .collect();
+        Self {
+            papers: raws.len(),
+            judge_selected: selected.iter().filter(|&&s| s).count(),
+            selected: ours.iter().filter(|&&s| s).count(),
+            both: ours
+                .iter()
+                .zip(selected)
+                .filter(|(a, b)| **a && **b)
+                .count(),
+        }
+    }
+    pub fn precision(&self) -> Option<f64> {
+        (self.selected > 0).then(|| self.both as f64 / self.selected as f64)
+    }
+    pub fn recall(&self) -> Option<f64> {
+        (self.judge_selected > 0).then(|| self.both as f64 / self.judge_selected as f64)
+    }
+}
+
+/// One held-out day.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Fold {
+    pub test_day: String,
+    pub train_days: Vec<String>,
+    pub train_ap: f64,
+    pub chosen: WeightsSummary,
+    /// [`super::metrics::METRICS`] on the held-out day with the chosen weights.
+    pub tuned: Vec<Option<f64>>,
+    /// The same with the profile's weights, for comparison.
+    pub profile: Vec<Option<f64>>,
+    /// Selection on the held-out day with a scale calibrated on the training days.
+    pub selection: Selection,
+}
+
+/// The weights a search chose, flat for reports.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct WeightsSummary {
+    pub lexical: f32,
+    pub keyword: f32,
+    pub title_keyword: f32,
+    pub irrelevant: f32,
+    pub application: f32,
+    pub negative: f32,
+    pub topic_aggregation: Aggregation,
+}
+
+impl From<&Weights> for WeightsSummary {
+    fn from(w: &Weights) -> Self {
+        Self {
+            lexical: w.lexical,
+            keyword: w.keyword,
+            title_keyword: w.title_keyword,
+            irrelevant: w.irrelevant,
+            application: w.application,
+            negative: w.negative,
+            topic_aggregation: w.topic_aggregation,
+        }
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TuneReport {
+    pub candidates: usize,
+    pub folds: Vec<Fold>,
+    /// Chosen on every day: what `--tune --write-profile` stores. Its in-sample figures are
+    /// never reported.
+    #[serde(skip)]
+    pub all_days: Weights,
+    pub all_days_summary: WeightsSummary,
+}
+
+/// Searches [`grid`] with leave-one-day-out cross-validation. `features[i]`, `truth` and
+/// `days[i]` describe paper `i`; `scale` is the profile's, recalibrated per fold.
+pub fn tune(
+    features: &[Features],
+    truth: Truth,
+    days: &[String],
+    base: &Weights,
+    scale: &Scale,
+) -> Result<TuneReport, EvalError> {
+    let mut distinct: Vec<String> = days.to_vec();
+    distinct.sort();
+    distinct.dedup();
+    if distinct.len() < 2 {
+        return Err(EvalError::Usage(format!(
+            "--tune holds out one day at a time and needs at least two days; this set has {}",
+            distinct.len()
+        )));
+    }
+    let candidates = grid(base);
+    let subset = |keep: &dyn Fn(usize) -> bool| -> Vec<usize> {
+        (0..features.len()).filter(|&i| keep(i)).collect()
+    };
+    let raws = |w: &Weights, idx: &[usize]| -> Vec<f32> {
+        idx.iter().map(|&i| Scorer::raw(&features[i], w)).collect()
+    };
+    let best_on = |idx: &[usize]| -> (Weights, f64) {
+        let sel: Vec<bool> = idx.iter().map(|&i| truth.selected[i]).collect();
+        let mut best = (base.clone(), f64::MIN);
+        for w in &candidates {
+            let ap = average_precision(&raws(w, idx), &sel);
+            if ap > best.1 {
+                best = (w.clone(), ap);
+            }
+        }
+        best
+    };
+    let mut folds = Vec::new();
+    for test_day in &distinct {
+        let train = subset(&|i| days[i] != *test_day);
+        let test = subset(&|i| days[i] == *test_day);
+        let (chosen, train_ap) = best_on(&train);
+        let measure = |w: &Weights| {
+            let sel: Vec<bool> = test.iter().map(|&i| truth.selected[i]).collect();
+            let grades: Vec<Option<f32>> = test.iter().map(|&i| truth.grades[i]).collect();
+            evaluate(
+                &raws(w, &test),
+                Truth {
+                    selected: &sel,
+                    grades: &grades,
+                },
+            )
+        };
+        let train_sel: Vec<bool> = train.iter().map(|&i| truth.selected[i]).collect();
+        let rate = train_sel.iter().filter(|&&s| s).count() as f64 / train.len() as f64;
+        let fitted = calibrate(
+            &raws(&chosen, &train),
+            rate,
+            scale,
+            format!("training days of fold {test_day}"),
+        )?;
+        let test_sel: Vec<bool> = test.iter().map(|&i| truth.selected[i]).collect();
+        folds.push(Fold {
+            test_day: test_day.clone(),
+            train_days: distinct
+                .iter()
+                .filter(|d| *d != test_day)
+                .cloned()
+                .collect(),
+            train_ap,
+            chosen: (&chosen).into(),
+            tuned: measure(&chosen),
+            profile: measure(base),
+            selection: Selection::measure(&raws(&chosen, &test), &test_sel, &fitted),
+        });
+    }
+    let (all_days, _) = best_on(&(0..features.len()).collect::<Vec<_>>());
+    Ok(TuneReport {
+        candidates: candidates.len(),
+        folds,
+        all_days_summary: (&all_days).into(),
+        all_days,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scale() -> Scale {
+        Scale {
+            raw_at_1: 0.0,
+            raw_at_10: 1.0,
+            select_min: 8,
+            calibrated: None,
+        }
+    }
+
+    #[test]
+    fn calibrated_scale_selects_the_judges_share() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        let raws: Vec<f32> = (0..1000).map(|_| rng.f32() * 0.6 + 0.1).collect();
+        for rate in [0.02, 0.059, 0.2] {
+            let s = calibrate(&raws, rate, &scale(), "test".into()).unwrap();
+            let sel = Selection::measure(&raws, &vec![false; raws.len()], &s);
+            assert_eq!(
+                sel.selected,
+                (rate * 1000.0).round() as usize,
+                "rate {rate}"
+            );
+            let mut sorted = raws.clone();
+            sorted.sort_by(f32::total_cmp);
+            assert_eq!(relevance_on(&s, sorted[500]), 4);
+            assert_eq!(s.calibrated.as_deref(), Some("test"));
+        }
+        assert!(calibrate(&raws, 0.6, &scale(), "x".into()).is_err());
+        assert!(calibrate(&raws[..5], 0.2, &scale(), "x".into()).is_err());
+    }
+
+    #[test]
+    fn grid_starts_with_the_profile_and_varies_every_searched_weight() {
+        let base = Weights {
+            similarity: 1.0,
+            keyword: 0.04,
+            keyword_cap: 3,
+            title_keyword: 0.06,
+            irrelevant: 0.06,
+            application: 0.06,
+            penalty_cap: 2,
+            author: 0.5,
+            negative: 2.0,
+            topic_aggregation: Aggregation::Max,
+            lexical: 0.0,
+        };
+        let g = grid(&base);
+        assert_eq!(WeightsSummary::from(&g[0]), WeightsSummary::from(&base));
+        assert_eq!(g.len(), 1 + 5 * 4 * 4 * 4 * 5 * 4 * 3);
+        assert!(g.iter().all(|w| w.similarity == 1.0 && w.author == 0.5));
+        assert!(g
+            .iter()
+            .any(|w| w.topic_aggregation == Aggregation::MeanTop3));
+    }
+}

@@ -1,0 +1,296 @@
+//! `arxrank eval` end to end on the real labelled pools of labelled/ (copied to
+//! tests/data): both sets with their own profiles, rankers side by side, tuning held out by
+//! day, calibration written into a profile, external scores, and bad input.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::Value;
+
+const POOL: &str = "daizedong-gpt4o-labels_linyueqian-pool_2025-05-12_13.jsonl";
+const GRADED: &str = "jackyfl-gpt41-labels_dwdengwei-pool_2025-10-22.jsonl";
+
+fn arxrank(args: &[&str]) -> Output {
+    common::arxrank(&[&["eval"], args].concat())
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn ok(run: &Output) {
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
+/// The metric named `name` of ranker `ranker` in set `set` of an eval.json.
+fn metric(report: &Value, set: usize, ranker: &str, name: &str) -> (f64, f64, f64) {
+    let col = report["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|m| m == name)
+        .unwrap();
+    let r = report["sets"][set]["rankers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == ranker)
+        .unwrap_or_else(|| panic!("no ranker {ranker}"));
+    let e = &r["metrics"][col];
+    (
+        e["value"].as_f64().unwrap(),
+        e["lo"].as_f64().unwrap(),
+        e["hi"].as_f64().unwrap(),
+    )
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+    }
+}
+
+#[test]
+fn compares_rankers_on_both_labelled_sets_tunes_by_day_and_calibrates() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let cache = dir.path().join("cache");
+    // Profiles are copied: --calibrate writes into them.
+    let p1 = dir.path().join("p-2025-05");
+    let p2 = dir.path().join("p-2025-10");
+    copy_dir(&common::root().join("topics/daizedong-2025-05"), &p1);
+    copy_dir(&common::root().join("topics/jackyfl-2025-10"), &p2);
+    let run = arxrank(&[
+        s(&common::data(POOL)),
+        s(&common::data(GRADED)),
+        "--topics",
+        s(&p1),
+        "--topics",
+        s(&p2),
+        "--tune",
+        "--calibrate",
+        "--out",
+        s(&out),
+        "--cache",
+        s(&cache),
+    ]);
+    ok(&run);
+    let md = std::fs::read_to_string(out.join("eval.md")).unwrap();
+    eprintln!("{md}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("eval.json")).unwrap()).unwrap();
+    let sets = report["sets"].as_array().unwrap();
+    assert_eq!(sets.len(), 2);
+    // The pool: 916 rows, 54 selected; the graded set: only the 146 papers the judge saw.
+    assert_eq!(
+        (sets[0]["papers"].as_u64(), sets[0]["positives"].as_u64()),
+        (Some(916), Some(54))
+    );
+    assert_eq!(
+        (sets[1]["papers"].as_u64(), sets[1]["unjudged"].as_u64()),
+        (Some(146), Some(70))
+    );
+    assert_eq!(sets[1]["graded"].as_u64(), Some(42));
+
+    // The hybrid against the baselines on the six-topic pool, in the same run.
+    let hybrid = metric(&report, 0, "hybrid", "ROC-AUC");
+    for other in ["bm25", "keyword-only", "embedding-only", "random"] {
+        let o = metric(&report, 0, other, "ROC-AUC");
+        assert!(hybrid.0 > o.0, "hybrid AUC {hybrid:?} vs {other} {o:?}");
+    }
+    let ap = metric(&report, 0, "hybrid", "AP").0;
+    assert!(ap > metric(&report, 0, "keyword-only", "AP").0);
+    assert!(ap > metric(&report, 0, "bm25", "AP").0, "hybrid AP {ap}");
+    // Random is no better than chance, and the hybrid's interval clears it.
+    for set in 0..2 {
+        let r = metric(&report, set, "random", "ROC-AUC");
+        assert!((0.4..0.65).contains(&r.0), "random AUC {r:?}");
+        assert!(r.1 <= r.0 && r.0 <= r.2);
+    }
+    assert!(hybrid.1 > metric(&report, 0, "random", "ROC-AUC").0);
+    // Graded labels: rank correlations exist where grades do.
+    let rho = metric(&report, 1, "hybrid", "Spearman");
+    assert!(rho.0 > 0.3 && rho.1 <= rho.0 && rho.0 <= rho.2, "{rho:?}");
+
+    // Tuning: two folds, each measured on the day it did not train on.
+    let folds = sets[0]["tune"]["folds"].as_array().unwrap();
+    assert_eq!(folds.len(), 2);
+    for f in folds {
+        let test = f["test_day"].as_str().unwrap();
+        let train: Vec<&str> = f["train_days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_str().unwrap())
+            .collect();
+        assert!(!train.contains(&test) && !train.is_empty());
+        assert!(f["tuned"][0].as_f64().unwrap() > 0.5);
+    }
+    assert!(sets[1]["tune"].is_null(), "one day: nothing to hold out");
+    assert!(md.contains("not tuned"), "the report says why");
+
+    // Calibration: the fitted scale selects the judge's share, and the profile keeps it.
+    for (set, dir, share) in [(0, &p1, 54), (1, &p2, 42)] {
+        let c = &sets[set]["calibration"];
+        assert_eq!(c["fitted_selection"]["selected"].as_u64(), Some(share));
+        let stored = arxrank::topics::Profile::load(dir).unwrap();
+        let fitted = c["fitted"]["raw_at_10"].as_f64().unwrap();
+        assert!((stored.scale.raw_at_10 as f64 - fitted).abs() < 1e-3);
+        assert!(stored.scale.calibrated.unwrap().contains("arxrank eval on"));
+    }
+
+    // Plots and per-paper scores for each set.
+    for set in sets {
+        let d = out.join(set["name"].as_str().unwrap());
+        for svg in ["pr.svg", "scores.svg"] {
+            let text = std::fs::read_to_string(d.join(svg)).unwrap();
+            assert!(text.starts_with("<svg") && text.contains("hybrid") && text.contains("bm25"));
+            assert!(
+                text.matches("<polyline").count() >= 5,
+                "{svg}: one curve per ranker"
+            );
+        }
+        let rows = common::read_jsonl(&d.join("scores.jsonl"));
+        assert_eq!(rows.len() as u64, set["papers"].as_u64().unwrap());
+    }
+
+    // External scores: the hybrid's own scores, read back as another tool's, measure the
+    // same. No model is needed for this run, and the cache makes it embed nothing.
+    let rows = common::read_jsonl(
+        &out.join(sets[1]["name"].as_str().unwrap())
+            .join("scores.jsonl"),
+    );
+    let ext: serde_json::Map<String, Value> = rows
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap().to_owned(), r["hybrid"].clone()))
+        .collect();
+    let ext_path = dir.path().join("ext.json");
+    std::fs::write(&ext_path, Value::Object(ext).to_string()).unwrap();
+    let out2 = dir.path().join("out2");
+    let run = arxrank(&[
+        s(&common::data(GRADED)),
+        "--topics",
+        s(&p2),
+        "--rankers",
+        "random",
+        "--external",
+        &format!("mine={}", s(&ext_path)),
+        "--out",
+        s(&out2),
+    ]);
+    ok(&run);
+    let again: Value =
+        serde_json::from_str(&std::fs::read_to_string(out2.join("eval.json")).unwrap()).unwrap();
+    for m in ["ROC-AUC", "AP", "nDCG@10", "Kendall"] {
+        assert_eq!(
+            metric(&again, 0, "mine", m),
+            metric(&report, 1, "hybrid", m),
+            "{m}"
+        );
+    }
+}
+
+#[test]
+fn output_json_labels_join_a_listing() {
+    // Day 1 of the pool as a plain listing, and its selected papers as
+    // ChatGPT-ArXiv-Paper-Assistant's output.json (object keyed by id, RELEVANCE, NOVELTY).
+    let dir = tempfile::tempdir().unwrap();
+    let rows = common::read_jsonl(&common::data(POOL));
+    let day1: Vec<&Value> = rows.iter().filter(|r| r["date"] == "2025-05-12").collect();
+    let mut listing = String::new();
+    let mut output = serde_json::Map::new();
+    for r in &day1 {
+        let mut plain = r.as_object().unwrap().clone();
+        plain.remove("label");
+        listing += &Value::Object(plain).to_string();
+        listing.push('\n');
+        if r["label"]["selected"] == true {
+            let id = r["id"].as_str().unwrap();
+            output.insert(
+                id.into(),
+                serde_json::json!({"ARXIVID": id, "RELEVANCE": r["label"]["relevance"], "NOVELTY": r["label"]["novelty"], "title": r["title"]}),
+            );
+        }
+    }
+    let l = dir.path().join("2025-05-12.jsonl");
+    let o = dir.path().join("2025-05-12-output.json");
+    std::fs::write(&l, listing).unwrap();
+    std::fs::write(&o, Value::Object(output).to_string()).unwrap();
+    let out = dir.path().join("out");
+    let run = arxrank(&[
+        "--listing",
+        s(&l),
+        "--labels",
+        s(&o),
+        "--topics",
+        s(&common::root().join("topics/daizedong-2025-05")),
+        "--rankers",
+        "keyword-only,bm25",
+        "--bootstrap",
+        "200",
+        "--out",
+        s(&out),
+    ]);
+    ok(&run);
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("eval.json")).unwrap()).unwrap();
+    let set = &report["sets"][0];
+    assert_eq!(set["papers"].as_u64(), Some(day1.len() as u64));
+    assert_eq!(set["positives"].as_u64(), Some(18));
+    assert_eq!(set["graded"].as_u64(), Some(18));
+    assert!(set["unmatched"].as_array().unwrap().is_empty());
+    assert!(metric(&report, 0, "bm25", "ROC-AUC").0 > 0.6);
+}
+
+#[test]
+fn bad_input_exits_2_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string(common::data(GRADED)).unwrap();
+    let first = good.lines().next().unwrap();
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        format!("{first}\n{{\"id\": \"2510.1\", \"label\": \n"),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec![s(&bad).into()], "bad.jsonl: line 2: malformed JSON"),
+        (
+            vec![
+                s(&common::data(GRADED)).into(),
+                "--topics".into(),
+                "a".into(),
+                "--topics".into(),
+                "b".into(),
+            ],
+            "--topics given 2 times for 1 sets",
+        ),
+        (
+            vec![
+                s(&common::data(GRADED)).into(),
+                "--listing".into(),
+                s(&bad).into(),
+            ],
+            "--listing and --labels go in pairs",
+        ),
+        (vec![], "no labelled sets"),
+    ];
+    for (args, want) in cases {
+        let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
+        a.extend(["--rankers", "random", "--out", s(&out)]);
+        let run = arxrank(&a);
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{err}");
+        assert!(err.contains(want), "{err}");
+    }
+    assert!(!out.exists(), "nothing written on bad input");
+}
