@@ -346,52 +346,29 @@ mod tests {
         };
         let (s1, p1) = make(100, &mut rng);
         let (s2, p2) = make(2000, &mut rng);
-        let g1 = vec![None; s1.len()];
-        let g2 = vec![None; s2.len()];
-        let e1 = evaluate_with_intervals(
-            &s1,
-            Truth {
-                selected: &p1,
-                grades: &g1,
-            },
-            500,
-            1,
-        )[0];
-        let e2 = evaluate_with_intervals(
-            &s2,
-            Truth {
-                selected: &p2,
-                grades: &g2,
-            },
-            500,
-            1,
-        )[0];
+        let auc = |s: &[f32], p: &[bool]| {
+            let grades = vec![None; s.len()];
+            let truth = Truth {
+                selected: p,
+                grades: &grades,
+            };
+            evaluate_with_intervals(s, truth, 500, 1)[0]
+        };
+        let (e1, e2) = (auc(&s1, &p1), auc(&s2, &p2));
         for e in [e1, e2] {
             let (v, lo, hi) = (e.value.unwrap(), e.lo.unwrap(), e.hi.unwrap());
             assert!(lo <= v && v <= hi, "{e:?}");
         }
         assert!(e2.hi.unwrap() - e2.lo.unwrap() < e1.hi.unwrap() - e1.lo.unwrap());
         // Same seed, same interval.
-        let again = evaluate_with_intervals(
-            &s1,
-            Truth {
-                selected: &p1,
-                grades: &g1,
-            },
-            500,
-            1,
-        )[0];
-        assert_eq!(again, e1);
+        assert_eq!(auc(&s1, &p1), e1);
         // No grades: the rank correlations are undefined, not zero.
-        let all = evaluate_with_intervals(
-            &s1,
-            Truth {
-                selected: &p1,
-                grades: &g1,
-            },
-            50,
-            1,
-        );
+        let no_grades = vec![None; s1.len()];
+        let truth = Truth {
+            selected: &p1,
+            grades: &no_grades,
+        };
+        let all = evaluate_with_intervals(&s1, truth, 50, 1);
         assert_eq!(all[8].value, None);
     }
 }

@@ -148,13 +148,12 @@ pub fn compare(
             name: r.name(),
             metrics: metrics::evaluate_with_intervals(&scores, truth, resamples, seed),
             seconds,
-            // NaN (embedding time unknown: cached vectors) stays NaN.
-            papers_per_second: set.items.len() as f64
-                / if seconds > 0.0 {
-                    seconds
-                } else {
-                    seconds + 1e-9
-                },
+            // NaN when the embedding time is unknown (cached vectors).
+            papers_per_second: if seconds > 0.0 {
+                set.items.len() as f64 / seconds
+            } else {
+                f64::NAN
+            },
             notes: r.notes(inputs),
             scores,
         });
