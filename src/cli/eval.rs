@@ -16,7 +16,7 @@ use crate::eval::report::{self, RunInfo};
 use crate::eval::tune::{calibrate, tune, Selection};
 use crate::eval::{compare, Calibration, LabelledSet, SetReport, Truth};
 use crate::history::History;
-use crate::ingest::Paper;
+use crate::ingest::{Paper, PaperId};
 use crate::score::{Lexical, Scorer};
 use crate::topics::Profile;
 
@@ -118,9 +118,9 @@ fn parse_external(s: &str) -> Result<(String, PathBuf), String> {
     Ok((name.to_owned(), PathBuf::from(file)))
 }
 
-/// The sets' vectors: from the cache where it holds the paper (same id and title), the
-/// model otherwise; new vectors are added to the cache.
-/// Returns the vectors, how many papers were embedded and how many came from the cache.
+/// The sets' vectors: from the cache where it holds the paper with the same title, from
+/// the model otherwise; new vectors are added to the cache. Returns the vectors, how many
+/// texts were embedded and how many rows came from the cache.
 fn embed_cached(
     embedder: &mut BertEmbedder,
     papers: &[Paper],
@@ -129,36 +129,38 @@ fn embed_cached(
     let Some(cache) = cache else {
         return Ok((embed_papers(embedder, papers)?, papers.len(), 0));
     };
-    let hit = |p: &Paper| cache.get(&p.id).is_some_and(|c| c.title == p.title);
+    // Per paper: None for a cache hit, or its row among the texts to embed. A text listed
+    // twice (one paper on two days) is embedded once.
     let mut missing: Vec<Paper> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let mut hits = 0;
-    for p in papers {
-        if hit(p) {
-            hits += 1;
-        } else if seen.insert(p.id.clone()) {
-            missing.push(p.clone());
+    let mut row_of: HashMap<(&PaperId, &str), usize> = HashMap::new();
+    let source: Vec<Option<usize>> = papers
+        .iter()
+        .map(|p| {
+            if cache.get(&p.id).is_some_and(|c| c.title == p.title) {
+                return None;
+            }
+            Some(*row_of.entry((&p.id, &p.title)).or_insert_with(|| {
+                missing.push(p.clone());
+                missing.len() - 1
+            }))
+        })
+        .collect();
+    let fresh = embed_papers(embedder, &missing)?;
+    let mut docs = ndarray::Array2::zeros((papers.len(), embedder.dim()));
+    for ((p, src), mut dst) in papers.iter().zip(&source).zip(docs.rows_mut()) {
+        match src {
+            Some(r) => dst.assign(&fresh.row(*r)),
+            None => dst.assign(&ndarray::ArrayView1::from(
+                cache.vector(&p.id).expect("a cache hit"),
+            )),
         }
     }
-    let fresh = embed_papers(embedder, &missing)?;
-    let fresh_row: HashMap<_, usize> = missing
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.id.clone(), i))
-        .collect();
-    let dim = embedder.dim();
-    let mut docs = ndarray::Array2::zeros((papers.len(), dim));
-    for (i, p) in papers.iter().enumerate() {
-        let v = match fresh_row.get(&p.id) {
-            Some(&r) => fresh.row(r).to_owned(),
-            None => ndarray::ArrayView1::from(cache.vector(&p.id).expect("a cache hit")).to_owned(),
-        };
-        docs.row_mut(i).assign(&v);
-    }
     if !missing.is_empty() {
-        // Papers re-embedded because their title changed keep their old cache row.
+        // A paper re-embedded because its title changed keeps its old cache row (append
+        // skips stored ids), so it is embedded again next time.
         cache.append(&history_rows(&missing, &fresh, None))?;
     }
+    let hits = source.iter().filter(|s| s.is_none()).count();
     Ok((docs, missing.len(), hits))
 }
 

@@ -209,14 +209,18 @@ impl External {
             Ok(())
         };
         match serde_json::from_str::<Value>(&text) {
-            Ok(Value::Object(m)) => {
+            // An object keyed by arXiv ids never has an `id` key; one that does is a
+            // one-line JSON-lines file.
+            Ok(Value::Object(m)) if !m.contains_key("id") => {
                 for (id, v) in &m {
                     put(id, v, &format!("entry {id}"))?;
                 }
             }
-            Ok(_) => return Err(invalid("expected an object keyed by arXiv id".into())),
-            // Not one JSON document: JSON lines.
-            Err(_) => {
+            Ok(v) if !v.is_object() => {
+                return Err(invalid("expected an object keyed by arXiv id".into()))
+            }
+            // Not one JSON document, or one record: JSON lines.
+            _ => {
                 for (i, line) in text.lines().enumerate() {
                     if line.trim().is_empty() {
                         continue;
@@ -382,6 +386,8 @@ mod tests {
         let cases = [
             r#"{"2505.00001": 0.5, "2505.00002v2": {"score": 0.9}}"#,
             "{\"id\":\"2505.00001\",\"score\":0.5}\n{\"id\":\"2505.00002\",\"score\":0.9}\n",
+            // A one-line JSON-lines file is also one JSON object.
+            "{\"id\":\"2505.00002\",\"score\":0.9}\n",
             r#"{"2505.00001": {"RELEVANCE": 5, "NOVELTY": 9}, "2505.00002": {"RELEVANCE": 9, "NOVELTY": 7}}"#,
             r#"{"2505.00001": {"RELEVANCE": 9, "arxrank": {"raw_score": 0.5}}, "2505.00002": {"RELEVANCE": 9, "arxrank": {"raw_score": 0.9}}}"#,
         ];
