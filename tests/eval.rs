@@ -294,3 +294,62 @@ fn bad_input_exits_2_naming_the_file() {
     }
     assert!(!out.exists(), "nothing written on bad input");
 }
+
+#[test]
+fn int16_ranks_the_labelled_pool_like_f32() {
+    // The reduced-precision engine is accepted only if it orders a real day's papers as f32
+    // does and scores the same against the judge.
+    let dir = tempfile::tempdir().unwrap();
+    let run = |precision: &str| {
+        let out = dir.path().join(precision);
+        ok(&arxrank(&[
+            s(&common::data(POOL)),
+            "--topics",
+            s(&common::root().join("topics/daizedong-2025-05")),
+            "--rankers",
+            "hybrid",
+            "--bootstrap",
+            "100",
+            "--no-cache",
+            "--precision",
+            precision,
+            "--out",
+            s(&out),
+        ]));
+        let report: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("eval.json")).unwrap()).unwrap();
+        let set = report["sets"][0]["name"].as_str().unwrap().to_owned();
+        let scores: Vec<(String, f64)> = common::read_jsonl(&out.join(set).join("scores.jsonl"))
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap().to_owned(),
+                    r["hybrid"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        (report, scores)
+    };
+    let (f32_report, f32_scores) = run("f32");
+    let (int_report, int_scores) = run("int16");
+    assert_eq!(f32_scores.len(), 916);
+    let ids = |v: &[(String, f64)]| v.iter().map(|r| r.0.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        ids(&f32_scores),
+        ids(&int_scores),
+        "same papers, same order"
+    );
+    let a: Vec<f64> = f32_scores.iter().map(|r| r.1).collect();
+    let b: Vec<f64> = int_scores.iter().map(|r| r.1).collect();
+    let rho = arxrank::eval::metrics::spearman(&a, &b).unwrap();
+    eprintln!("hybrid scores, int16 vs f32: Spearman {rho:.5}");
+    assert!(rho >= 0.99, "Spearman {rho}");
+    for m in ["ROC-AUC", "AP", "nDCG@10", "R@30"] {
+        let (x, y) = (
+            metric(&f32_report, 0, "hybrid", m).0,
+            metric(&int_report, 0, "hybrid", m).0,
+        );
+        eprintln!("{m}: f32 {x:.4}, int16 {y:.4}");
+        assert!(y >= x - 0.01, "{m} dropped: f32 {x}, int16 {y}");
+    }
+}

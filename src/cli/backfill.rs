@@ -147,8 +147,8 @@ pub fn run(args: BackfillArgs, models_dir: &Path) -> Result<(), CliError> {
         categories: args.categories.clone(),
     };
     let (model_dir, mut embedder) = args.model.load(models_dir)?;
-    let dir = History::dir_for(&args.history, &model_dir.fingerprint);
-    let mut history = History::open_for_append(&dir, &model_dir.fingerprint, embedder.dim())?;
+    let dir = History::dir_for(&args.history, embedder.fingerprint());
+    let mut history = History::open_for_append(&dir, embedder.fingerprint(), embedder.dim())?;
     if let Some(p) = args.precision {
         history.set_precision(p)?;
     }

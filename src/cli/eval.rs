@@ -237,9 +237,9 @@ pub fn run(args: EvalArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
         None
     };
     let mut cache = match (&loaded, args.no_cache) {
-        (Some((dir, e)), false) => Some(History::open(
-            &History::dir_for(&args.cache, &dir.fingerprint),
-            &dir.fingerprint,
+        (Some((_, e)), false) => Some(History::open(
+            &History::dir_for(&args.cache, e.fingerprint()),
+            e.fingerprint(),
             e.dim(),
         )?),
         _ => None,

@@ -227,8 +227,8 @@ pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
     let mut history = if args.no_history {
         None
     } else {
-        let dir = History::dir_for(&args.history, &model_dir.fingerprint);
-        Some(History::open(&dir, &model_dir.fingerprint, embedder.dim())?)
+        let dir = History::dir_for(&args.history, embedder.fingerprint());
+        Some(History::open(&dir, embedder.fingerprint(), embedder.dim())?)
     };
     eprintln!(
         "ranking {} papers from {} with {} on {:?} ({threads} threads)",
@@ -255,7 +255,7 @@ pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
         total: listing.entries,
         entries,
         model: model_dir.manifest.name.clone(),
-        fingerprint: model_dir.fingerprint.clone(),
+        fingerprint: embedder.fingerprint().to_owned(),
         device: format!("{:?}", args.model.device).to_lowercase(),
         profile: profile.name.clone(),
         tokens: embedder.tokens_processed(),
