@@ -75,11 +75,11 @@ pub struct ModelArgs {
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceKind,
 
-    /// Arithmetic of the linear layers on CPU. int16 is faster on AVX2 CPUs and ranks the
-    /// labelled pools like f32 (README, "Embedding speed"); its vectors go to a history of
-    /// their own.
-    #[arg(long, value_enum, default_value = "f32")]
-    pub precision: Precision,
+    /// Arithmetic of the encoder. CPU: f32 (default) or int16 (faster on AVX2 CPUs, ranks
+    /// the labelled pools like f32; README, "Embedding speed"). CUDA: f16 (default), bf16
+    /// or f32. All share one history.
+    #[arg(long, value_enum)]
+    pub precision: Option<Precision>,
 }
 
 impl ModelArgs {
@@ -89,13 +89,10 @@ impl ModelArgs {
         models_dir: &std::path::Path,
     ) -> Result<(ModelDir, BertEmbedder), EmbedError> {
         let dir = ModelDir::resolve(&self.model, models_dir)?;
-        if self.precision != Precision::F32 && self.device != DeviceKind::Cpu {
-            return Err(EmbedError::Unsupported(format!(
-                "--precision {:?} runs on --device cpu only",
-                self.precision
-            )));
-        }
-        let engine = BertEmbedder::default_engine(self.device, self.precision);
+        let precision = self
+            .precision
+            .unwrap_or_else(|| Precision::default_for(self.device));
+        let engine = BertEmbedder::default_engine(self.device, precision)?;
         let embedder = BertEmbedder::load_with(&dir, self.device, engine)?;
         Ok((dir, embedder))
     }

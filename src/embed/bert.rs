@@ -7,6 +7,7 @@ use ndarray::Array2;
 use tokenizers::{Tokenizer, TruncationParams};
 
 use super::cpu::{BertConfig, CpuBert};
+use super::device::DeviceBert;
 use super::{
     candle_device, DeviceKind, EmbedError, Embedder, ModelDir, Pooling, Precision, TextKind,
 };
@@ -18,18 +19,26 @@ const CPU_PACK_TOKENS: usize = 512;
 /// batching, so padding is small and the budget mostly bounds memory for attention scores.
 const CANDLE_BATCH_TOKENS: usize = 4096;
 const GPU_BATCH_TOKENS: usize = 65536;
+/// Texts tokenised per chunk ahead of a padded engine.
+const TOKENIZE_CHUNK: usize = 4096;
 
 /// Which implementation of the encoder runs the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
-    /// arxrank's own CPU forward pass (`embed/cpu.rs`): unpadded packs, one per thread.
+    /// arxrank's own CPU forward pass (`embed/cpu.rs`): unpadded packs, one per thread;
+    /// f32 or int16.
     Native(Precision),
-    /// candle-transformers' stock `BertModel`, on CPU or CUDA.
+    /// BERT in candle tensor ops (`embed/device.rs`), for CUDA: f32, f16 or bf16 matmuls
+    /// with a mask that stays finite in half precision.
+    Device(Precision),
+    /// candle-transformers' stock `BertModel` (f32 only): the reference, and the fallback
+    /// for configurations the other engines do not implement.
     Candle,
 }
 
 enum Model {
     Native(CpuBert, Precision),
+    Device(DeviceBert, Precision),
     Candle(BertModel),
 }
 
@@ -45,20 +54,27 @@ pub struct BertEmbedder {
     batch_tokens: usize,
     fingerprint: String,
     tokens: u64,
+    tokenize_chunk: usize,
 }
 
 impl BertEmbedder {
-    /// Loads the model for `device`: the native f32 encoder on CPU, candle on CUDA.
+    /// Loads the model for `device` at its default precision: the native f32 encoder on
+    /// CPU, the device engine in f16 on CUDA.
     pub fn load(dir: &ModelDir, device: DeviceKind) -> Result<Self, EmbedError> {
-        Self::load_with(dir, device, Self::default_engine(device, Precision::F32))
+        let engine = Self::default_engine(device, Precision::default_for(device))?;
+        Self::load_with(dir, device, engine)
     }
 
-    /// The engine `load` picks for a device at a precision (reduced precision exists on the
-    /// native CPU engine only).
-    pub fn default_engine(device: DeviceKind, precision: Precision) -> Engine {
-        match device {
-            DeviceKind::Cpu => Engine::Native(precision),
-            DeviceKind::Cuda => Engine::Candle,
+    /// The engine for a device at a precision: the native engine on CPU (f32, int16), the
+    /// candle-ops one on CUDA (f32, f16, bf16) and for f16/bf16 on CPU (slow; for tests).
+    pub fn default_engine(device: DeviceKind, precision: Precision) -> Result<Engine, EmbedError> {
+        match (device, precision) {
+            (DeviceKind::Cpu, Precision::F32 | Precision::Int16) => Ok(Engine::Native(precision)),
+            (_, Precision::F16 | Precision::Bf16) => Ok(Engine::Device(precision)),
+            (DeviceKind::Cuda, Precision::F32) => Ok(Engine::Device(precision)),
+            (DeviceKind::Cuda, Precision::Int16) => Err(EmbedError::Unsupported(
+                "int16 runs on the CPU only; on CUDA use f16, bf16 or f32".into(),
+            )),
         }
     }
 
@@ -100,34 +116,48 @@ impl BertEmbedder {
             })?;
         let device_ = candle_device(device)?;
         let weights = dir.file("model.safetensors");
-        let native_ok = device == DeviceKind::Cpu && native.unsupported().is_none();
-        let model = if let (Engine::Native(precision), true) = (engine, native_ok) {
-            Model::Native(CpuBert::load(&native, &weights, precision)?, precision)
-        } else {
-            // f32 on every device for now: the stock bert.rs mask overflows to NaN in f16/bf16.
-            let vb =
-                unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &device_) }
-                    .map_err(|source| EmbedError::Weights {
-                    path: weights.clone(),
-                    source,
-                })?;
-            Model::Candle(
-                BertModel::load(vb, &config).map_err(|source| EmbedError::Weights {
-                    path: weights.clone(),
-                    source,
-                })?,
-            )
+        let weights_err = |source| EmbedError::Weights {
+            path: weights.clone(),
+            source,
         };
-        // Reduced precision gives (slightly) different vectors, which must not share an index
-        // with f32 ones; f32 keeps the plain fingerprint, so existing histories stay valid.
-        let fingerprint = match model {
-            Model::Native(_, Precision::Int16) => format!("{}-int16", dir.fingerprint),
-            _ => dir.fingerprint.clone(),
+        let mmap = |dtype| unsafe {
+            VarBuilder::from_mmaped_safetensors(&[&weights], dtype, &device_).map_err(weights_err)
         };
+        let fallback = native.unsupported().is_some();
+        let model = match engine {
+            Engine::Native(_) if device != DeviceKind::Cpu => {
+                return Err(EmbedError::Unsupported(
+                    "the native engine runs on the CPU only".into(),
+                ))
+            }
+            Engine::Native(p @ (Precision::F32 | Precision::Int16)) if !fallback => {
+                Model::Native(CpuBert::load(&native, &weights, p)?, p)
+            }
+            Engine::Device(p @ (Precision::F32 | Precision::F16 | Precision::Bf16))
+                if !fallback =>
+            {
+                let dtype = match p {
+                    Precision::F16 => DType::F16,
+                    Precision::Bf16 => DType::BF16,
+                    _ => DType::F32,
+                };
+                Model::Device(
+                    DeviceBert::load(&native, mmap(dtype)?).map_err(weights_err)?,
+                    p,
+                )
+            }
+            Engine::Native(p) | Engine::Device(p) if !fallback => {
+                return Err(EmbedError::Unsupported(format!(
+                    "precision {p:?} is not available on the {engine:?} engine"
+                )))
+            }
+            _ => Model::Candle(BertModel::load(mmap(DType::F32)?, &config).map_err(weights_err)?),
+        };
+        let fingerprint = dir.fingerprint.clone();
         let batch_tokens = match (&model, device) {
             (Model::Native(..), _) => CPU_PACK_TOKENS,
-            (Model::Candle(_), DeviceKind::Cpu) => CANDLE_BATCH_TOKENS,
-            (Model::Candle(_), DeviceKind::Cuda) => GPU_BATCH_TOKENS,
+            (_, DeviceKind::Cpu) => CANDLE_BATCH_TOKENS,
+            (_, DeviceKind::Cuda) => GPU_BATCH_TOKENS,
         };
         Ok(Self {
             model,
@@ -141,6 +171,7 @@ impl BertEmbedder {
             batch_tokens,
             fingerprint,
             tokens: 0,
+            tokenize_chunk: TOKENIZE_CHUNK,
         })
     }
 
@@ -148,6 +179,7 @@ impl BertEmbedder {
     pub fn engine(&self) -> Engine {
         match self.model {
             Model::Native(_, p) => Engine::Native(p),
+            Model::Device(_, p) => Engine::Device(p),
             Model::Candle(_) => Engine::Candle,
         }
     }
@@ -159,12 +191,12 @@ impl BertEmbedder {
         self
     }
 
-    fn forward(
+    /// One padded batch through candle's stock `BertModel`.
+    fn forward_stock(
         &self,
         model: &BertModel,
         batch: &[&[u32]],
-        out: &mut [Vec<f32>],
-    ) -> Result<(), EmbedError> {
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
         let max_len = batch.iter().map(|ids| ids.len()).max().unwrap_or(0);
         let n = batch.len();
         let mut ids = vec![0u32; n * max_len];
@@ -188,16 +220,16 @@ impl BertEmbedder {
             }
             Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1)?,
         };
-        let rows: Vec<Vec<f32>> = pooled.to_dtype(DType::F32)?.to_vec2()?;
-        for (dst, v) in out.iter_mut().zip(rows) {
-            *dst = v;
-        }
-        Ok(())
+        Ok(pooled.to_dtype(DType::F32)?.to_vec2()?)
     }
 
-    fn embed_candle(&self, model: &BertModel, ids: &[&[u32]]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        // Longest first, so each batch pads to its own first element and the budget check
-        // below is exact.
+    /// Runs padded batches of at most `batch_tokens` padded tokens, longest texts first so
+    /// each batch pads to its own first element and the budget check is exact.
+    fn embed_padded(
+        &self,
+        ids: &[&[u32]],
+        forward: impl Fn(&[&[u32]]) -> Result<Vec<Vec<f32>>, EmbedError>,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
         let mut order: Vec<usize> = (0..ids.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(ids[i].len()));
         let mut vectors = vec![Vec::new(); ids.len()];
@@ -207,14 +239,27 @@ impl BertEmbedder {
             let fit = (self.batch_tokens / longest).max(1);
             let end = (start + fit).min(order.len());
             let batch: Vec<&[u32]> = order[start..end].iter().map(|&i| ids[i]).collect();
-            let mut out = vec![Vec::new(); batch.len()];
-            self.forward(model, &batch, &mut out)?;
-            for (&i, v) in order[start..end].iter().zip(out) {
+            for (&i, v) in order[start..end].iter().zip(forward(&batch)?) {
                 vectors[i] = v;
             }
             start = end;
         }
         Ok(vectors)
+    }
+
+    /// Pooled vectors of tokenised texts, in order.
+    /// Overrides how many texts a padded engine's producer thread tokenises at a time.
+    pub fn with_tokenize_chunk(mut self, texts: usize) -> Self {
+        self.tokenize_chunk = texts.max(1);
+        self
+    }
+
+    fn run(&self, ids: &[&[u32]]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        match &self.model {
+            Model::Native(m, _) => m.embed(ids, self.pooling, self.batch_tokens),
+            Model::Device(m, _) => self.embed_padded(ids, |b| Ok(m.forward(b, self.pooling)?)),
+            Model::Candle(m) => self.embed_padded(ids, |b| self.forward_stock(m, b)),
+        }
     }
 }
 
@@ -237,17 +282,35 @@ impl Embedder for BertEmbedder {
             TextKind::Document => &self.document_prefix,
         };
         let inputs: Vec<String> = texts.iter().map(|t| format!("{prefix}{t}")).collect();
-        let encodings = self
-            .tokenizer
-            .encode_batch(inputs, true)
-            .map_err(|e| EmbedError::Tokenize(e.to_string()))?;
-        let ids: Vec<&[u32]> = encodings.iter().map(|e| e.get_ids()).collect();
-        self.tokens += ids.iter().map(|s| s.len() as u64).sum::<u64>();
-
-        let mut vectors = match &self.model {
-            Model::Native(m, _) => m.embed(&ids, self.pooling, self.batch_tokens)?,
-            Model::Candle(m) => self.embed_candle(m, &ids)?,
+        // On a GPU, tokenising a large corpus takes about as long as embedding it: a
+        // producer thread tokenises the next chunk while this one runs. The native engine
+        // keeps every core busy itself, so it tokenises everything at once.
+        let chunk = match self.model {
+            Model::Native(..) => inputs.len().max(1),
+            _ => self.tokenize_chunk,
         };
+        let this = &*self;
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let (mut vectors, tokens) = std::thread::scope(|s| {
+            s.spawn(move || {
+                for part in inputs.chunks(chunk) {
+                    let encoded = this.tokenizer.encode_batch(part.to_vec(), true);
+                    if tx.send(encoded).is_err() {
+                        break;
+                    }
+                }
+            });
+            let mut vectors = Vec::with_capacity(texts.len());
+            let mut tokens = 0u64;
+            for encoded in rx {
+                let encodings = encoded.map_err(|e| EmbedError::Tokenize(e.to_string()))?;
+                let ids: Vec<&[u32]> = encodings.iter().map(|e| e.get_ids()).collect();
+                tokens += ids.iter().map(|s| s.len() as u64).sum::<u64>();
+                vectors.extend(this.run(&ids)?);
+            }
+            Ok::<_, EmbedError>((vectors, tokens))
+        })?;
+        self.tokens += tokens;
         if self.normalize {
             for v in &mut vectors {
                 // torch.nn.functional.normalize: x / max(||x||, 1e-12).

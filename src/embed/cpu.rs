@@ -108,14 +108,16 @@ struct Norm {
     b: Vec<f32>,
 }
 
-struct Layer {
+/// One encoder layer, whatever a linear layer and a norm are in the engine holding it
+/// (here: f32/int16 buffers; in `device.rs`: candle tensors).
+pub(super) struct Layer<L, N> {
     /// Query, key and value side by side: `hidden × 3·hidden`.
-    qkv: Linear,
-    attn_out: Linear,
-    attn_norm: Norm,
-    up: Linear,
-    down: Linear,
-    out_norm: Norm,
+    pub qkv: L,
+    pub attn_out: L,
+    pub attn_norm: N,
+    pub up: L,
+    pub down: L,
+    pub out_norm: N,
 }
 
 pub(crate) struct CpuBert {
@@ -129,7 +131,7 @@ pub(crate) struct CpuBert {
     /// Position embeddings with token type 0 already added: every text here is one segment.
     position: Vec<f32>,
     embed_norm: Norm,
-    layers: Vec<Layer>,
+    layers: Vec<Layer<Linear, Norm>>,
 }
 
 /// Reads the named tensors of a safetensors file, accepting the `bert.` prefix some
