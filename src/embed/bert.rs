@@ -7,7 +7,7 @@ use ndarray::Array2;
 use tokenizers::{Tokenizer, TruncationParams};
 
 use super::cpu::{BertConfig, CpuBert};
-use super::device::DeviceBert;
+use super::device::{pool, DeviceBert};
 use super::{
     candle_device, DeviceKind, EmbedError, Embedder, ModelDir, Pooling, Precision, TextKind,
 };
@@ -153,7 +153,6 @@ impl BertEmbedder {
             }
             _ => Model::Candle(BertModel::load(mmap(DType::F32)?, &config).map_err(weights_err)?),
         };
-        let fingerprint = dir.fingerprint.clone();
         let batch_tokens = match (&model, device) {
             (Model::Native(..), _) => CPU_PACK_TOKENS,
             (_, DeviceKind::Cpu) => CANDLE_BATCH_TOKENS,
@@ -169,7 +168,7 @@ impl BertEmbedder {
             document_prefix: m.document_prefix.clone(),
             dim: config.hidden_size,
             batch_tokens,
-            fingerprint,
+            fingerprint: dir.fingerprint.clone(),
             tokens: 0,
             tokenize_chunk: TOKENIZE_CHUNK,
         })
@@ -209,18 +208,8 @@ impl BertEmbedder {
         let mask = Tensor::from_vec(mask, (n, max_len), &self.device)?;
         let type_ids = ids.zeros_like()?;
         let hidden = model.forward(&ids, &type_ids, Some(&mask))?;
-        let pooled = match self.pooling {
-            // sentence-transformers: sum(h * mask) / clamp(sum(mask), 1e-9). Padding rows are
-            // excluded from both sums, which is why a padded batch equals single texts.
-            Pooling::Mean => {
-                let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-                let summed = hidden.broadcast_mul(&m)?.sum(1)?;
-                let counts = m.sum(1)?.clamp(1e-9, f64::MAX)?;
-                summed.broadcast_div(&counts)?
-            }
-            Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1)?,
-        };
-        Ok(pooled.to_dtype(DType::F32)?.to_vec2()?)
+        let keep = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+        Ok(pool(&hidden, &keep, self.pooling)?)
     }
 
     /// Runs padded batches of at most `batch_tokens` padded tokens, longest texts first so
@@ -247,13 +236,13 @@ impl BertEmbedder {
         Ok(vectors)
     }
 
-    /// Pooled vectors of tokenised texts, in order.
     /// Overrides how many texts a padded engine's producer thread tokenises at a time.
     pub fn with_tokenize_chunk(mut self, texts: usize) -> Self {
         self.tokenize_chunk = texts.max(1);
         self
     }
 
+    /// Pooled vectors of tokenised texts, in order.
     fn run(&self, ids: &[&[u32]]) -> Result<Vec<Vec<f32>>, EmbedError> {
         match &self.model {
             Model::Native(m, _) => m.embed(ids, self.pooling, self.batch_tokens),

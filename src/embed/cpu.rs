@@ -142,15 +142,23 @@ struct Weights<'a> {
 }
 
 impl Weights<'_> {
-    fn get(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>, EmbedError> {
-        let t = self
-            .tensors
+    fn find(&self, name: &str) -> Option<&Tensor> {
+        self.tensors
             .get(name)
             .or_else(|| self.tensors.get(&format!("bert.{name}")))
-            .ok_or_else(|| EmbedError::Layout {
-                path: self.path.to_owned(),
-                message: format!("no tensor {name}"),
-            })?;
+    }
+
+    /// The first dimension of a tensor (vocabulary, token types), 0 when it is missing;
+    /// `get` then reports the missing tensor by name.
+    fn rows(&self, name: &str) -> usize {
+        self.find(name).map_or(0, |t| t.dims()[0])
+    }
+
+    fn get(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>, EmbedError> {
+        let t = self.find(name).ok_or_else(|| EmbedError::Layout {
+            path: self.path.to_owned(),
+            message: format!("no tensor {name}"),
+        })?;
         if t.dims() != shape {
             return Err(EmbedError::Layout {
                 path: self.path.to_owned(),
@@ -174,9 +182,7 @@ impl Weights<'_> {
     fn norm(&self, prefix: &str, n: usize) -> Result<Norm, EmbedError> {
         let pick = |new: &str, old: &str| {
             let name = format!("{prefix}.{new}");
-            if self.tensors.contains_key(&name)
-                || self.tensors.contains_key(&format!("bert.{name}"))
-            {
+            if self.find(&name).is_some() {
                 self.get(&name, &[n])
             } else {
                 self.get(&format!("{prefix}.{old}"), &[n])
@@ -267,27 +273,13 @@ impl CpuBert {
         };
         let h = config.hidden_size;
         let i = config.intermediate_size;
-        let word_shape = w
-            .tensors
-            .get("embeddings.word_embeddings.weight")
-            .or_else(|| w.tensors.get("bert.embeddings.word_embeddings.weight"))
-            .map(|t| t.dims().to_vec())
-            .unwrap_or_default();
-        let vocab = word_shape.first().copied().unwrap_or(0);
+        let vocab = w.rows("embeddings.word_embeddings.weight");
         let word = w.get("embeddings.word_embeddings.weight", &[vocab, h])?;
         let mut position = w.get(
             "embeddings.position_embeddings.weight",
             &[config.max_position_embeddings, h],
         )?;
-        let types = w
-            .tensors
-            .get("embeddings.token_type_embeddings.weight")
-            .or_else(|| {
-                w.tensors
-                    .get("bert.embeddings.token_type_embeddings.weight")
-            })
-            .map(|t| t.dims()[0])
-            .unwrap_or(0);
+        let types = w.rows("embeddings.token_type_embeddings.weight");
         let token_type = w.get("embeddings.token_type_embeddings.weight", &[types, h])?;
         for row in position.chunks_exact_mut(h) {
             row.iter_mut()

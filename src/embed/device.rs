@@ -177,15 +177,26 @@ impl DeviceBert {
             let down = layer.down.forward(&up)?.to_dtype(DType::F32)?;
             x = layer.out_norm.forward(&(x + down)?)?;
         }
-        let pooled = match pooling {
-            // sentence-transformers: sum(h · mask) / clamp(sum(mask), 1e-9).
-            Pooling::Mean => {
-                let summed = x.broadcast_mul(&keep)?.sum(1)?;
-                let counts = keep.sum(1)?.clamp(1e-9, f64::MAX)?;
-                summed.broadcast_div(&counts)?
-            }
-            Pooling::Cls => x.narrow(1, 0, 1)?.squeeze(1)?,
-        };
-        pooled.to_dtype(DType::F32)?.to_vec2()
+        pool(&x, &keep, pooling)
     }
+}
+
+/// Pools a padded batch's hidden states (`n × len × hidden`) into f32 rows; `keep` is the
+/// f32 mask (`n × len × 1`, 1 for a real token).
+pub(super) fn pool(
+    hidden: &Tensor,
+    keep: &Tensor,
+    pooling: Pooling,
+) -> candle_core::Result<Vec<Vec<f32>>> {
+    let pooled = match pooling {
+        // sentence-transformers: sum(h · mask) / clamp(sum(mask), 1e-9). Padding rows are
+        // excluded from both sums, which is why a padded batch equals single texts.
+        Pooling::Mean => {
+            let summed = hidden.broadcast_mul(keep)?.sum(1)?;
+            let counts = keep.sum(1)?.clamp(1e-9, f64::MAX)?;
+            summed.broadcast_div(&counts)?
+        }
+        Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1)?,
+    };
+    pooled.to_dtype(DType::F32)?.to_vec2()
 }
