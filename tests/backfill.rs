@@ -290,3 +290,49 @@ fn a_history_of_another_model_is_refused_before_any_work() {
         manifest
     );
 }
+
+#[test]
+fn storage_precision_and_compute_precision_are_separate_flags() {
+    // `--precision` is how the history stores vectors; `--compute` is the encoder's
+    // arithmetic. Both on one command line must each do their own job.
+    let tmp = tempfile::tempdir().unwrap();
+    let run = arxrank(&[
+        "backfill",
+        s(&kaggle()),
+        "--from",
+        "2007-04-01",
+        "--to",
+        "2007-04-01",
+        "--categories",
+        "hep-ph",
+        "--history",
+        s(&tmp.path().join("h")),
+        "--precision",
+        "f16",
+        "--compute",
+        "int16",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let h = open(&tmp.path().join("h"));
+    assert!(!h.papers().is_empty());
+    assert_eq!(h.precision(), arxrank::history::Precision::F16);
+    // int16 on CUDA is refused by name, whatever else is on the line.
+    let bad = arxrank(&[
+        "backfill",
+        s(&kaggle()),
+        "--device",
+        "cuda",
+        "--compute",
+        "int16",
+    ]);
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}

@@ -311,7 +311,7 @@ fn int16_ranks_the_labelled_pool_like_f32() {
             "--bootstrap",
             "100",
             "--no-cache",
-            "--precision",
+            "--compute",
             precision,
             "--out",
             s(&out),

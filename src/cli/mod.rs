@@ -77,9 +77,10 @@ pub struct ModelArgs {
 
     /// Arithmetic of the encoder. CPU: f32 (default) or int16 (faster on AVX2 CPUs, ranks
     /// the labelled pools like f32; README, "Embedding speed"). CUDA: f16 (default), bf16
-    /// or f32. All share one history.
-    #[arg(long, value_enum)]
-    pub precision: Option<Precision>,
+    /// or f32. All share one history. (Not `--precision`: backfill uses that name for how
+    /// the history stores its vectors.)
+    #[arg(long, value_enum, value_name = "PRECISION")]
+    pub compute: Option<Precision>,
 }
 
 impl ModelArgs {
@@ -90,7 +91,7 @@ impl ModelArgs {
     ) -> Result<(ModelDir, BertEmbedder), EmbedError> {
         let dir = ModelDir::resolve(&self.model, models_dir)?;
         let precision = self
-            .precision
+            .compute
             .unwrap_or_else(|| Precision::default_for(self.device));
         let engine = BertEmbedder::default_engine(self.device, precision)?;
         let embedder = BertEmbedder::load_with(&dir, self.device, engine)?;
@@ -130,6 +131,7 @@ impl CliError {
             CliError::Ingest(IngestError::Io { .. }) => 1,
             CliError::Ingest(_)
             | CliError::Topics(TopicsError::Invalid { .. })
+            | CliError::Embed(EmbedError::Unsupported(_))
             | CliError::Usage(_) => 2,
             CliError::Eval(e) => match **e {
                 EvalError::Ingest(IngestError::Io { .. }) => 1,
