@@ -22,6 +22,8 @@
 //!   names hnsw_rs); `rank` reads it for novelty and repeats and appends the day last, after
 //!   the digest is written; `backfill` streams large corpora into it, a checkpoint per batch.
 //! - [`render`] writes the digest atomically, escaping all paper text.
+//! - [`site`] reads many days of digests back and writes a static website: day pages,
+//!   monthly overviews, an index, and a small filter script.
 //! - [`cli`] wires the stages together; `main` only parses flags and prints errors.
 
 pub mod cli;
@@ -32,4 +34,5 @@ pub mod history;
 pub mod ingest;
 pub mod render;
 pub mod score;
+pub mod site;
 pub mod topics;

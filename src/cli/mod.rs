@@ -7,6 +7,7 @@ pub mod backfill;
 pub mod eval;
 mod model;
 pub mod rank;
+pub mod site;
 
 use std::path::PathBuf;
 
@@ -17,6 +18,7 @@ use crate::eval::EvalError;
 use crate::history::HistoryError;
 use crate::ingest::IngestError;
 use crate::render::RenderError;
+use crate::site::SiteError;
 use crate::topics::TopicsError;
 
 #[derive(Debug, Parser)]
@@ -59,6 +61,9 @@ pub enum Command {
     /// Compare rankers (the hybrid, its parts, BM25, random, external scores) on labelled
     /// days: metrics with bootstrap intervals, plots, tuning and calibration.
     Eval(eval::EvalArgs),
+    /// Write a static website from the digests of many days: a page per day with
+    /// previous/next links and a filter, monthly overviews, an index.
+    Site(site::SiteArgs),
     /// Install or check embedding models.
     #[command(subcommand)]
     Model(model::ModelCommand),
@@ -111,6 +116,8 @@ pub enum CliError {
     Render(#[from] RenderError),
     #[error(transparent)]
     History(#[from] HistoryError),
+    #[error(transparent)]
+    Site(#[from] SiteError),
     /// Boxed: it can carry an ingest or embed error of its own.
     #[error(transparent)]
     Eval(Box<EvalError>),
@@ -132,6 +139,7 @@ impl CliError {
             CliError::Ingest(_)
             | CliError::Topics(TopicsError::Invalid { .. })
             | CliError::Embed(EmbedError::Unsupported(_))
+            | CliError::Site(SiteError::Invalid { .. } | SiteError::Empty(_))
             | CliError::Usage(_) => 2,
             CliError::Eval(e) => match **e {
                 EvalError::Ingest(IngestError::Io { .. }) => 1,
@@ -169,5 +177,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Backfill(args) => backfill::run(args, &cli.models_dir),
         Command::Eval(args) => eval::run(args, &cli.models_dir, threads),
         Command::Model(cmd) => model::run(cmd, &cli.models_dir),
+        Command::Site(args) => site::run(args),
     }
 }
