@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::CliError;
-use crate::site::{load_days, write_site, SiteOptions};
+use crate::site::{load_days, write_site, SiteOptions, DEFAULT_LIST_FROM};
 
 #[derive(Debug, Args)]
 pub struct SiteArgs {
@@ -19,7 +19,7 @@ pub struct SiteArgs {
 
     /// Also list papers the digest did not select, down to this relevance (1-10). They stay
     /// hidden until the page's filter asks for them ("Digest picks only" off).
-    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u8).range(1..=10))]
+    #[arg(long, default_value_t = DEFAULT_LIST_FROM, value_parser = clap::value_parser!(u8).range(1..=10))]
     pub list_from: u8,
 }
 

@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 
 use crate::ingest::PaperId;
 
-pub use pages::{write_site, SiteOptions, Written};
+pub use pages::{write_site, SiteOptions, Written, DEFAULT_LIST_FROM};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SiteError {

@@ -23,6 +23,10 @@ const TOP_OF_MONTH: usize = 20;
 const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; \
                    base-uri 'none'; form-action 'none'";
 
+/// The default of [`SiteOptions::list_from`]: the two steps below the default profile's
+/// selection threshold of 8, the near misses a reader may still want to see.
+pub const DEFAULT_LIST_FROM: u8 = 6;
+
 #[derive(Debug, Clone)]
 pub struct SiteOptions {
     /// Papers the digest did not select are still listed, hidden until the filter asks for
@@ -32,7 +36,9 @@ pub struct SiteOptions {
 
 impl Default for SiteOptions {
     fn default() -> Self {
-        Self { list_from: 6 }
+        Self {
+            list_from: DEFAULT_LIST_FROM,
+        }
     }
 }
 
