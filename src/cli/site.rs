@@ -38,7 +38,7 @@ pub fn run(args: SiteArgs) -> Result<(), CliError> {
     };
     let written = write_site(&loaded.days, &args.out, &opts)?;
     eprintln!(
-        "arxrank: wrote {} day pages and {} monthly overviews",
+        "arxrank: site written: day pages {}, monthly overviews {}",
         written.day_pages, written.month_pages
     );
     println!("{}", written.index.display());
