@@ -62,10 +62,11 @@ pub fn write_site(days: &[Day], out: &Path, opts: &SiteOptions) -> Result<Writte
     write("assets/site.js", JS)?;
 
     let topics = topic_order(days);
+    let listings: Vec<Vec<&DayPaper>> = days.iter().map(|d| listed(d, opts)).collect();
     // Where each listed paper has its card, so a nearest past paper links to it on the site.
     let mut cards: HashMap<&PaperId, String> = HashMap::new();
-    for day in days {
-        for p in listed(day, opts) {
+    for (day, papers) in days.iter().zip(&listings) {
+        for p in papers {
             cards.entry(&p.id).or_insert_with(|| day_name(day));
         }
     }
@@ -74,12 +75,12 @@ pub fn write_site(days: &[Day], out: &Path, opts: &SiteOptions) -> Result<Writte
         cards: &cards,
         opts,
     };
-    for (i, day) in days.iter().enumerate() {
+    for (i, (day, papers)) in days.iter().zip(&listings).enumerate() {
         let prev = i.checked_sub(1).map(|j| &days[j]);
         let next = days.get(i + 1);
         write(
             &format!("days/{}.html", day_name(day)),
-            &day_page(day, prev, next, &site),
+            &day_page(day, papers, prev, next, &site),
         )?;
     }
 
@@ -221,11 +222,17 @@ struct DayContext<'a> {
     opts: &'a SiteOptions,
 }
 
-fn day_page(day: &Day, prev: Option<&Day>, next: Option<&Day>, site: &DayContext) -> String {
+/// `papers` is the day's [`listed`] papers.
+fn day_page(
+    day: &Day,
+    papers: &[&DayPaper],
+    prev: Option<&Day>,
+    next: Option<&Day>,
+    site: &DayContext,
+) -> String {
     let (topics, opts) = (site.topics, site.opts);
     let date = day_name(day);
     let month = day.month();
-    let papers = listed(day, opts);
     let picks = papers.iter().filter(|p| p.selected).count();
     let mut b = String::new();
 
@@ -263,7 +270,7 @@ fn day_page(day: &Day, prev: Option<&Day>, next: Option<&Day>, site: &DayContext
     // The filter starts hidden: without JavaScript it could not work, and the page then
     // shows the digest's picks, which is what the filter shows by default.
     let mut counts: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    for p in &papers {
+    for p in papers {
         let c = counts.entry(p.best_topic.as_str()).or_default();
         c.0 += usize::from(p.selected);
         c.1 += 1;
@@ -325,7 +332,7 @@ fn day_page(day: &Day, prev: Option<&Day>, next: Option<&Day>, site: &DayContext
     }
     b.push_str("</ol>\n</nav>\n<main>\n");
     let mut number = 0;
-    for p in &papers {
+    for p in papers {
         let label = if p.selected {
             number += 1;
             format!("{number}.")
