@@ -149,12 +149,12 @@ fn main() {
         // Opening without the index: the same history with ann.json moved aside.
         let meta = tmp.path().join("ann.json");
         let aside = tmp.path().join("ann.json.aside");
-        std::fs::rename(&meta, &aside).unwrap();
+        fs_err::rename(&meta, &aside).unwrap();
         let t = Instant::now();
         let plain = History::open(tmp.path(), "synthetic", DIM).unwrap();
         let open_plain = t.elapsed().as_secs_f64();
         drop(plain);
-        std::fs::rename(&aside, &meta).unwrap();
+        fs_err::rename(&aside, &meta).unwrap();
         drop(h);
         let t = Instant::now();
         let mut h = History::open(tmp.path(), "synthetic", DIM).unwrap();

@@ -28,7 +28,7 @@ fn texts(root: &Path) -> Vec<String> {
         "tests/data/digest-2026-03-06.jsonl",
         "tests/data/hf-moe-papers.jsonl",
     ] {
-        for line in std::fs::read_to_string(root.join(f)).unwrap().lines() {
+        for line in fs_err::read_to_string(root.join(f)).unwrap().lines() {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
             out.push(format!(
                 "{}\n{}",
@@ -41,7 +41,7 @@ fn texts(root: &Path) -> Vec<String> {
 }
 
 fn cpu_name() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
+    fs_err::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|c| {
             c.lines()
@@ -63,7 +63,7 @@ fn env_list(name: &str, default: &str) -> Vec<String> {
 /// The peer's best run: (seconds, tokens, label).
 fn peer() -> Option<(f64, u64, String)> {
     let path = std::env::var("BENCH_PEER").ok()?;
-    let text = std::fs::read_to_string(&path).expect("BENCH_PEER is readable");
+    let text = fs_err::read_to_string(&path).expect("BENCH_PEER is readable");
     let runs: Vec<serde_json::Value> = text
         .lines()
         .filter(|l| l.trim_start().starts_with('{'))
@@ -89,7 +89,7 @@ fn peer() -> Option<(f64, u64, String)> {
 
 fn peer_vectors(texts: &[String]) -> Option<Vec<Vec<f32>>> {
     let path = std::env::var("BENCH_PEER_EMBEDDINGS").ok()?;
-    let text = std::fs::read_to_string(path).expect("BENCH_PEER_EMBEDDINGS is readable");
+    let text = fs_err::read_to_string(path).expect("BENCH_PEER_EMBEDDINGS is readable");
     let rows: Vec<serde_json::Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

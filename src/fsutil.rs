@@ -1,16 +1,75 @@
-//! File helpers several stages share: the atomic write (render, history) and streaming
-//! sha256 (model files, history segments and index dumps).
+//! File helpers every stage shares: the one I/O error shape, the atomic write (render,
+//! history, site, eval) and streaming sha256 (model files, history segments, index dumps).
 
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+
+/// A file operation that failed, naming the file. Every stage's error type carries this one
+/// shape (as its `Io` variant), so the message reads the same wherever a file goes missing.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot {action} {}", path.display())]
+pub struct IoError {
+    pub action: IoAction,
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// What was being done to the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoAction {
+    Read,
+    Write,
+    /// Opening, locking or listing, where reading and writing are both in play.
+    Access,
+}
+
+impl std::fmt::Display for IoAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            IoAction::Read => "read",
+            IoAction::Write => "write",
+            IoAction::Access => "access",
+        })
+    }
+}
+
+impl IoError {
+    /// For `map_err`: the error of reading `path`.
+    pub fn read(path: &Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
+        Self::with(IoAction::Read, path)
+    }
+
+    /// For `map_err`: the error of writing `path`.
+    pub fn write(path: &Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
+        Self::with(IoAction::Write, path)
+    }
+
+    /// For `map_err`: the error of opening, locking or listing `path`.
+    pub fn access(path: &Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
+        Self::with(IoAction::Access, path)
+    }
+
+    fn with(action: IoAction, path: &Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
+        move |source| Self {
+            action,
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
 
 /// Writes `bytes` to `path` through a temporary file in the same directory: written,
 /// made world-readable (temporary files start private), fsynced, renamed over `path`, and
 /// the directory fsynced so the rename itself survives a crash. Readers see the old file or
 /// the new one, never a mix.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
+    write_atomic_io(path, bytes).map_err(IoError::write(path))
+}
+
+fn write_atomic_io(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -26,7 +85,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
-    if let Ok(d) = std::fs::File::open(dir) {
+    if let Ok(d) = fs_err::File::open(dir) {
         // Not every platform can fsync a directory; the data itself is already synced.
         let _ = d.sync_all();
     }

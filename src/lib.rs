@@ -32,7 +32,10 @@ pub mod eval;
 mod fsutil;
 pub mod history;
 pub mod ingest;
+pub mod pipeline;
 pub mod render;
 pub mod score;
 pub mod site;
 pub mod topics;
+
+pub use fsutil::{IoAction, IoError};

@@ -11,11 +11,11 @@ const HOSTILE: &str = r#"{"id": "2603.09999", "title": "Pwn <script>alert('t')</
 
 /// The seed day's 30 GPT-5-selected papers plus one hostile entry, as a JSONL listing.
 fn seed_listing(dir: &Path) -> PathBuf {
-    let mut text = std::fs::read_to_string(common::data("digest-2026-03-06.jsonl")).unwrap();
+    let mut text = fs_err::read_to_string(common::data("digest-2026-03-06.jsonl")).unwrap();
     text.push_str(HOSTILE);
     text.push('\n');
     let p = dir.join("2026-03-06.jsonl");
-    std::fs::write(&p, text).unwrap();
+    fs_err::write(&p, text).unwrap();
     p
 }
 
@@ -48,7 +48,7 @@ fn ranks_the_seed_day_into_a_digest_like_the_seed() {
         String::from_utf8_lossy(&run.stderr)
     );
     let day = out.join("2026-03-06");
-    let md = std::fs::read_to_string(day.join("output.md")).unwrap();
+    let md = fs_err::read_to_string(day.join("output.md")).unwrap();
     assert!(md.starts_with("# Personalized Daily ArXiv Papers 2026-03-06"));
     assert!(md.contains("Total arXiv papers: 31"));
     assert!(md.contains("Total scanned papers: 31"));
@@ -82,7 +82,7 @@ fn ranks_the_seed_day_into_a_digest_like_the_seed() {
     assert!(md.contains("Mallory &lt;b&gt;"));
 
     let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(day.join("output.json")).unwrap()).unwrap();
+        serde_json::from_str(&fs_err::read_to_string(day.join("output.json")).unwrap()).unwrap();
     let obj = json.as_object().unwrap();
     assert_eq!(obj.len(), 31, "every scanned paper is kept in output.json");
     for (id, v) in obj {
@@ -134,8 +134,8 @@ fn ranks_the_seed_day_into_a_digest_like_the_seed() {
     ]);
     assert!(run2.status.success());
     assert_eq!(
-        std::fs::read(day.join("output.json")).unwrap(),
-        std::fs::read(out2.join("2026-03-06/output.json")).unwrap(),
+        fs_err::read(day.join("output.json")).unwrap(),
+        fs_err::read(out2.join("2026-03-06/output.json")).unwrap(),
         "scores are not deterministic"
     );
 }
@@ -164,7 +164,7 @@ fn reads_gpt_paper_assistant_config() {
         String::from_utf8_lossy(&run.stderr)
     );
     let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("2026-03-06/output.json")).unwrap())
+        serde_json::from_str(&fs_err::read_to_string(out.join("2026-03-06/output.json")).unwrap())
             .unwrap();
     let spike = &json["2603.05498"];
     assert_eq!(spike["arxrank"]["author_match"], "Yann LeCun");
@@ -188,7 +188,7 @@ fn reads_gpt_paper_assistant_config() {
 fn malformed_listing_exits_2_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("broken.jsonl");
-    std::fs::write(&bad, "{\"id\":\"2505.00001\",\"title\":\"T\",\"authors\":[\"A\"],\"abstract\":\"x\"}\n{\"id\":\"2505.00002\",\"title\":\"T\"}\n").unwrap();
+    fs_err::write(&bad, "{\"id\":\"2505.00001\",\"title\":\"T\",\"authors\":[\"A\"],\"abstract\":\"x\"}\n{\"id\":\"2505.00002\",\"title\":\"T\"}\n").unwrap();
     let out = dir.path().join("out");
     let hist = dir.path().join("history");
     let run = arxrank(&["rank", s(&bad), "--out", s(&out), "--history", s(&hist)]);
@@ -243,16 +243,16 @@ fn tampered_model_file_is_rejected_by_checksum() {
     let dir = tempfile::tempdir().unwrap();
     let src = common::model_dir().root;
     let dst = dir.path().join("all-MiniLM-L6-v2");
-    std::fs::create_dir_all(dst.join("1_Pooling")).unwrap();
+    fs_err::create_dir_all(dst.join("1_Pooling")).unwrap();
     for f in [
         "model.safetensors",
         "tokenizer.json",
         "1_Pooling/config.json",
     ] {
-        std::fs::copy(src.join(f), dst.join(f)).unwrap();
+        fs_err::copy(src.join(f), dst.join(f)).unwrap();
     }
-    let cfg = std::fs::read_to_string(src.join("config.json")).unwrap();
-    std::fs::write(
+    let cfg = fs_err::read_to_string(src.join("config.json")).unwrap();
+    fs_err::write(
         dst.join("config.json"),
         cfg.replace("\"num_hidden_layers\": 6", "\"num_hidden_layers\": 5"),
     )

@@ -51,10 +51,10 @@ fn metric(report: &Value, set: usize, ranker: &str, name: &str) -> (f64, f64, f6
 }
 
 fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
+    fs_err::create_dir_all(to).unwrap();
+    for e in fs_err::read_dir(from).unwrap() {
         let p = e.unwrap().path();
-        std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+        fs_err::copy(&p, to.join(p.file_name().unwrap())).unwrap();
     }
 }
 
@@ -83,10 +83,10 @@ fn compares_rankers_on_both_labelled_sets_tunes_by_day_and_calibrates() {
         s(&cache),
     ]);
     ok(&run);
-    let md = std::fs::read_to_string(out.join("eval.md")).unwrap();
+    let md = fs_err::read_to_string(out.join("eval.md")).unwrap();
     eprintln!("{md}");
     let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("eval.json")).unwrap()).unwrap();
+        serde_json::from_str(&fs_err::read_to_string(out.join("eval.json")).unwrap()).unwrap();
     let sets = report["sets"].as_array().unwrap();
     assert_eq!(sets.len(), 2);
     // The pool: 916 rows, 54 selected; the graded set: only the 146 papers the judge saw.
@@ -151,7 +151,7 @@ fn compares_rankers_on_both_labelled_sets_tunes_by_day_and_calibrates() {
     for set in sets {
         let d = out.join(set["name"].as_str().unwrap());
         for svg in ["pr.svg", "scores.svg"] {
-            let text = std::fs::read_to_string(d.join(svg)).unwrap();
+            let text = fs_err::read_to_string(d.join(svg)).unwrap();
             assert!(text.starts_with("<svg") && text.contains("hybrid") && text.contains("bm25"));
             assert!(
                 text.matches("<polyline").count() >= 5,
@@ -173,7 +173,7 @@ fn compares_rankers_on_both_labelled_sets_tunes_by_day_and_calibrates() {
         .map(|r| (r["id"].as_str().unwrap().to_owned(), r["hybrid"].clone()))
         .collect();
     let ext_path = dir.path().join("ext.json");
-    std::fs::write(&ext_path, Value::Object(ext).to_string()).unwrap();
+    fs_err::write(&ext_path, Value::Object(ext).to_string()).unwrap();
     let out2 = dir.path().join("out2");
     let run = arxrank(&[
         s(&common::data(GRADED)),
@@ -188,7 +188,7 @@ fn compares_rankers_on_both_labelled_sets_tunes_by_day_and_calibrates() {
     ]);
     ok(&run);
     let again: Value =
-        serde_json::from_str(&std::fs::read_to_string(out2.join("eval.json")).unwrap()).unwrap();
+        serde_json::from_str(&fs_err::read_to_string(out2.join("eval.json")).unwrap()).unwrap();
     for m in ["ROC-AUC", "AP", "nDCG@10", "Kendall"] {
         assert_eq!(
             metric(&again, 0, "mine", m),
@@ -222,8 +222,8 @@ fn output_json_labels_join_a_listing() {
     }
     let l = dir.path().join("2025-05-12.jsonl");
     let o = dir.path().join("2025-05-12-output.json");
-    std::fs::write(&l, listing).unwrap();
-    std::fs::write(&o, Value::Object(output).to_string()).unwrap();
+    fs_err::write(&l, listing).unwrap();
+    fs_err::write(&o, Value::Object(output).to_string()).unwrap();
     let out = dir.path().join("out");
     let run = arxrank(&[
         "--listing",
@@ -241,7 +241,7 @@ fn output_json_labels_join_a_listing() {
     ]);
     ok(&run);
     let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("eval.json")).unwrap()).unwrap();
+        serde_json::from_str(&fs_err::read_to_string(out.join("eval.json")).unwrap()).unwrap();
     let set = &report["sets"][0];
     assert_eq!(set["papers"].as_u64(), Some(day1.len() as u64));
     assert_eq!(set["positives"].as_u64(), Some(18));
@@ -253,10 +253,10 @@ fn output_json_labels_join_a_listing() {
 #[test]
 fn bad_input_exits_2_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    let good = std::fs::read_to_string(common::data(GRADED)).unwrap();
+    let good = fs_err::read_to_string(common::data(GRADED)).unwrap();
     let first = good.lines().next().unwrap();
     let bad = dir.path().join("bad.jsonl");
-    std::fs::write(
+    fs_err::write(
         &bad,
         format!("{first}\n{{\"id\": \"2510.1\", \"label\": \n"),
     )
@@ -317,7 +317,7 @@ fn int16_ranks_the_labelled_pool_like_f32() {
             s(&out),
         ]));
         let report: Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join("eval.json")).unwrap()).unwrap();
+            serde_json::from_str(&fs_err::read_to_string(out.join("eval.json")).unwrap()).unwrap();
         let set = report["sets"][0]["name"].as_str().unwrap().to_owned();
         let scores: Vec<(String, f64)> = common::read_jsonl(&out.join(set).join("scores.jsonl"))
             .iter()

@@ -5,9 +5,9 @@ mod common;
 
 use std::path::Path;
 
-use arxrank::cli::rank::{embed_papers, history_rows, score_embedded, Past};
 use arxrank::history::{History, HistoryError, PastPaper, Precision};
 use arxrank::ingest::{parse_json_line, Paper, PaperId};
+use arxrank::pipeline::{embed_papers, history_rows, score_embedded, Past};
 use arxrank::score::Scorer;
 use arxrank::topics::Profile;
 
@@ -78,13 +78,13 @@ fn corrupt_foreign_and_mismatched_histories_fail_clearly() {
     let dir = tempfile::tempdir().unwrap();
     filled(dir.path());
     let manifest = dir.path().join("manifest.json");
-    let good = std::fs::read_to_string(&manifest).unwrap();
+    let good = fs_err::read_to_string(&manifest).unwrap();
 
     let err = History::open(dir.path(), "fp-b", 3).unwrap_err();
     assert!(matches!(err, HistoryError::ModelMismatch { .. }), "{err}");
     assert!(err.to_string().contains("fp-a") && err.to_string().contains("fp-b"));
 
-    std::fs::write(&manifest, &good[..good.len() / 2]).unwrap();
+    fs_err::write(&manifest, &good[..good.len() / 2]).unwrap();
     let err = History::open(dir.path(), "fp-a", 3)
         .unwrap_err()
         .to_string();
@@ -93,21 +93,21 @@ fn corrupt_foreign_and_mismatched_histories_fail_clearly() {
         "{err}"
     );
 
-    std::fs::write(&manifest, r#"{"format": "something-else", "version": 1}"#).unwrap();
+    fs_err::write(&manifest, r#"{"format": "something-else", "version": 1}"#).unwrap();
     let err = History::open(dir.path(), "fp-a", 3).unwrap_err();
     assert!(matches!(err, HistoryError::Foreign { .. }), "{err}");
 
-    std::fs::write(&manifest, good.replace("\"version\": 1", "\"version\": 99")).unwrap();
+    fs_err::write(&manifest, good.replace("\"version\": 1", "\"version\": 99")).unwrap();
     let err = History::open(dir.path(), "fp-a", 3).unwrap_err();
     assert!(
         matches!(err, HistoryError::Version { found: 99, .. }),
         "{err}"
     );
 
-    std::fs::write(&manifest, &good).unwrap();
+    fs_err::write(&manifest, &good).unwrap();
     let seg = dir.path().join("seg-000001.f32");
-    let bytes = std::fs::read(&seg).unwrap();
-    std::fs::write(&seg, &bytes[..bytes.len() - 4]).unwrap();
+    let bytes = fs_err::read(&seg).unwrap();
+    fs_err::write(&seg, &bytes[..bytes.len() - 4]).unwrap();
     let err = History::open(dir.path(), "fp-a", 3)
         .unwrap_err()
         .to_string();
@@ -118,7 +118,7 @@ fn corrupt_foreign_and_mismatched_histories_fail_clearly() {
 
     let mut flipped = bytes.clone();
     flipped[5] ^= 0x40;
-    std::fs::write(&seg, &flipped).unwrap();
+    fs_err::write(&seg, &flipped).unwrap();
     let err = History::open(dir.path(), "fp-a", 3)
         .unwrap_err()
         .to_string();
@@ -129,46 +129,89 @@ fn corrupt_foreign_and_mismatched_histories_fail_clearly() {
 }
 
 #[test]
-fn a_held_lock_blocks_writers_and_says_when_it_is_safe_to_delete() {
+fn a_held_lock_blocks_writers_and_names_the_holder() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = filled(dir.path());
-    // A running process holds it (this test's own pid).
+    // Another open file description holds the kernel's lock, as a second arxrank would.
     let me = format!("pid {}", std::process::id());
-    std::fs::write(dir.path().join("LOCK"), format!("{me}\n")).unwrap();
+    let holder = fs_err::OpenOptions::new()
+        .write(true)
+        .open(dir.path().join("LOCK"))
+        .unwrap();
+    holder.try_lock().unwrap();
+    fs_err::write(dir.path().join("LOCK"), format!("{me}\n")).unwrap();
+    let v = unit(&[0.0, 1.0, 1.0]);
+    let err = h
+        .append(&[(past("2505.00009", "2025-05-13"), v.as_slice())])
+        .unwrap_err();
+    assert!(matches!(err, HistoryError::Locked { .. }), "{err}");
+    let err = err.to_string();
+    assert!(
+        err.contains("LOCK") && err.contains(&me) && err.contains("wait for it to finish"),
+        "{err}"
+    );
+    // Nothing changed on disk, and reading still works under the lock.
+    assert_eq!(History::open(dir.path(), "fp-a", 3).unwrap().len(), 3);
+    drop(holder);
+    assert_eq!(
+        h.append(&[(past("2505.00009", "2025-05-13"), v.as_slice())])
+            .unwrap(),
+        1
+    );
+    // The lock file stays (it is only a name to lock), and names the last writer.
+    let text = fs_err::read_to_string(dir.path().join("LOCK")).unwrap();
+    assert_eq!(text.trim(), me);
+}
+
+/// A writer in another process that holds the lock until it is killed: Python's `flock` is
+/// the same system call Rust's `File::try_lock` makes on Linux.
+#[cfg(target_os = "linux")]
+fn hold_lock_in_another_process(lock: &Path) -> std::process::Child {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import fcntl, os, sys, time\n\
+             f = open(sys.argv[1], 'a')\n\
+             fcntl.flock(f, fcntl.LOCK_EX)\n\
+             f.truncate(0); f.write('pid %d\\n' % os.getpid()); f.flush()\n\
+             print('locked', flush=True)\n\
+             time.sleep(120)",
+        ])
+        .arg(lock)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "locked");
+    child
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn the_lock_of_a_killed_writer_is_released_by_the_kernel() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = filled(dir.path());
+    let mut writer = hold_lock_in_another_process(&dir.path().join("LOCK"));
     let v = unit(&[0.0, 1.0, 1.0]);
     let err = h
         .append(&[(past("2505.00009", "2025-05-13"), v.as_slice())])
         .unwrap_err()
         .to_string();
-    assert!(
-        err.contains("LOCK") && err.contains(&me) && err.contains("safe to delete"),
-        "{err}"
-    );
-    // Nothing changed on disk, and reading still works under the lock.
-    assert_eq!(History::open(dir.path(), "fp-a", 3).unwrap().len(), 3);
-    std::fs::remove_file(dir.path().join("LOCK")).unwrap();
+    assert!(err.contains(&format!("pid {}", writer.id())), "{err}");
+    // kill -9: the process cannot clean up; its lock file stays, its lock does not.
+    writer.kill().unwrap();
+    writer.wait().unwrap();
+    assert!(dir.path().join("LOCK").exists());
     assert_eq!(
         h.append(&[(past("2505.00009", "2025-05-13"), v.as_slice())])
             .unwrap(),
         1
     );
-}
-
-#[test]
-fn a_lock_left_by_a_killed_writer_is_taken_over() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut h = filled(dir.path());
-    let mut gone = std::process::Command::new("true").spawn().unwrap();
-    let pid = gone.id();
-    gone.wait().unwrap();
-    std::fs::write(dir.path().join("LOCK"), format!("pid {pid}\n")).unwrap();
-    let v = unit(&[0.0, 1.0, 1.0]);
-    assert_eq!(
-        h.append(&[(past("2505.00009", "2025-05-13"), v.as_slice())])
-            .unwrap(),
-        1
-    );
-    assert!(!dir.path().join("LOCK").exists(), "the lock is released");
+    assert_eq!(History::open(dir.path(), "fp-a", 3).unwrap().len(), 4);
 }
 
 #[test]
@@ -176,8 +219,8 @@ fn a_segment_written_before_a_crash_but_never_committed_is_ignored() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = filled(dir.path());
     // The crash came between writing segment 2 and renaming the manifest.
-    std::fs::write(dir.path().join("seg-000002.f32"), [7u8; 5]).unwrap();
-    std::fs::write(dir.path().join("seg-000002.jsonl"), "{\"half\":").unwrap();
+    fs_err::write(dir.path().join("seg-000002.f32"), [7u8; 5]).unwrap();
+    fs_err::write(dir.path().join("seg-000002.jsonl"), "{\"half\":").unwrap();
     let reopened = History::open(dir.path(), "fp-a", 3).unwrap();
     assert_eq!(reopened.len(), 3);
     let v = unit(&[0.0, 1.0, 1.0]);
@@ -236,7 +279,7 @@ fn a_damaged_or_misplaced_ann_index_fails_clearly() {
     );
     let h = History::open(dir.path(), "fp-a", 8).unwrap();
     assert_eq!(h.indexed(), 300);
-    let files: Vec<String> = std::fs::read_dir(dir.path())
+    let files: Vec<String> = fs_err::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .filter(|n| n.starts_with("ann-") || n.starts_with(".ann-"))
@@ -253,7 +296,7 @@ fn a_damaged_or_misplaced_ann_index_fails_clearly() {
         graph.as_str(),
         &graph.replace(".graph", ".data"),
     ] {
-        std::fs::copy(dir.path().join(f), other.path().join(f)).unwrap();
+        fs_err::copy(dir.path().join(f), other.path().join(f)).unwrap();
     }
     let err = History::open(other.path(), "fp-a", 8)
         .unwrap_err()
@@ -264,10 +307,10 @@ fn a_damaged_or_misplaced_ann_index_fails_clearly() {
     );
 
     let path = dir.path().join(graph);
-    let mut bytes = std::fs::read(&path).unwrap();
+    let mut bytes = fs_err::read(&path).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x40;
-    std::fs::write(&path, bytes).unwrap();
+    fs_err::write(&path, bytes).unwrap();
     let err = History::open(dir.path(), "fp-a", 8)
         .unwrap_err()
         .to_string();
@@ -275,13 +318,13 @@ fn a_damaged_or_misplaced_ann_index_fails_clearly() {
         err.contains(graph.as_str()) && err.contains("checksum"),
         "{err}"
     );
-    std::fs::write(dir.path().join("ann.json"), "{\"format\": \"faiss\"}").unwrap();
+    fs_err::write(dir.path().join("ann.json"), "{\"format\": \"faiss\"}").unwrap();
     let err = History::open(dir.path(), "fp-a", 8)
         .unwrap_err()
         .to_string();
     assert!(err.contains("not an arxrank history"), "{err}");
     // Deleting the description is the documented way out: the index is rebuilt.
-    std::fs::remove_file(dir.path().join("ann.json")).unwrap();
+    fs_err::remove_file(dir.path().join("ann.json")).unwrap();
     let mut h = History::open(dir.path(), "fp-a", 8).unwrap();
     assert_eq!(h.build_index(0).unwrap(), 300);
 }
@@ -295,12 +338,12 @@ fn f16_histories_take_half_the_disk_and_keep_their_precision() {
     let mut b = History::open(d16.path(), "fp-a", 384).unwrap();
     b.set_precision(Precision::F16).unwrap();
     b.append(&rows_of(&vs, 0)).unwrap();
-    let size = |d: &Path, f: &str| std::fs::metadata(d.join(f)).unwrap().len();
+    let size = |d: &Path, f: &str| fs_err::metadata(d.join(f)).unwrap().len();
     assert_eq!(size(d32.path(), "seg-000001.f32"), 100 * 384 * 4);
     assert_eq!(size(d16.path(), "seg-000001.f16"), 100 * 384 * 2);
-    let manifest = std::fs::read_to_string(d16.path().join("manifest.json")).unwrap();
+    let manifest = fs_err::read_to_string(d16.path().join("manifest.json")).unwrap();
     assert!(manifest.contains("\"version\": 2") && manifest.contains("\"precision\": \"f16\""));
-    let manifest = std::fs::read_to_string(d32.path().join("manifest.json")).unwrap();
+    let manifest = fs_err::read_to_string(d32.path().join("manifest.json")).unwrap();
     assert!(
         manifest.contains("\"version\": 1"),
         "f32 stays readable by v1 readers"
@@ -346,7 +389,7 @@ fn format_v1_fixture_still_opens() {
 
 fn day(date: &str) -> Vec<Paper> {
     let path = common::data("daizedong-gpt4o-labels_linyueqian-pool_2025-05-12_13.jsonl");
-    let text = std::fs::read_to_string(&path).unwrap();
+    let text = fs_err::read_to_string(&path).unwrap();
     let papers = text.lines().enumerate().filter_map(|(i, l)| {
         let v: serde_json::Value = serde_json::from_str(l).unwrap();
         (v["date"] == date).then(|| parse_json_line(&path, i + 1, l).unwrap().unwrap())

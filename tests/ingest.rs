@@ -57,7 +57,7 @@ Abstract: Duplicate entry.</description>
 
 fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
+    fs_err::write(&p, text).unwrap();
     p
 }
 

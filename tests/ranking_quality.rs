@@ -10,9 +10,9 @@
 
 mod common;
 
-use arxrank::cli::rank::score_papers;
 use arxrank::eval::{average_precision, recall_at_k, roc_auc};
 use arxrank::ingest::{parse_json_line, AnnounceType, Paper, PaperId};
+use arxrank::pipeline::score_papers;
 use arxrank::render::Entry;
 use arxrank::score::Scorer;
 use arxrank::topics::Profile;
@@ -27,7 +27,7 @@ fn count(labels: &[bool], value: bool) -> usize {
 
 fn read_papers(name: &str) -> Vec<(Paper, serde_json::Value)> {
     let path = common::data(name);
-    std::fs::read_to_string(&path)
+    fs_err::read_to_string(&path)
         .unwrap()
         .lines()
         .enumerate()

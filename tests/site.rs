@@ -25,8 +25,8 @@ fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
         let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("site-test");
-        let _ = std::fs::remove_dir_all(&root);
-        std::fs::create_dir_all(&root).unwrap();
+        let _ = fs_err::remove_dir_all(&root);
+        fs_err::create_dir_all(&root).unwrap();
         let mut by_day: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         for name in [
             "daizedong-gpt4o-labels_linyueqian-pool_2025-05-12_13.jsonl",
@@ -60,7 +60,7 @@ fn fixture() -> &'static Fixture {
         for (day, rows) in &by_day {
             let listing = root.join(format!("{day}.jsonl"));
             let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
-            std::fs::write(&listing, text).unwrap();
+            fs_err::write(&listing, text).unwrap();
             let out = common::arxrank(&[
                 "rank",
                 listing.to_str().unwrap(),
@@ -87,13 +87,13 @@ fn stderr(out: &std::process::Output) -> String {
 }
 
 fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    fs_err::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn html_files(site: &Path) -> Vec<PathBuf> {
     let mut files = vec![site.join("index.html")];
     for sub in ["days", "months"] {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(site.join(sub))
+        let mut v: Vec<PathBuf> = fs_err::read_dir(site.join(sub))
             .unwrap()
             .map(|e| e.unwrap().path())
             .collect();
@@ -387,10 +387,10 @@ fn bad_digest_folders_fail_with_exit_2_naming_the_file() {
     let f = fixture();
     let bad = tempfile::tempdir().unwrap();
     let day = bad.path().join("2025-05-13");
-    std::fs::create_dir_all(&day).unwrap();
-    std::fs::copy(f.digests.join("2025-05-13/run.json"), day.join("run.json")).unwrap();
+    fs_err::create_dir_all(&day).unwrap();
+    fs_err::copy(f.digests.join("2025-05-13/run.json"), day.join("run.json")).unwrap();
     let text = read(&f.digests.join("2025-05-13/output.json"));
-    std::fs::write(day.join("output.json"), &text[..text.len() / 2]).unwrap();
+    fs_err::write(day.join("output.json"), &text[..text.len() / 2]).unwrap();
     let site = bad.path().join("site");
     let out = common::arxrank(&["site", bad.path().to_str().unwrap(), site.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
@@ -423,7 +423,7 @@ fn the_site_works_in_headless_chromium() {
         "the browser test needs {chromium} and tests/browser/node_modules: run scripts/setup-browser"
     );
     let shot = f.site.parent().unwrap().join("day-page.png");
-    let _ = std::fs::remove_file(&shot);
+    let _ = fs_err::remove_file(&shot);
     let out = std::process::Command::new("node")
         .arg(browser.join("site.test.mjs"))
         .arg(&f.site)
@@ -440,6 +440,6 @@ fn the_site_works_in_headless_chromium() {
     println!("{log}");
     assert!(out.status.success(), "browser checks failed:\n{log}");
     assert!(log.contains("all 9 browser checks passed"), "{log}");
-    let png = std::fs::read(&shot).unwrap();
+    let png = fs_err::read(&shot).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
 }

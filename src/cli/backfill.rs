@@ -1,25 +1,17 @@
-//! `arxrank backfill`: a corpus of any size into the history, resumably.
-//!
-//! The input is streamed line by line and never held whole. Papers pass the filters, skip
-//! what the history already holds, and are embedded `--checkpoint` at a time; each batch is
-//! appended as one history segment, atomically. That append is the checkpoint: after a
-//! `kill -9` the next run skips every committed paper by id and starts its next batch at the
-//! first uncommitted one, so it embeds exactly the batches an uninterrupted run would have.
+//! `arxrank backfill`: a corpus of any size into the history, resumably (the work is
+//! [`crate::pipeline::backfill`]; this file parses flags and shows progress).
 
-use std::collections::HashSet;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use chrono::NaiveDate;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
 
 use super::{CliError, ModelArgs};
 use crate::embed::Embedder;
 use crate::history::{History, Precision, ANN_MIN_ROWS};
-use crate::ingest::{IngestError, JsonLines, Paper};
+use crate::pipeline::backfill::{self, Event, Filter, Options};
 
 #[derive(Debug, Args)]
 pub struct BackfillArgs {
@@ -77,55 +69,6 @@ pub struct BackfillArgs {
     pub summary: Option<PathBuf>,
 }
 
-/// What a backfill did, printed at the end (and written with `--summary`).
-#[derive(Debug, Default, Serialize)]
-pub struct Summary {
-    /// Papers read from the input files.
-    pub read: usize,
-    /// Papers dropped by the date or category filters.
-    pub filtered: usize,
-    /// Papers the history already held (from an earlier run, or repeated in the input).
-    pub known: usize,
-    /// Papers embedded and stored by this run.
-    pub added: usize,
-    /// Lines skipped with `--skip-invalid`.
-    pub invalid: usize,
-    pub tokens: u64,
-    pub embed_seconds: f64,
-    pub wall_seconds: f64,
-    pub abstracts_per_second: f64,
-    pub history_papers: usize,
-    pub indexed_papers: usize,
-    pub history_dir: PathBuf,
-}
-
-struct Filter {
-    from: Option<String>,
-    to: Option<String>,
-    categories: Vec<String>,
-}
-
-impl Filter {
-    fn keeps(&self, p: &Paper) -> bool {
-        if self.from.is_some() || self.to.is_some() {
-            let Some(d) = p.date.as_deref() else {
-                return false;
-            };
-            if self.from.as_deref().is_some_and(|f| d < f)
-                || self.to.as_deref().is_some_and(|t| d > t)
-            {
-                return false;
-            }
-        }
-        self.categories.is_empty()
-            || p.categories.iter().any(|c| {
-                self.categories.iter().any(|want| {
-                    c == want || (c.starts_with(want.as_str()) && c[want.len()..].starts_with('.'))
-                })
-            })
-    }
-}
-
 pub fn run(args: BackfillArgs, models_dir: &Path) -> Result<(), CliError> {
     let start = Instant::now();
     if let (Some(f), Some(t)) = (args.from, args.to) {
@@ -133,14 +76,7 @@ pub fn run(args: BackfillArgs, models_dir: &Path) -> Result<(), CliError> {
             return Err(CliError::Usage(format!("--from {f} is after --to {t}")));
         }
     }
-    let mut total_bytes = 0;
-    for f in &args.files {
-        let meta = fs_err::metadata(f).map_err(|source| IngestError::Io {
-            path: f.clone(),
-            source,
-        })?;
-        total_bytes += meta.len();
-    }
+    let total_bytes = backfill::input_bytes(&args.files)?;
     let filter = Filter {
         from: args.from.map(|d| d.to_string()),
         to: args.to.map(|d| d.to_string()),
@@ -168,23 +104,40 @@ pub fn run(args: BackfillArgs, models_dir: &Path) -> Result<(), CliError> {
         )
         .expect("valid template"),
     );
-    let mut run = Run {
-        args: &args,
-        history: &mut history,
-        embedder: &mut embedder,
-        bar: &bar,
-        pending: Vec::new(),
-        pending_ids: HashSet::new(),
-        summary: Summary::default(),
-        embed_start: Instant::now(),
+    let opts = Options {
+        checkpoint: usize::try_from(args.checkpoint).unwrap_or(usize::MAX),
+        limit: args.limit,
+        skip_invalid: args.skip_invalid,
     };
-    let outcome = run.read_all(&filter);
-    // Whatever stopped the run, the papers already embedded are kept.
-    let flushed = run.flush();
-    let mut summary = std::mem::take(&mut run.summary);
+    let outcome = backfill::run(
+        &args.files,
+        &filter,
+        &opts,
+        &mut history,
+        &mut embedder,
+        &mut |event| match event {
+            Event::Read(n) => bar.inc(n),
+            Event::Skipped(e) => bar.suspend(|| eprintln!("skipped: {e}")),
+            Event::Checkpoint {
+                added,
+                summary,
+                history_papers,
+                elapsed,
+            } => {
+                let rate = summary.added as f64 / summary.embed_seconds.max(1e-9);
+                bar.set_message(format!("{} added, {rate:.1} abstracts/s", summary.added));
+                bar.suspend(|| {
+                    eprintln!(
+                        "checkpoint: +{added}, {} added this run, {history_papers} in the \
+                         history ({rate:.1} abstracts/s, {elapsed:.0} s)",
+                        summary.added
+                    )
+                });
+            }
+        },
+    );
     bar.finish_and_clear();
-    outcome?;
-    flushed?;
+    let mut summary = outcome?;
 
     let indexed_now = history.build_index(args.ann_min_rows)?;
     if indexed_now > 0 {
@@ -216,100 +169,7 @@ pub fn run(args: BackfillArgs, models_dir: &Path) -> Result<(), CliError> {
     if let Some(path) = &args.summary {
         let mut json = serde_json::to_string_pretty(&summary).expect("summary serialises");
         json.push('\n');
-        crate::fsutil::write_atomic(path, json.as_bytes()).map_err(|source| {
-            crate::render::RenderError::Io {
-                path: path.clone(),
-                source,
-            }
-        })?;
+        crate::render::write_atomic(path, json.as_bytes())?;
     }
     Ok(())
-}
-
-/// One backfill's moving parts: the batch being filled and the counters.
-struct Run<'a> {
-    args: &'a BackfillArgs,
-    history: &'a mut History,
-    embedder: &'a mut dyn Embedder,
-    bar: &'a ProgressBar,
-    pending: Vec<Paper>,
-    pending_ids: HashSet<crate::ingest::PaperId>,
-    summary: Summary,
-    embed_start: Instant,
-}
-
-impl Run<'_> {
-    fn read_all(&mut self, filter: &Filter) -> Result<(), CliError> {
-        for path in &self.args.files {
-            let file = fs_err::File::open(path).map_err(|source| IngestError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            let reader = BufReader::with_capacity(1 << 20, self.bar.wrap_read(file));
-            for item in JsonLines::new(path, reader) {
-                let paper = match item {
-                    Ok(p) => p,
-                    Err(e @ IngestError::Io { .. }) => return Err(e.into()),
-                    Err(e) if self.args.skip_invalid => {
-                        self.summary.invalid += 1;
-                        self.bar.suspend(|| eprintln!("skipped: {e}"));
-                        continue;
-                    }
-                    Err(e) => return Err(e.into()),
-                };
-                self.summary.read += 1;
-                if !filter.keeps(&paper) {
-                    self.summary.filtered += 1;
-                    continue;
-                }
-                if self.history.get(&paper.id).is_some() || self.pending_ids.contains(&paper.id) {
-                    self.summary.known += 1;
-                    continue;
-                }
-                if self
-                    .args
-                    .limit
-                    .is_some_and(|l| self.summary.added + self.pending.len() >= l)
-                {
-                    return Ok(());
-                }
-                self.pending_ids.insert(paper.id.clone());
-                self.pending.push(paper);
-                if self.pending.len() as u64 >= self.args.checkpoint {
-                    self.flush()?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Embeds the pending batch and commits it as one segment. The batch is taken first:
-    /// if embedding or the commit fails, the final flush after the error must not embed it
-    /// a second time (a resumed run redoes it).
-    fn flush(&mut self) -> Result<(), CliError> {
-        let batch = std::mem::take(&mut self.pending);
-        self.pending_ids.clear();
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let t = Instant::now();
-        let vectors = super::rank::embed_papers(self.embedder, &batch)?;
-        self.summary.embed_seconds += t.elapsed().as_secs_f64();
-        let rows = super::rank::history_rows(&batch, &vectors, None);
-        let added = self.history.append(&rows)?;
-        self.summary.added += added;
-        let rate = self.summary.added as f64 / self.summary.embed_seconds.max(1e-9);
-        let line = format!(
-            "checkpoint: +{added}, {} added this run, {} in the history ({rate:.1} abstracts/s, {:.0} s)",
-            self.summary.added,
-            self.history.len(),
-            self.embed_start.elapsed().as_secs_f64()
-        );
-        self.bar.set_message(format!(
-            "{} added, {rate:.1} abstracts/s",
-            self.summary.added
-        ));
-        self.bar.suspend(|| eprintln!("{line}"));
-        Ok(())
-    }
 }

@@ -1,38 +1,16 @@
-//! `arxrank eval`: rankers side by side on labelled days.
+//! `arxrank eval`: rankers side by side on labelled days (the work is [`crate::eval::run`]).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
-use super::rank::{embed_papers, history_rows, topic_vectors};
 use super::{CliError, ModelArgs};
-use crate::embed::{BertEmbedder, Embedder};
-use crate::eval::rankers::{
-    Bm25, EmbeddingOnly, External, Hybrid, Inputs, KeywordOnly, Random, Ranker,
-};
+use crate::embed::Embedder;
 use crate::eval::report::{self, RunInfo};
-use crate::eval::tune::{calibrate, tune, Selection};
-use crate::eval::{compare, Calibration, LabelledSet, SetReport, Truth};
+use crate::eval::run::{evaluate_set, Model, Options, RankerKind};
+use crate::eval::LabelledSet;
 use crate::history::History;
-use crate::ingest::{Paper, PaperId};
-use crate::score::{Lexical, Scorer};
 use crate::topics::Profile;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RankerKind {
-    /// The daily ranking's score: topic similarity + keywords + authors.
-    Hybrid,
-    /// Best cosine to a topic anchor only.
-    EmbeddingOnly,
-    /// The profile's keyword boosts, penalties and authors only.
-    KeywordOnly,
-    /// Okapi BM25 of the paper against each topic's text.
-    Bm25,
-    /// Seeded uniform random scores.
-    Random,
-}
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
@@ -118,69 +96,6 @@ fn parse_external(s: &str) -> Result<(String, PathBuf), String> {
     Ok((name.to_owned(), PathBuf::from(file)))
 }
 
-/// The sets' vectors: from the cache where it holds the paper with the same title, from
-/// the model otherwise; new vectors are added to the cache. Returns the vectors, how many
-/// texts were embedded and how many rows came from the cache.
-fn embed_cached(
-    embedder: &mut BertEmbedder,
-    papers: &[Paper],
-    cache: Option<&mut History>,
-) -> Result<(ndarray::Array2<f32>, usize, usize), CliError> {
-    let Some(cache) = cache else {
-        return Ok((embed_papers(embedder, papers)?, papers.len(), 0));
-    };
-    // Per paper: None for a cache hit, or its row among the texts to embed. A text listed
-    // twice (one paper on two days) is embedded once.
-    let mut missing: Vec<Paper> = Vec::new();
-    let mut row_of: HashMap<(&PaperId, &str), usize> = HashMap::new();
-    let source: Vec<Option<usize>> = papers
-        .iter()
-        .map(|p| {
-            if cache.get(&p.id).is_some_and(|c| c.title == p.title) {
-                return None;
-            }
-            Some(*row_of.entry((&p.id, &p.title)).or_insert_with(|| {
-                missing.push(p.clone());
-                missing.len() - 1
-            }))
-        })
-        .collect();
-    let fresh = embed_papers(embedder, &missing)?;
-    let mut docs = ndarray::Array2::zeros((papers.len(), embedder.dim()));
-    for ((p, src), mut dst) in papers.iter().zip(&source).zip(docs.rows_mut()) {
-        match src {
-            Some(r) => dst.assign(&fresh.row(*r)),
-            None => dst.assign(&ndarray::ArrayView1::from(
-                cache.vector(&p.id).expect("a cache hit"),
-            )),
-        }
-    }
-    if !missing.is_empty() {
-        // A paper re-embedded because its title changed keeps its old cache row (append
-        // skips stored ids), so it is embedded again next time.
-        cache.append(&history_rows(&missing, &fresh, None))?;
-    }
-    let hits = source.iter().filter(|s| s.is_none()).count();
-    Ok((docs, missing.len(), hits))
-}
-
-fn rankers_for(args: &EvalArgs, profile: &Profile) -> Result<Vec<Box<dyn Ranker>>, CliError> {
-    let mut out: Vec<Box<dyn Ranker>> = Vec::new();
-    for k in &args.rankers {
-        out.push(match k {
-            RankerKind::Hybrid => Box::new(Hybrid::new(profile)),
-            RankerKind::EmbeddingOnly => Box::new(EmbeddingOnly),
-            RankerKind::KeywordOnly => Box::new(KeywordOnly::new(profile)),
-            RankerKind::Bm25 => Box::new(Bm25::new(profile)),
-            RankerKind::Random => Box::new(Random { seed: args.seed }),
-        });
-    }
-    for (name, path) in &args.external {
-        out.push(Box::new(External::read(name, path)?));
-    }
-    Ok(out)
-}
-
 pub fn run(args: EvalArgs, models_dir: &Path, threads: usize) -> Result<(), CliError> {
     if args.listing.len() != args.labels.len() {
         return Err(CliError::Usage(format!(
@@ -212,8 +127,16 @@ pub fn run(args: EvalArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
             )))
         }
     };
-    let calibrate_wanted = args.calibrate || args.write_weights;
-    if calibrate_wanted {
+    let opts = Options {
+        rankers: args.rankers.clone(),
+        external: args.external.clone(),
+        resamples: args.bootstrap,
+        seed: args.seed,
+        tune: args.tune,
+        calibrate: args.calibrate,
+        write_weights: args.write_weights,
+    };
+    if opts.calibrates() {
         let mut seen = std::collections::HashSet::new();
         if profile_paths.iter().any(|p| !seen.insert(p)) {
             return Err(CliError::Usage(
@@ -225,13 +148,7 @@ pub fn run(args: EvalArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
     for p in &profile_paths {
         profiles.push(Profile::load(p)?);
     }
-    let needs_model = args.tune
-        || calibrate_wanted
-        || args
-            .rankers
-            .iter()
-            .any(|k| matches!(k, RankerKind::Hybrid | RankerKind::EmbeddingOnly));
-    let mut loaded = if needs_model {
+    let mut loaded = if opts.needs_model() {
         Some(args.model.load(models_dir)?)
     } else {
         None
@@ -247,135 +164,17 @@ pub fn run(args: EvalArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
 
     let mut reports = Vec::new();
     for (set, profile) in sets.iter().zip(&profiles) {
-        let papers = set.papers();
-        eprintln!(
-            "{}: {} papers, {} selected by the judge, profile {}",
-            set.name,
-            papers.len(),
-            set.positives(),
-            profile.name
-        );
-        let (sims, embed_seconds) = match loaded.as_mut() {
-            Some((_, embedder)) => {
-                let t = Instant::now();
-                let (docs, embedded, cached) = embed_cached(embedder, &papers, cache.as_mut())?;
-                let topics = topic_vectors(embedder, profile)?;
-                let sims = topics.similarities(&docs);
-                let secs = t.elapsed().as_secs_f64();
-                eprintln!("  embedded {embedded} papers in {secs:.1} s ({cached} from the cache)");
-                // Cached vectors cost no model time, so the speed of the embedding rankers
-                // is only measured on a run that embedded every paper.
-                let full = if cached == 0 { secs } else { f64::NAN };
-                (Some(sims), full)
-            }
-            None => (None, 0.0),
-        };
-        let inputs = Inputs {
-            papers: &papers,
-            sims: sims.as_ref(),
-        };
-        let rankers = rankers_for(&args, profile)?;
-        let results = compare(
-            set,
-            &rankers,
-            &inputs,
-            embed_seconds,
-            args.bootstrap,
-            args.seed,
-        )?;
-        let selected = set.selected();
-        let grades = set.relevance();
-
-        let mut calibration = None;
-        let mut notes = Vec::new();
-        let mut tuned = None;
-        if let Some(sims) = sims.as_ref() {
-            let scorer = Scorer::new(profile);
-            // Tuning may weigh the lexical part even where the profile does not.
-            let mut sims = sims.clone();
-            sims.set_lexical(Lexical::new(profile).normalized(&papers));
-            let features: Vec<_> = papers
-                .iter()
-                .enumerate()
-                .map(|(i, p)| scorer.features(p, sims.row(i)))
-                .collect();
-            if args.tune && set.days().len() < 2 {
-                let n = format!(
-                    "not tuned: --tune holds out one day at a time and this set has {} day",
-                    set.days().len()
-                );
-                eprintln!("  {n}");
-                notes.push(n);
-            } else if args.tune {
-                let days: Vec<String> = set.items.iter().map(|j| j.day.clone()).collect();
-                let t = tune(
-                    &features,
-                    Truth {
-                        selected: &selected,
-                        grades: &grades,
-                    },
-                    &days,
-                    &profile.weights,
-                    &profile.scale,
-                )?;
-                tuned = Some(t);
-            }
-            let weights = match (&tuned, args.write_weights) {
-                (Some(t), true) => t.all_days.clone(),
-                _ => profile.weights.clone(),
-            };
-            let raws: Vec<f32> = features.iter().map(|f| Scorer::raw(f, &weights)).collect();
-            let fitted = calibrate(
-                &raws,
-                set.selection_rate(),
-                &profile.scale,
-                format!(
-                    "arxrank eval on {} ({} papers, judge selection rate {:.2}%)",
-                    set.name,
-                    papers.len(),
-                    set.selection_rate() * 100.0
-                ),
-            );
-            let fitted = match fitted {
-                Ok(f) => Some(f),
-                // Only a report section is lost; the rankings still stand.
-                Err(e) if !calibrate_wanted => {
-                    eprintln!("  no calibration section: {e}");
-                    None
-                }
-                Err(e) => return Err(e.into()),
-            };
-            if let Some(fitted) = fitted {
-                calibration = Some(Calibration {
-                    profile_scale: Selection::measure(&raws, &selected, &profile.scale),
-                    fitted: (&fitted).into(),
-                    fitted_selection: Selection::measure(&raws, &selected, &fitted),
-                });
-                if calibrate_wanted {
-                    let written = profile.store(&fitted, args.write_weights.then_some(&weights))?;
-                    eprintln!("  stored the fitted scale in {}", written.display());
-                }
-            }
-        }
-        reports.push(SetReport {
-            name: set.name.clone(),
-            source: set.source.clone(),
-            profile: profile.name.clone(),
-            papers: papers.len(),
-            positives: set.positives(),
-            graded: grades.iter().filter(|g| g.is_some()).count(),
-            days: set.days(),
-            unjudged: set.unjudged,
-            unmatched: set.unmatched.clone(),
-            embed_seconds,
-            resamples: args.bootstrap,
-            rankers: results,
-            calibration,
-            tune: tuned,
-            notes,
-            selected,
-            ids: papers.iter().map(|p| p.id.to_string()).collect(),
+        let mut model = loaded.as_mut().map(|(_, embedder)| Model {
+            embedder,
+            cache: cache.as_mut(),
         });
+        reports.push(evaluate_set(
+            set,
+            profile,
+            &opts,
+            model.as_mut(),
+            &mut |line| eprintln!("{line}"),
+        )?);
     }
     let info = RunInfo {
         command: std::env::args().collect::<Vec<_>>().join(" "),

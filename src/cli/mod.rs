@@ -125,6 +125,17 @@ pub enum CliError {
     Usage(String),
 }
 
+impl From<crate::pipeline::PipelineError> for CliError {
+    fn from(e: crate::pipeline::PipelineError) -> Self {
+        use crate::pipeline::PipelineError as P;
+        match e {
+            P::Ingest(e) => e.into(),
+            P::Embed(e) => e.into(),
+            P::History(e) => e.into(),
+        }
+    }
+}
+
 impl From<EvalError> for CliError {
     fn from(e: EvalError) -> Self {
         CliError::Eval(Box::new(e))
@@ -135,17 +146,18 @@ impl CliError {
     /// 2 for bad input (the user can fix the file or the flags), 1 for everything else.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Ingest(IngestError::Io { .. }) => 1,
+            CliError::Ingest(IngestError::Io(_)) => 1,
             CliError::Ingest(_)
             | CliError::Topics(TopicsError::Invalid { .. })
             | CliError::Embed(EmbedError::Unsupported(_))
             | CliError::Site(SiteError::Invalid { .. } | SiteError::Empty(_))
             | CliError::Usage(_) => 2,
             CliError::Eval(e) => match **e {
-                EvalError::Ingest(IngestError::Io { .. }) => 1,
+                EvalError::Ingest(IngestError::Io(_)) => 1,
                 EvalError::Label { .. }
                 | EvalError::Invalid { .. }
                 | EvalError::Usage(_)
+                | EvalError::Topics(TopicsError::Invalid { .. })
                 | EvalError::Ingest(_) => 2,
                 _ => 1,
             },

@@ -6,11 +6,11 @@ use std::time::Instant;
 use clap::Args;
 
 use super::{CliError, ModelArgs};
-use crate::embed::{EmbedError, Embedder, TextKind};
-use crate::history::{History, PastPaper, ANN_MIN_ROWS};
-use crate::ingest::{read_listing, AnnounceType, Format, Paper, ReadOptions};
-use crate::render::{write_digest, Digest, Entry};
-use crate::score::{novelty, rank_cmp, Scorer, TopicVectors};
+use crate::embed::Embedder;
+use crate::history::{History, ANN_MIN_ROWS};
+use crate::ingest::{read_listing, AnnounceType, Format, ReadOptions};
+use crate::pipeline::{rank_day, remember_day, DayRun};
+use crate::render::write_digest;
 use crate::topics::Profile;
 
 #[derive(Debug, Args)]
@@ -67,135 +67,6 @@ pub struct RankArgs {
     pub no_history: bool,
 }
 
-/// The history as seen from one digest day.
-pub struct Past<'a> {
-    pub history: &'a History,
-    /// The digest's day: a paper the history saw on an earlier day is a repeat.
-    pub today: &'a str,
-}
-
-/// Embeds the profile's topics and the papers and scores every paper, in rank order.
-pub fn score_papers(
-    embedder: &mut dyn Embedder,
-    scorer: &Scorer,
-    papers: &[Paper],
-) -> Result<Vec<Entry>, EmbedError> {
-    let docs = embed_papers(embedder, papers)?;
-    score_embedded(embedder, scorer, papers, &docs, None)
-}
-
-/// The papers' title + abstract vectors, in listing order.
-pub fn embed_papers(
-    embedder: &mut dyn Embedder,
-    papers: &[Paper],
-) -> Result<ndarray::Array2<f32>, EmbedError> {
-    let texts: Vec<String> = papers.iter().map(Paper::embedding_text).collect();
-    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    embedder.embed(&refs, TextKind::Document)
-}
-
-/// Papers with their vectors (row `i` of `docs` is `papers[i]`) as history rows, dated
-/// `day` (a digest's day), or each paper's own date when `day` is `None` (a backfill).
-pub fn history_rows<'a>(
-    papers: &[Paper],
-    docs: &'a ndarray::Array2<f32>,
-    day: Option<&str>,
-) -> Vec<(PastPaper, &'a [f32])> {
-    papers
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let past = PastPaper {
-                id: p.id.clone(),
-                title: p.title.clone(),
-                date: day.map(str::to_owned).or_else(|| p.date.clone()),
-            };
-            (past, docs.row(i).to_slice().expect("row-major"))
-        })
-        .collect()
-}
-
-/// Scores already-embedded papers (row `i` of `docs` is `papers[i]`), with novelty and
-/// repeats when a history is given, in rank order.
-pub fn score_embedded(
-    embedder: &mut dyn Embedder,
-    scorer: &Scorer,
-    papers: &[Paper],
-    docs: &ndarray::Array2<f32>,
-    past: Option<&Past>,
-) -> Result<Vec<Entry>, EmbedError> {
-    let topics = topic_vectors(embedder, scorer.profile())?;
-    let sims = topics.similarities(docs);
-    let mut entries: Vec<Entry> = papers
-        .iter()
-        .zip(scorer.score_all(papers, &sims))
-        .map(|(p, scored)| Entry {
-            paper: p.clone(),
-            scored,
-            novelty: None,
-            nearest: None,
-            repeat_of: None,
-        })
-        .collect();
-    if let Some(past) = past {
-        for (i, e) in entries.iter_mut().enumerate() {
-            let id = &e.paper.id;
-            let seen = past.history.get(id).and_then(|h| h.date.clone());
-            if let Some(day) = seen.filter(|d| d.as_str() < past.today) {
-                // Announced before: keep its scores for the record, but it is not news.
-                e.scored.selected = false;
-                e.scored.comment =
-                    format!("Repeat: in the history since {day}; {}", e.scored.comment);
-                e.repeat_of = Some(day);
-                continue;
-            }
-            let row = docs.row(i);
-            let k = scorer.profile().novelty.k;
-            // Only earlier days count as the past, so re-running a day gives the same
-            // digest even after that day was added to the history.
-            let near = past
-                .history
-                .nearest(row.as_slice().expect("row-major"), k, |h| {
-                    h.id != *id && h.date.as_deref().is_some_and(|d| d < past.today)
-                });
-            let cosines: Vec<f32> = near.iter().map(|n| n.cosine).collect();
-            e.novelty = novelty(&cosines, &scorer.profile().novelty);
-            if let Some(n) = near.first() {
-                e.scored.comment.push_str(&format!(
-                    "; nearest past paper: {} \"{}\" (cosine {:.2})",
-                    n.paper.id, n.paper.title, n.cosine
-                ));
-            }
-            e.nearest = near.into_iter().next();
-        }
-    }
-    // A stable sort: equal keys (one id listed twice) keep their listing order.
-    entries.sort_by(|a, b| rank_cmp((&a.paper, &a.scored), (&b.paper, &b.scored)));
-    Ok(entries)
-}
-
-/// Embeds every topic's description and anchors once.
-pub fn topic_vectors(
-    embedder: &mut dyn Embedder,
-    profile: &Profile,
-) -> Result<TopicVectors, EmbedError> {
-    let mut texts = Vec::new();
-    let mut owner = Vec::new();
-    for (i, t) in profile.topics.iter().enumerate() {
-        for a in t.anchor_texts() {
-            texts.push(a);
-            owner.push(i);
-        }
-    }
-    for a in &profile.negative.anchors {
-        texts.push(a.clone());
-        owner.push(profile.topics.len());
-    }
-    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let vectors = embedder.embed(&refs, TextKind::Query)?;
-    Ok(TopicVectors::new(vectors, owner, profile.topics.len()))
-}
-
 pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliError> {
     let start = Instant::now();
     if let Some(d) = &args.date {
@@ -237,31 +108,22 @@ pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
         model_dir.manifest.name,
         args.model.device
     );
-    let scorer = Scorer::new(&profile);
-    let docs = embed_papers(&mut embedder, &listing.papers)?;
-    let past = history.as_ref().map(|history| Past {
-        history,
-        today: &date,
-    });
-    let entries = score_embedded(
+    let device = format!("{:?}", args.model.device).to_lowercase();
+    let ranked = rank_day(
         &mut embedder,
-        &scorer,
         &listing.papers,
-        &docs,
-        past.as_ref(),
+        &DayRun {
+            date: &date,
+            listed: listing.entries,
+            profile: &profile,
+            model: &model_dir.manifest.name,
+            device: &device,
+            history: history.as_ref(),
+            start,
+        },
     )?;
-    let digest = Digest {
-        date: date.clone(),
-        total: listing.entries,
-        entries,
-        model: model_dir.manifest.name.clone(),
-        fingerprint: embedder.fingerprint().to_owned(),
-        device: format!("{:?}", args.model.device).to_lowercase(),
-        profile: profile.name.clone(),
-        tokens: embedder.tokens_processed(),
-        seconds: start.elapsed().as_secs_f64(),
-    };
-    let written = write_digest(&digest, &args.out.join(&date))?;
+    let digest = &ranked.digest;
+    let written = write_digest(digest, &args.out.join(&date))?;
     eprintln!(
         "{}: {} scanned, {} relevant, {:.1} s, {:.1} papers/s",
         date,
@@ -275,15 +137,14 @@ pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
     }
     // Last, after the digest is safely written: remember the day.
     if let (Some(h), false) = (history.as_mut(), args.no_append) {
-        let rows = history_rows(&listing.papers, &docs, Some(&date));
-        let added = h.append(&rows)?;
-        let indexed = h.build_index(ANN_MIN_ROWS)?;
+        let r = remember_day(h, &listing.papers, &ranked.vectors, &date, ANN_MIN_ROWS)?;
         eprintln!(
-            "history {}: +{added} papers, {} in all{}",
+            "history {}: +{} papers, {} in all{}",
             h.dir().display(),
+            r.added,
             h.len(),
             if h.indexed() > 0 {
-                format!(", {indexed} added to the ANN index")
+                format!(", {} added to the ANN index", r.indexed)
             } else {
                 String::new()
             }

@@ -87,7 +87,8 @@ impl BertEmbedder {
     ) -> Result<Self, EmbedError> {
         let m = &dir.manifest;
         let cfg_path = dir.file("config.json");
-        let cfg_text = fs_err::read_to_string(&cfg_path).map_err(EmbedError::io(&cfg_path))?;
+        let cfg_text =
+            fs_err::read_to_string(&cfg_path).map_err(crate::fsutil::IoError::read(&cfg_path))?;
         let config: Config = serde_json::from_str(&cfg_text).map_err(|e| EmbedError::Manifest {
             path: cfg_path.clone(),
             message: format!("not a BERT config: {e}"),

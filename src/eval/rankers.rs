@@ -6,6 +6,7 @@
 //! nothing (random). External scores let any other tool, a GPT run included, sit in the
 //! same table.
 
+use crate::fsutil::IoError;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -188,10 +189,7 @@ impl External {
     /// gpt_paper_assistant's `output.json` both work), or JSON lines with `id` and one of
     /// those fields.
     pub fn read(name: &str, path: &Path) -> Result<Self, EvalError> {
-        let text = fs_err::read_to_string(path).map_err(|source| EvalError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text = fs_err::read_to_string(path).map_err(IoError::read(path))?;
         let invalid = |message: String| EvalError::Invalid {
             path: path.to_owned(),
             message,
@@ -393,7 +391,7 @@ mod tests {
         ];
         for text in cases {
             let p = dir.path().join("x.json");
-            std::fs::write(&p, text).unwrap();
+            fs_err::write(&p, text).unwrap();
             let e = External::read("gpt", &p).unwrap();
             let s = e.score(&input).unwrap();
             assert!(s[1] > s[0] && s[2] == f32::NEG_INFINITY, "{text}: {s:?}");
@@ -412,7 +410,7 @@ mod tests {
             (r#"{"2601.00001": 1}"#, "scores none of the set's papers"),
         ] {
             let p = dir.path().join("bad.json");
-            std::fs::write(&p, text).unwrap();
+            fs_err::write(&p, text).unwrap();
             let e = External::read("x", &p)
                 .and_then(|e| e.score(&input).map(|_| ()))
                 .unwrap_err()

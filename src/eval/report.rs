@@ -2,6 +2,7 @@
 //! the same as JSON, per-paper scores as JSON lines, and SVG plots (precision-recall
 //! curves; score distributions of selected vs. unselected papers).
 
+use crate::fsutil::IoError;
 use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
@@ -322,19 +323,13 @@ pub fn score_distributions_svg(set: &SetReport, path: &Path) -> Result<(), EvalE
 /// `<set>/scores.jsonl` under `out`; returns the paths written.
 pub fn write(out: &Path, info: &RunInfo, sets: &[SetReport]) -> Result<Vec<PathBuf>, EvalError> {
     let put = |path: PathBuf, bytes: &[u8]| -> Result<PathBuf, EvalError> {
-        crate::fsutil::write_atomic(&path, bytes).map_err(|source| EvalError::Write {
-            path: path.clone(),
-            source,
-        })?;
+        crate::fsutil::write_atomic(&path, bytes)?;
         Ok(path)
     };
     let mut written = Vec::new();
     for set in sets {
         let dir = out.join(&set.name);
-        fs_err::create_dir_all(&dir).map_err(|source| EvalError::Write {
-            path: dir.clone(),
-            source,
-        })?;
+        fs_err::create_dir_all(&dir).map_err(IoError::write(&dir))?;
         written.push(put(dir.join("scores.jsonl"), scores_jsonl(set).as_bytes())?);
         // plotters writes in place; draw beside the target and rename, so a crash never
         // leaves half a plot under the final name.
@@ -348,10 +343,7 @@ pub fn write(out: &Path, info: &RunInfo, sets: &[SetReport]) -> Result<Vec<PathB
             let tmp = dir.join(format!(".{name}.partial"));
             draw(set, &tmp)?;
             let dest = dir.join(name);
-            fs_err::rename(&tmp, &dest).map_err(|source| EvalError::Write {
-                path: dest.clone(),
-                source,
-            })?;
+            fs_err::rename(&tmp, &dest).map_err(IoError::write(&dest))?;
             written.push(dest);
         }
     }

@@ -7,6 +7,7 @@
 //! hnsw_rs asserts (panics) on a damaged dump, so arxrank checks the dump's sha256 against
 //! `ann.json` before handing it to hnsw_rs.
 
+use crate::fsutil::IoError;
 use std::path::{Path, PathBuf};
 
 use hnsw_rs::prelude::{AnnT, Distance, Hnsw, HnswIo};
@@ -193,10 +194,7 @@ impl Ann {
         let written = self
             .graph
             .with_dependent(|_, g| g.file_dump(staging.path(), &basename))
-            .map_err(|e| HistoryError::Io {
-                path: staging.path().to_owned(),
-                source: std::io::Error::other(format!("{e:#}")),
-            })?;
+            .map_err(|e| IoError::write(staging.path())(std::io::Error::other(format!("{e:#}"))))?;
         let mut meta = Meta {
             format: FORMAT.into(),
             version: VERSION,
@@ -239,12 +237,7 @@ impl Meta {
         let text = match fs_err::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(HistoryError::Io {
-                    path: path.to_owned(),
-                    source,
-                })
-            }
+            Err(source) => return Err(IoError::read(path)(source).into()),
         };
         let value = super::check_header(path, &text, FORMAT, VERSION)?;
         serde_json::from_value(value)
@@ -254,7 +247,7 @@ impl Meta {
 }
 
 fn fsync_file(path: &Path) -> Result<(), HistoryError> {
-    std::fs::File::open(path)
+    fs_err::File::open(path)
         .and_then(|f| f.sync_all())
         .map_err(io(path))
 }
@@ -262,7 +255,7 @@ fn fsync_file(path: &Path) -> Result<(), HistoryError> {
 /// Dump files in `dir` that `keep` does not name: left by an earlier index or a crash.
 pub(super) fn stale_files(dir: &Path, keep: &Meta) -> Vec<PathBuf> {
     let keep = keep.files();
-    std::fs::read_dir(dir)
+    fs_err::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()

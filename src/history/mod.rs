@@ -12,6 +12,7 @@
 //! and a search then asks the index for the rows it covers and scans only the rows appended
 //! since. The crossover and the index's recall are measured by `benches/ann.rs`.
 
+use crate::fsutil::IoError;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -36,12 +37,8 @@ pub const ANN_MIN_ROWS: usize = 50_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
-    #[error("cannot access {path}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     #[error("{path}: history data is corrupt: {message}")]
     DataCorruption { path: PathBuf, message: String },
     #[error("{path}: not an arxrank history file ({message})")]
@@ -60,15 +57,12 @@ pub enum HistoryError {
         stored: Precision,
         asked: Precision,
     },
-    #[error("{path}: another arxrank ({holder}) is writing this history; if no arxrank is running, the lock is stale and safe to delete")]
+    #[error("{path}: another arxrank ({holder}) is writing this history; wait for it to finish (its lock is released when it exits, however it exits)")]
     Locked { path: PathBuf, holder: String },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> HistoryError + '_ {
-    move |source| HistoryError::Io {
-        path: path.to_owned(),
-        source,
-    }
+    move |source| IoError::access(path)(source).into()
 }
 
 fn corrupt(path: &Path, message: impl Into<String>) -> HistoryError {
@@ -605,9 +599,9 @@ impl History {
             write_synced(&self.dir.join(ann::META), json.as_bytes())?;
             for stale in ann::stale_files(&self.dir, &meta) {
                 let _ = if stale.is_dir() {
-                    std::fs::remove_dir_all(&stale)
+                    fs_err::remove_dir_all(&stale)
                 } else {
-                    std::fs::remove_file(&stale)
+                    fs_err::remove_file(&stale)
                 };
             }
         }
@@ -719,68 +713,53 @@ fn sha256(bytes: &[u8]) -> String {
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), HistoryError> {
-    crate::fsutil::write_atomic(path, bytes).map_err(io(path))
+    Ok(crate::fsutil::write_atomic(path, bytes)?)
 }
 
-/// The writer lock: a file created exclusively, holding the writer's pid, removed on drop.
-/// A lock left by a writer that was killed (`kill -9`, power loss) names a pid that no
-/// longer runs; on Linux that is checked through `/proc` and the lock is taken over, so an
-/// interrupted backfill resumes without anyone deleting files by hand.
-struct Lock(PathBuf);
+/// The writer lock: an advisory lock on `LOCK` (`flock` on Unix, `LockFileEx` on Windows),
+/// held for as long as this value lives. The kernel drops it when the holder exits, however
+/// it exits (`kill -9`, a crash, power loss), so an interrupted backfill resumes without
+/// anyone deleting files by hand. The file itself stays, naming the last holder's pid for
+/// the message a blocked writer prints.
+struct Lock {
+    file: fs_err::File,
+}
 
 impl Lock {
     fn acquire(path: &Path) -> Result<Self, HistoryError> {
-        let mut took_over = false;
-        loop {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)
-            {
-                Ok(mut f) => {
-                    let _ = writeln!(f, "pid {}", std::process::id());
-                    return Ok(Self(path.to_owned()));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = std::fs::read_to_string(path)
-                        .map(|s| s.trim().to_owned())
-                        .unwrap_or_else(|_| "unknown process".into());
-                    if !took_over && holder_is_gone(&holder) {
-                        took_over = true;
-                        let _ = std::fs::remove_file(path);
-                        continue;
-                    }
-                    return Err(HistoryError::Locked {
-                        path: path.to_owned(),
-                        holder,
-                    });
-                }
-                Err(source) => {
-                    return Err(HistoryError::Io {
-                        path: path.to_owned(),
-                        source,
-                    })
-                }
+        let mut file = fs_err::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(io(path))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let holder = fs_err::read_to_string(path)
+                    .ok()
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| "a process that has not said its pid yet".into());
+                return Err(HistoryError::Locked {
+                    path: path.to_owned(),
+                    holder,
+                });
             }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(path)(e)),
         }
+        // Only for the message above: the lock is the kernel's, not the file's content.
+        file.set_len(0)
+            .and_then(|()| writeln!(file, "pid {}", std::process::id()))
+            .map_err(io(path))?;
+        Ok(Self { file })
     }
-}
-
-/// True only when the lock names a pid and this system can tell that it has exited.
-fn holder_is_gone(holder: &str) -> bool {
-    let Some(pid) = holder
-        .strip_prefix("pid ")
-        .and_then(|p| p.trim().parse::<u32>().ok())
-    else {
-        return false;
-    };
-    cfg!(target_os = "linux")
-        && Path::new("/proc/self").exists()
-        && !Path::new(&format!("/proc/{pid}")).exists()
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        // Closing the file releases the lock too; unlocking first makes it immediate.
+        let _ = self.file.unlock();
     }
 }

@@ -1,6 +1,7 @@
 //! JSON lines: arxrank's own schema, the labelled pools (same schema plus `label`) and the
 //! Kaggle `arxiv-metadata-oai-snapshot` dump, recognised line by line so a file may mix them.
 
+use crate::fsutil::IoError;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
@@ -180,12 +181,7 @@ impl<R: BufRead> Iterator for JsonLines<R> {
             match self.reader.read_line(&mut self.buf) {
                 Ok(0) => return None,
                 Ok(_) => {}
-                Err(source) => {
-                    return Some(Err(IngestError::Io {
-                        path: self.path.clone(),
-                        source,
-                    }))
-                }
+                Err(source) => return Some(Err(IoError::read(&self.path)(source).into())),
             }
             self.line_no += 1;
             match parse_json_line(&self.path, self.line_no, &self.buf) {

@@ -10,6 +10,7 @@ mod id;
 mod json;
 mod xml;
 
+use crate::fsutil::IoError;
 use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -108,12 +109,8 @@ impl fmt::Display for Location {
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error("cannot read {path}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     #[error("{path}: {location}: malformed XML: {message}")]
     Xml {
         path: PathBuf,
@@ -185,10 +182,7 @@ pub struct Listing {
 
 /// Reads one listing file of any supported format.
 pub fn read_listing(path: &Path, opts: &ReadOptions) -> Result<Listing, IngestError> {
-    let text = fs_err::read_to_string(path).map_err(|source| IngestError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = fs_err::read_to_string(path).map_err(IoError::read(path))?;
     if text.trim().is_empty() {
         return Err(IngestError::Empty {
             path: path.to_owned(),

@@ -5,6 +5,7 @@
 //! because Markdown viewers pass raw HTML through. Files are written atomically (temporary
 //! file, fsync, rename), so a crash never leaves half a digest behind.
 
+use crate::fsutil::IoError;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
@@ -49,12 +50,8 @@ impl Digest {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
-    #[error("cannot write {path}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
 }
 
 /// Escapes text for HTML, and so for Markdown that may be shown as HTML.
@@ -227,10 +224,7 @@ fn round4(x: f32) -> f64 {
 
 /// Writes `bytes` to `path` atomically (see [`crate::fsutil::write_atomic`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RenderError> {
-    crate::fsutil::write_atomic(path, bytes).map_err(|source| RenderError::Io {
-        path: path.to_owned(),
-        source,
-    })
+    Ok(crate::fsutil::write_atomic(path, bytes)?)
 }
 
 /// Writes `output.md`, `output.json` and `run.json` into `dir`; returns their paths.
@@ -269,7 +263,7 @@ mod tests {
         let p = dir.path().join("sub/out.json");
         write_atomic(&p, b"first").unwrap();
         write_atomic(&p, b"second").unwrap();
-        assert_eq!(std::fs::read(&p).unwrap(), b"second");
-        assert_eq!(std::fs::read_dir(p.parent().unwrap()).unwrap().count(), 1);
+        assert_eq!(fs_err::read(&p).unwrap(), b"second");
+        assert_eq!(fs_err::read_dir(p.parent().unwrap()).unwrap().count(), 1);
     }
 }

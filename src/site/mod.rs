@@ -12,6 +12,7 @@
 
 mod pages;
 
+use crate::fsutil::IoError;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -25,18 +26,8 @@ pub use pages::{write_site, SiteOptions, Written, DEFAULT_LIST_FROM};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SiteError {
-    #[error("cannot read {path}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot write {path}")]
-    Write {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     #[error("{path}: {what}")]
     Invalid { path: PathBuf, what: String },
     #[error(
@@ -161,13 +152,9 @@ struct RawArxrank {
 /// may hold other things); a dated folder with `output.json` but a damaged or missing
 /// `run.json` is an error, since a page without its counts would misreport the day.
 pub fn load_days(dir: &Path, keep: impl Fn(&DayPaper) -> bool) -> Result<Loaded, SiteError> {
-    let read_err = |source| SiteError::Read {
-        path: dir.to_owned(),
-        source,
-    };
     let mut dated = BTreeMap::new();
-    for entry in std::fs::read_dir(dir).map_err(read_err)? {
-        let entry = entry.map_err(read_err)?;
+    for entry in fs_err::read_dir(dir).map_err(IoError::read(dir))? {
+        let entry = entry.map_err(IoError::read(dir))?;
         let name = entry.file_name();
         let Some(date) = name.to_str().and_then(parse_date) else {
             continue;
@@ -200,10 +187,7 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
 }
 
 fn read_json(path: &Path) -> Result<Value, SiteError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SiteError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = fs_err::read_to_string(path).map_err(IoError::read(path))?;
     serde_json::from_str(&text).map_err(|e| SiteError::Invalid {
         path: path.to_owned(),
         what: format!("not valid JSON: {e}"),
@@ -335,14 +319,14 @@ mod tests {
 
     fn write_day(root: &Path, date: &str, output: &Value) {
         let dir = root.join(date);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("output.json"), output.to_string()).unwrap();
+        fs_err::create_dir_all(&dir).unwrap();
+        fs_err::write(dir.join("output.json"), output.to_string()).unwrap();
         let run = serde_json::json!({
             "date": date, "total": 3, "scanned": 2, "relevant": 1, "model": "m",
             "fingerprint": "f", "device": "cpu", "profile": "p", "tokens": 1, "seconds": 1.0,
             "cost_usd": 0
         });
-        std::fs::write(dir.join("run.json"), run.to_string()).unwrap();
+        fs_err::write(dir.join("run.json"), run.to_string()).unwrap();
     }
 
     #[test]
@@ -354,8 +338,8 @@ mod tests {
         });
         write_day(dir.path(), "2025-05-13", &out);
         write_day(dir.path(), "2025-05-12", &out);
-        std::fs::create_dir_all(dir.path().join("2025-05-14")).unwrap();
-        std::fs::create_dir_all(dir.path().join("assets")).unwrap();
+        fs_err::create_dir_all(dir.path().join("2025-05-14")).unwrap();
+        fs_err::create_dir_all(dir.path().join("assets")).unwrap();
         let loaded = load_days(dir.path(), |_| true).unwrap();
         let dates: Vec<String> = loaded.days.iter().map(|d| d.date.to_string()).collect();
         assert_eq!(dates, ["2025-05-12", "2025-05-13"]);
@@ -406,21 +390,21 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         write_day(dir.path(), "2025-05-13", &serde_json::json!({}));
-        std::fs::write(dir.path().join("2025-05-13/output.json"), "{\"a\": [").unwrap();
+        fs_err::write(dir.path().join("2025-05-13/output.json"), "{\"a\": [").unwrap();
         let e = load_days(dir.path(), |_| true).unwrap_err().to_string();
         assert!(
             e.contains("output.json: not valid JSON") && e.contains("line 1"),
             "{e}"
         );
 
-        std::fs::remove_file(dir.path().join("2025-05-13/run.json")).unwrap();
-        std::fs::write(dir.path().join("2025-05-13/output.json"), "{}").unwrap();
+        fs_err::remove_file(dir.path().join("2025-05-13/run.json")).unwrap();
+        fs_err::write(dir.path().join("2025-05-13/output.json"), "{}").unwrap();
         let e = load_days(dir.path(), |_| true).unwrap_err().to_string();
         assert!(e.contains("run.json: missing"), "{e}");
 
         let dir = tempfile::tempdir().unwrap();
         write_day(dir.path(), "2025-05-13", &serde_json::json!({}));
-        std::fs::rename(dir.path().join("2025-05-13"), dir.path().join("2025-05-14")).unwrap();
+        fs_err::rename(dir.path().join("2025-05-13"), dir.path().join("2025-05-14")).unwrap();
         let e = load_days(dir.path(), |_| true).unwrap_err().to_string();
         assert!(e.contains("is not the folder's date 2025-05-14"), "{e}");
 

@@ -55,8 +55,7 @@ pub struct Written {
 pub fn write_site(days: &[Day], out: &Path, opts: &SiteOptions) -> Result<Written, SiteError> {
     let write = |rel: &str, text: &str| {
         let path = out.join(rel);
-        crate::fsutil::write_atomic(&path, text.as_bytes())
-            .map_err(|source| SiteError::Write { path, source })
+        crate::fsutil::write_atomic(&path, text.as_bytes()).map_err(SiteError::from)
     };
     write("assets/site.css", CSS)?;
     write("assets/site.js", JS)?;

@@ -7,6 +7,7 @@
 
 mod gpt;
 
+use crate::fsutil::IoError;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -194,21 +195,14 @@ pub struct Profile {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TopicsError {
-    #[error("cannot read {path}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
 }
 
 fn read(path: &Path) -> Result<String, TopicsError> {
-    fs_err::read_to_string(path).map_err(|source| TopicsError::Io {
-        path: path.to_owned(),
-        source,
-    })
+    Ok(fs_err::read_to_string(path).map_err(IoError::read(path))?)
 }
 
 fn invalid(path: &Path, message: impl Into<String>) -> TopicsError {
@@ -237,10 +231,7 @@ impl Profile {
     }
 
     fn from_toml_dir(dir: &Path) -> Result<Self, TopicsError> {
-        let entries = fs_err::read_dir(dir).map_err(|source| TopicsError::Io {
-            path: dir.to_owned(),
-            source,
-        })?;
+        let entries = fs_err::read_dir(dir).map_err(IoError::read(dir))?;
         let mut files: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "toml"))
@@ -344,12 +335,7 @@ impl Profile {
             }
             t["topic_aggregation"] = toml_edit::value(w.topic_aggregation.as_str());
         }
-        crate::fsutil::write_atomic(&path, doc.to_string().as_bytes()).map_err(|source| {
-            TopicsError::Io {
-                path: path.clone(),
-                source,
-            }
-        })?;
+        crate::fsutil::write_atomic(&path, doc.to_string().as_bytes())?;
         Self::load(&self.source)?;
         Ok(path)
     }
@@ -395,10 +381,10 @@ mod tests {
     fn store_rewrites_scale_and_weights_and_keeps_comments() {
         let dir = tempfile::tempdir().unwrap();
         let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("topics");
-        for e in std::fs::read_dir(&src).unwrap() {
+        for e in fs_err::read_dir(&src).unwrap() {
             let p = e.unwrap().path();
             if p.is_file() {
-                std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
+                fs_err::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
             }
         }
         let p = Profile::load(dir.path()).unwrap();
@@ -420,7 +406,7 @@ mod tests {
         assert_eq!(back.weights.keyword, 0.02);
         assert_eq!(back.weights.topic_aggregation, Aggregation::MeanTop2);
         assert_eq!(back.topics.len(), p.topics.len());
-        let text = std::fs::read_to_string(dir.path().join("profile.toml")).unwrap();
+        let text = fs_err::read_to_string(dir.path().join("profile.toml")).unwrap();
         assert!(text.contains("# Linear map of raw"), "comments kept");
         // A gpt_paper_assistant profile has nowhere to keep them.
         let gpt = Profile::load(
@@ -434,14 +420,14 @@ mod tests {
     #[test]
     fn profile_dir_without_profile_toml_is_an_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
+        fs_err::write(
             dir.path().join("a.toml"),
             "name = \"A\"\ndescription = \"d\"\n",
         )
         .unwrap();
         let e = Profile::load(dir.path()).unwrap_err().to_string();
         assert!(e.contains("profile.toml") && e.contains("missing"), "{e}");
-        std::fs::write(
+        fs_err::write(
             dir.path().join("profile.toml"),
             "[weights]\nsimilarity = 1.0\n",
         )

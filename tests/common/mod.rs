@@ -25,7 +25,7 @@ pub fn embedder() -> BertEmbedder {
 }
 
 pub fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
+    fs_err::read_to_string(path)
         .unwrap()
         .lines()
         .filter(|l| !l.trim().is_empty())

@@ -1,0 +1,244 @@
+//! One eval run: every labelled set embedded (through the cache), scored by each ranker,
+//! measured, and optionally tuned and calibrated, as [`SetReport`]s for [`super::report`].
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use super::rankers::{Bm25, EmbeddingOnly, External, Hybrid, Inputs, KeywordOnly, Random, Ranker};
+use super::tune::{calibrate, tune, Selection, TuneReport};
+use super::{compare, Calibration, EvalError, LabelledSet, SetReport, Truth};
+use crate::embed::Embedder;
+use crate::history::History;
+use crate::ingest::Paper;
+use crate::pipeline::{embed_cached, topic_vectors};
+use crate::score::{Lexical, Scorer, Similarities};
+use crate::topics::Profile;
+
+/// The rankers `eval` can build from a profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RankerKind {
+    /// The daily ranking's score: topic similarity + keywords + authors.
+    Hybrid,
+    /// Best cosine to a topic anchor only.
+    EmbeddingOnly,
+    /// The profile's keyword boosts, penalties and authors only.
+    KeywordOnly,
+    /// Okapi BM25 of the paper against each topic's text.
+    Bm25,
+    /// Seeded uniform random scores.
+    Random,
+}
+
+/// What to measure on every set.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub rankers: Vec<RankerKind>,
+    /// Other rankers' scores as (name, file).
+    pub external: Vec<(String, PathBuf)>,
+    /// Bootstrap resamples for the 95% intervals.
+    pub resamples: usize,
+    /// Seed for the bootstrap and the random ranker.
+    pub seed: u64,
+    /// Leave-one-day-out search of the profile's weights.
+    pub tune: bool,
+    /// Fit the 1-10 scale to the judge's selection rate and store it in the profile.
+    pub calibrate: bool,
+    /// With `tune`: store the weights chosen on all days too (implies `calibrate`).
+    pub write_weights: bool,
+}
+
+impl Options {
+    /// Whether the profile's scale is fitted and stored.
+    pub fn calibrates(&self) -> bool {
+        self.calibrate || self.write_weights
+    }
+
+    /// Whether any part of the run reads embeddings, so the model must be loaded.
+    pub fn needs_model(&self) -> bool {
+        self.tune
+            || self.calibrates()
+            || self
+                .rankers
+                .iter()
+                .any(|k| matches!(k, RankerKind::Hybrid | RankerKind::EmbeddingOnly))
+    }
+
+    fn rankers_for(&self, profile: &Profile) -> Result<Vec<Box<dyn Ranker>>, EvalError> {
+        let mut out: Vec<Box<dyn Ranker>> = Vec::new();
+        for k in &self.rankers {
+            out.push(match k {
+                RankerKind::Hybrid => Box::new(Hybrid::new(profile)),
+                RankerKind::EmbeddingOnly => Box::new(EmbeddingOnly),
+                RankerKind::KeywordOnly => Box::new(KeywordOnly::new(profile)),
+                RankerKind::Bm25 => Box::new(Bm25::new(profile)),
+                RankerKind::Random => Box::new(Random { seed: self.seed }),
+            });
+        }
+        for (name, path) in &self.external {
+            out.push(Box::new(External::read(name, path)?));
+        }
+        Ok(out)
+    }
+}
+
+/// The model and its embedding cache, when the run needs them.
+pub struct Model<'a> {
+    pub embedder: &'a mut dyn Embedder,
+    pub cache: Option<&'a mut History>,
+}
+
+/// Measures every ranker on one set; `log` receives progress lines.
+pub fn evaluate_set(
+    set: &LabelledSet,
+    profile: &Profile,
+    opts: &Options,
+    model: Option<&mut Model>,
+    log: &mut dyn FnMut(&str),
+) -> Result<SetReport, EvalError> {
+    let papers = set.papers();
+    log(&format!(
+        "{}: {} papers, {} selected by the judge, profile {}",
+        set.name,
+        papers.len(),
+        set.positives(),
+        profile.name
+    ));
+    let (sims, embed_seconds) = match model {
+        Some(m) => {
+            let t = Instant::now();
+            let cached = embed_cached(&mut *m.embedder, &papers, m.cache.as_deref_mut())?;
+            let topics = topic_vectors(&mut *m.embedder, profile)?;
+            let sims = topics.similarities(&cached.vectors);
+            let secs = t.elapsed().as_secs_f64();
+            log(&format!(
+                "  embedded {} papers in {secs:.1} s ({} from the cache)",
+                cached.embedded, cached.hits
+            ));
+            // Cached vectors cost no model time, so the speed of the embedding rankers is
+            // only measured on a run that embedded every paper.
+            let full = if cached.hits == 0 { secs } else { f64::NAN };
+            (Some(sims), full)
+        }
+        None => (None, 0.0),
+    };
+    let inputs = Inputs {
+        papers: &papers,
+        sims: sims.as_ref(),
+    };
+    let rankers = opts.rankers_for(profile)?;
+    let results = compare(
+        set,
+        &rankers,
+        &inputs,
+        embed_seconds,
+        opts.resamples,
+        opts.seed,
+    )?;
+    let mut notes = Vec::new();
+    let (calibration, tuned) = match sims.as_ref() {
+        Some(sims) => fit_profile(set, &papers, profile, sims, opts, &mut notes, log)?,
+        None => (None, None),
+    };
+    let grades = set.relevance();
+    Ok(SetReport {
+        name: set.name.clone(),
+        source: set.source.clone(),
+        profile: profile.name.clone(),
+        papers: papers.len(),
+        positives: set.positives(),
+        graded: grades.iter().filter(|g| g.is_some()).count(),
+        days: set.days(),
+        unjudged: set.unjudged,
+        unmatched: set.unmatched.clone(),
+        embed_seconds,
+        resamples: opts.resamples,
+        rankers: results,
+        calibration,
+        tune: tuned,
+        notes,
+        selected: set.selected(),
+        ids: papers.iter().map(|p| p.id.to_string()).collect(),
+    })
+}
+
+/// Tunes the weights (held out by day), calibrates the scale, and stores what was asked.
+fn fit_profile(
+    set: &LabelledSet,
+    papers: &[Paper],
+    profile: &Profile,
+    sims: &Similarities,
+    opts: &Options,
+    notes: &mut Vec<String>,
+    log: &mut dyn FnMut(&str),
+) -> Result<(Option<Calibration>, Option<TuneReport>), EvalError> {
+    let selected = set.selected();
+    let grades = set.relevance();
+    let scorer = Scorer::new(profile);
+    // Tuning may weigh the lexical part even where the profile does not.
+    let mut sims = sims.clone();
+    sims.set_lexical(Lexical::new(profile).normalized(papers));
+    let features: Vec<_> = papers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| scorer.features(p, sims.row(i)))
+        .collect();
+    let mut tuned = None;
+    if opts.tune && set.days().len() < 2 {
+        let n = format!(
+            "not tuned: --tune holds out one day at a time and this set has {} day",
+            set.days().len()
+        );
+        log(&format!("  {n}"));
+        notes.push(n);
+    } else if opts.tune {
+        let days: Vec<String> = set.items.iter().map(|j| j.day.clone()).collect();
+        tuned = Some(tune(
+            &features,
+            Truth {
+                selected: &selected,
+                grades: &grades,
+            },
+            &days,
+            &profile.weights,
+            &profile.scale,
+        )?);
+    }
+    let weights = match (&tuned, opts.write_weights) {
+        (Some(t), true) => t.all_days.clone(),
+        _ => profile.weights.clone(),
+    };
+    let raws: Vec<f32> = features.iter().map(|f| Scorer::raw(f, &weights)).collect();
+    let fitted = calibrate(
+        &raws,
+        set.selection_rate(),
+        &profile.scale,
+        format!(
+            "arxrank eval on {} ({} papers, judge selection rate {:.2}%)",
+            set.name,
+            papers.len(),
+            set.selection_rate() * 100.0
+        ),
+    );
+    let fitted = match fitted {
+        Ok(f) => f,
+        // Only a report section is lost; the rankings still stand.
+        Err(e) if !opts.calibrates() => {
+            log(&format!("  no calibration section: {e}"));
+            return Ok((None, tuned));
+        }
+        Err(e) => return Err(e),
+    };
+    let calibration = Calibration {
+        profile_scale: Selection::measure(&raws, &selected, &profile.scale),
+        fitted: (&fitted).into(),
+        fitted_selection: Selection::measure(&raws, &selected, &fitted),
+    };
+    if opts.calibrates() {
+        let written = profile.store(&fitted, opts.write_weights.then_some(&weights))?;
+        log(&format!(
+            "  stored the fitted scale in {}",
+            written.display()
+        ));
+    }
+    Ok((Some(calibration), tuned))
+}
