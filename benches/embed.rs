@@ -17,7 +17,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use arxrank::embed::{
-    cosine, BertEmbedder, DeviceKind, Embedder, Engine, ModelDir, Precision, TextKind,
+    cosine, BertEmbedder, ComputePrecision, DeviceKind, Embedder, Engine, ModelDir, TextKind,
     DEFAULT_MODEL,
 };
 use ndarray::Array2;
@@ -161,8 +161,11 @@ fn main() {
     }
     for name in &engines {
         let (engine, label) = match name.as_str() {
-            "f32" => (Engine::Native(Precision::F32), "arxrank native, f32"),
-            "int16" => (Engine::Native(Precision::Int16), "arxrank native, int16"),
+            "f32" => (Engine::Native(ComputePrecision::F32), "arxrank native, f32"),
+            "int16" => (
+                Engine::Native(ComputePrecision::Int16),
+                "arxrank native, int16",
+            ),
             "candle" => (Engine::Candle, "candle BertModel, f32"),
             other => panic!("unknown engine {other:?} in BENCH_ENGINES"),
         };

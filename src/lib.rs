@@ -21,10 +21,15 @@
 //! - [`history`] stores every embedded paper per model fingerprint (the only module that
 //!   names hnsw_rs); `rank` reads it for novelty and repeats and appends the day last, after
 //!   the digest is written; `backfill` streams large corpora into it, a checkpoint per batch.
-//! - [`render`] writes the digest atomically, escaping all paper text.
-//! - [`site`] reads many days of digests back and writes a static website: day pages,
-//!   monthly overviews, an index, and a small filter script.
-//! - [`cli`] wires the stages together; `main` only parses flags and prints errors.
+//! - [`render`] writes the digest atomically, escaping all paper text, and owns its schema
+//!   ([`render::DigestPaper`], [`render::RunFacts`]), which [`site`] reads back to write a
+//!   static website from askama templates: day pages, monthly overviews, an index, and a
+//!   small filter script.
+//! - [`pipeline`] strings the stages together for the daily ranking, the embedding cache of
+//!   [`eval`] and the bulk backfill; [`cli`] parses flags, resolves settings, calls it and
+//!   prints; `main` turns errors into exit codes.
+//!
+//! ARCHITECTURE.md has the full map: type ownership, on-disk formats, where to add things.
 
 pub mod cli;
 pub mod embed;

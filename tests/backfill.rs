@@ -183,6 +183,9 @@ fn filters_by_date_and_category_and_writes_a_summary() {
         s(&tmp.path().join("h")),
         "--summary",
         s(&summary),
+        // Index from the first paper, so the run's last step (the ANN build) is checked too.
+        "--ann-min-rows",
+        "1",
     ]);
     assert!(
         run.status.success(),
@@ -202,6 +205,13 @@ fn filters_by_date_and_category_and_writes_a_summary() {
     assert_eq!(sum["filtered"], 200 - want.len());
     assert!(sum["tokens"].as_u64().unwrap() > 100 * want.len() as u64);
     assert!(sum["abstracts_per_second"].as_f64().unwrap() > 0.0);
+    assert_eq!(sum["history_papers"], want.len());
+    assert_eq!(sum["indexed_papers"], want.len());
+    assert!(String::from_utf8_lossy(&run.stderr).contains(&format!("ANN index: +{}", want.len())));
+    assert!(sum["history_dir"]
+        .as_str()
+        .unwrap()
+        .contains(&common::model_dir().fingerprint));
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(stdout.contains("abstracts/s") && stdout.contains(&format!("{} added", want.len())));
 }
@@ -318,7 +328,7 @@ fn storage_precision_and_compute_precision_are_separate_flags() {
     );
     let h = open(&tmp.path().join("h"));
     assert!(!h.papers().is_empty());
-    assert_eq!(h.precision(), arxrank::history::Precision::F16);
+    assert_eq!(h.precision(), arxrank::history::StoragePrecision::F16);
     // int16 on CUDA is refused by name, whatever else is on the line.
     let bad = arxrank(&[
         "backfill",

@@ -4,12 +4,14 @@
 
 mod common;
 
-use arxrank::embed::{cosine, BertEmbedder, DeviceKind, Embedder, Engine, Precision, TextKind};
+use arxrank::embed::{
+    cosine, BertEmbedder, ComputePrecision, DeviceKind, Embedder, Engine, TextKind,
+};
 
 #[test]
 fn native_f32_matches_sentence_transformers_reference_for_every_text() {
     let e = common::embedder();
-    assert_eq!(e.engine(), Engine::Native(Precision::F32));
+    assert_eq!(e.engine(), Engine::Native(ComputePrecision::F32));
     assert_reference(e, 0.9999);
 }
 
@@ -23,7 +25,7 @@ fn candle_matches_sentence_transformers_reference_for_every_text() {
 
 #[test]
 fn int16_stays_within_a_thousandth_of_the_reference() {
-    let engine = Engine::Native(Precision::Int16);
+    let engine = Engine::Native(ComputePrecision::Int16);
     let e = BertEmbedder::load_with(&common::model_dir(), DeviceKind::Cpu, engine).unwrap();
     assert_eq!(e.engine(), engine);
     // Within the tolerance every engine meets, so it shares f32's history.
@@ -34,8 +36,8 @@ fn int16_stays_within_a_thousandth_of_the_reference() {
 #[test]
 fn device_engine_matches_the_reference_in_f32() {
     // The engine CUDA runs, here on CPU in f32: the same network as the reference.
-    let engine = BertEmbedder::default_engine(DeviceKind::Cuda, Precision::F32).unwrap();
-    assert_eq!(engine, Engine::Device(Precision::F32));
+    let engine = BertEmbedder::default_engine(DeviceKind::Cuda, ComputePrecision::F32).unwrap();
+    assert_eq!(engine, Engine::Device(ComputePrecision::F32));
     let e = BertEmbedder::load_with(&common::model_dir(), DeviceKind::Cpu, engine).unwrap();
     assert_eq!(e.engine(), engine);
     assert_reference(e, 0.9999);
@@ -58,7 +60,7 @@ fn half_precision_padded_batches_stay_finite_and_close() {
         .copied()
         .collect();
     let texts: Vec<&str> = pick.iter().map(|r| r["text"].as_str().unwrap()).collect();
-    for precision in [Precision::F16, Precision::Bf16] {
+    for precision in [ComputePrecision::F16, ComputePrecision::Bf16] {
         let engine = Engine::Device(precision);
         let mut e = BertEmbedder::load_with(&common::model_dir(), DeviceKind::Cpu, engine)
             .unwrap()
@@ -68,7 +70,7 @@ fn half_precision_padded_batches_stay_finite_and_close() {
             got.iter().all(|v| v.is_finite()),
             "{precision:?}: non-finite output"
         );
-        let min_cosine = if precision == Precision::F16 {
+        let min_cosine = if precision == ComputePrecision::F16 {
             0.999
         } else {
             0.99
@@ -83,7 +85,7 @@ fn half_precision_padded_batches_stay_finite_and_close() {
         eprintln!("{precision:?}: worst cosine 1 - {:.2e}", 1.0 - worst);
     }
     // int16 is a CPU precision: asking for it on CUDA is a clear error, not a fallback.
-    let err = BertEmbedder::default_engine(DeviceKind::Cuda, Precision::Int16).unwrap_err();
+    let err = BertEmbedder::default_engine(DeviceKind::Cuda, ComputePrecision::Int16).unwrap_err();
     assert!(err.to_string().contains("CPU only"), "{err}");
 }
 
@@ -153,7 +155,7 @@ fn packing_texts_together_changes_nothing() {
     // each text alone. One text per pack vs everything in one pack, bit for bit close.
     let refs = common::read_jsonl(&common::data("minilm-reference.jsonl"));
     let texts: Vec<&str> = refs.iter().map(|r| r["text"].as_str().unwrap()).collect();
-    for precision in [Precision::F32, Precision::Int16] {
+    for precision in [ComputePrecision::F32, ComputePrecision::Int16] {
         let load = |tokens| {
             BertEmbedder::load_with(
                 &common::model_dir(),
@@ -206,7 +208,7 @@ fn tokenising_ahead_in_chunks_keeps_text_order() {
         BertEmbedder::load_with(
             &common::model_dir(),
             DeviceKind::Cpu,
-            Engine::Device(Precision::F32),
+            Engine::Device(ComputePrecision::F32),
         )
         .unwrap()
     };

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use arxrank::history::{History, HistoryError, PastPaper, Precision};
+use arxrank::history::{History, HistoryError, PastPaper, StoragePrecision};
 use arxrank::ingest::{parse_json_line, Paper, PaperId};
 use arxrank::pipeline::{embed_papers, history_rows, score_embedded, Past};
 use arxrank::score::Scorer;
@@ -336,7 +336,7 @@ fn f16_histories_take_half_the_disk_and_keep_their_precision() {
     let mut a = History::open(d32.path(), "fp-a", 384).unwrap();
     a.append(&rows_of(&vs, 0)).unwrap();
     let mut b = History::open(d16.path(), "fp-a", 384).unwrap();
-    b.set_precision(Precision::F16).unwrap();
+    b.set_precision(StoragePrecision::F16).unwrap();
     b.append(&rows_of(&vs, 0)).unwrap();
     let size = |d: &Path, f: &str| fs_err::metadata(d.join(f)).unwrap().len();
     assert_eq!(size(d32.path(), "seg-000001.f32"), 100 * 384 * 4);
@@ -353,7 +353,7 @@ fn f16_histories_take_half_the_disk_and_keep_their_precision() {
         History::open(d32.path(), "fp-a", 384).unwrap(),
         History::open(d16.path(), "fp-a", 384).unwrap(),
     );
-    assert_eq!(b.precision(), Precision::F16);
+    assert_eq!(b.precision(), StoragePrecision::F16);
     let mut worst = 0f32;
     for (i, q) in vs.iter().enumerate().take(20) {
         let me = PaperId::parse(&format!("2501.{i:05}")).unwrap();
@@ -367,7 +367,10 @@ fn f16_histories_take_half_the_disk_and_keep_their_precision() {
         }
     }
     assert!(worst < 2e-3, "f16 moved a cosine by {worst}");
-    let err = b.set_precision(Precision::F32).unwrap_err().to_string();
+    let err = b
+        .set_precision(StoragePrecision::F32)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("manifest.json") && err.contains("stores f16 vectors, f32 was asked for"),
         "{err}"

@@ -10,8 +10,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{CliError, ModelArgs};
 use crate::embed::Embedder;
-use crate::history::{History, Precision, ANN_MIN_ROWS};
-use crate::pipeline::backfill::{self, Event, Filter, Options};
+use crate::history::{History, StoragePrecision, ANN_MIN_ROWS};
+use crate::pipeline::backfill::{self, Event, Filter, Options, Summary};
 
 #[derive(Debug, Args)]
 pub struct BackfillArgs {
@@ -44,7 +44,7 @@ pub struct BackfillArgs {
     /// How a new history stores its vectors (f16 halves the disk). An existing history
     /// keeps the precision it was started with; asking for another one is an error.
     #[arg(long, value_enum)]
-    pub precision: Option<Precision>,
+    pub precision: Option<StoragePrecision>,
 
     /// Papers per checkpoint. Each checkpoint is one atomic history segment; a killed run
     /// loses at most this many papers' embedding work.
@@ -98,16 +98,12 @@ pub fn run(args: BackfillArgs, models_dir: &Path) -> Result<(), CliError> {
         args.model.device
     );
 
-    let bar = ProgressBar::new(total_bytes).with_style(
-        ProgressStyle::with_template(
-            "{bar:30} {bytes}/{total_bytes} read, {msg} [{elapsed_precise}, ETA {eta}]",
-        )
-        .expect("valid template"),
-    );
+    let bar = progress_bar(total_bytes);
     let opts = Options {
         checkpoint: usize::try_from(args.checkpoint).unwrap_or(usize::MAX),
         limit: args.limit,
         skip_invalid: args.skip_invalid,
+        ann_min_rows: args.ann_min_rows,
     };
     let outcome = backfill::run(
         &args.files,
@@ -115,40 +111,55 @@ pub fn run(args: BackfillArgs, models_dir: &Path) -> Result<(), CliError> {
         &opts,
         &mut history,
         &mut embedder,
-        &mut |event| match event {
-            Event::Read(n) => bar.inc(n),
-            Event::Skipped(e) => bar.suspend(|| eprintln!("skipped: {e}")),
-            Event::Checkpoint {
-                added,
-                summary,
-                history_papers,
-                elapsed,
-            } => {
-                let rate = summary.added as f64 / summary.embed_seconds.max(1e-9);
-                bar.set_message(format!("{} added, {rate:.1} abstracts/s", summary.added));
-                bar.suspend(|| {
-                    eprintln!(
-                        "checkpoint: +{added}, {} added this run, {history_papers} in the \
-                         history ({rate:.1} abstracts/s, {elapsed:.0} s)",
-                        summary.added
-                    )
-                });
-            }
-        },
+        &mut show_progress(&bar),
     );
     bar.finish_and_clear();
     let mut summary = outcome?;
-
-    let indexed_now = history.build_index(args.ann_min_rows)?;
-    if indexed_now > 0 {
-        eprintln!("ANN index: +{indexed_now} papers");
-    }
     summary.wall_seconds = start.elapsed().as_secs_f64();
-    summary.abstracts_per_second = summary.added as f64 / summary.embed_seconds.max(1e-9);
-    summary.tokens = embedder.tokens_processed();
-    summary.history_papers = history.len();
-    summary.indexed_papers = history.index_rows()?;
-    summary.history_dir = dir;
+    print_summary(&summary);
+    if let Some(path) = &args.summary {
+        let mut json = serde_json::to_string_pretty(&summary).expect("summary serialises");
+        json.push('\n');
+        crate::render::write_atomic(path, json.as_bytes())?;
+    }
+    Ok(())
+}
+
+fn progress_bar(total_bytes: u64) -> ProgressBar {
+    ProgressBar::new(total_bytes).with_style(
+        ProgressStyle::with_template(
+            "{bar:30} {bytes}/{total_bytes} read, {msg} [{elapsed_precise}, ETA {eta}]",
+        )
+        .expect("valid template"),
+    )
+}
+
+/// Moves the bar as the input is read; a line per checkpoint and per skipped line.
+fn show_progress(bar: &ProgressBar) -> impl FnMut(Event) + '_ {
+    move |event| match event {
+        Event::Read(n) => bar.inc(n),
+        Event::Skipped(e) => bar.suspend(|| eprintln!("skipped: {e}")),
+        Event::Checkpoint {
+            added,
+            summary,
+            history_papers,
+            elapsed,
+        } => {
+            let rate = summary.added as f64 / summary.embed_seconds.max(1e-9);
+            bar.set_message(format!("{} added, {rate:.1} abstracts/s", summary.added));
+            bar.suspend(|| {
+                eprintln!(
+                    "checkpoint: +{added}, {} added this run, {history_papers} in the history \
+                     ({rate:.1} abstracts/s, {elapsed:.0} s)",
+                    summary.added
+                )
+            });
+        }
+        Event::Indexed(n) => bar.suspend(|| eprintln!("ANN index: +{n} papers")),
+    }
+}
+
+fn print_summary(summary: &Summary) {
     println!(
         "backfill: {} read, {} filtered out, {} already stored, {} added, {} invalid skipped\n\
          embedding: {} tokens, {:.1} abstracts/s, {:.1} s embedding, {:.1} s wall\n\
@@ -166,10 +177,4 @@ pub fn run(args: BackfillArgs, models_dir: &Path) -> Result<(), CliError> {
         summary.indexed_papers,
         summary.history_dir.display()
     );
-    if let Some(path) = &args.summary {
-        let mut json = serde_json::to_string_pretty(&summary).expect("summary serialises");
-        json.push('\n');
-        crate::render::write_atomic(path, json.as_bytes())?;
-    }
-    Ok(())
 }

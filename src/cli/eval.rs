@@ -97,36 +97,8 @@ fn parse_external(s: &str) -> Result<(String, PathBuf), String> {
 }
 
 pub fn run(args: EvalArgs, models_dir: &Path, threads: usize) -> Result<(), CliError> {
-    if args.listing.len() != args.labels.len() {
-        return Err(CliError::Usage(format!(
-            "--listing and --labels go in pairs; got {} and {}",
-            args.listing.len(),
-            args.labels.len()
-        )));
-    }
     // Read and check everything before the slow part.
-    let mut sets = Vec::new();
-    for p in &args.sets {
-        sets.push(LabelledSet::read_jsonl(p)?);
-    }
-    for (l, o) in args.listing.iter().zip(&args.labels) {
-        sets.push(LabelledSet::join_output_json(l, o, None)?);
-    }
-    if sets.is_empty() {
-        return Err(CliError::Usage(
-            "no labelled sets: give pool files, or --listing with --labels".into(),
-        ));
-    }
-    let profile_paths: Vec<PathBuf> = match args.topics.len() {
-        1 => vec![args.topics[0].clone(); sets.len()],
-        n if n == sets.len() => args.topics.clone(),
-        n => {
-            return Err(CliError::Usage(format!(
-                "--topics given {n} times for {} sets: give it once, or once per set",
-                sets.len()
-            )))
-        }
-    };
+    let sets = read_sets(&args)?;
     let opts = Options {
         rankers: args.rankers.clone(),
         external: args.external.clone(),
@@ -136,18 +108,7 @@ pub fn run(args: EvalArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
         calibrate: args.calibrate,
         write_weights: args.write_weights,
     };
-    if opts.calibrates() {
-        let mut seen = std::collections::HashSet::new();
-        if profile_paths.iter().any(|p| !seen.insert(p)) {
-            return Err(CliError::Usage(
-                "--calibrate stores one scale per profile: give each set its own --topics".into(),
-            ));
-        }
-    }
-    let mut profiles = Vec::new();
-    for p in &profile_paths {
-        profiles.push(Profile::load(p)?);
-    }
+    let profiles = profiles_for(&args.topics, sets.len(), opts.calibrates())?;
     let mut loaded = if opts.needs_model() {
         Some(args.model.load(models_dir)?)
     } else {
@@ -191,4 +152,57 @@ pub fn run(args: EvalArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
         println!("{}", p.display());
     }
     Ok(())
+}
+
+/// The pools, then one set per `--listing`/`--labels` pair.
+fn read_sets(args: &EvalArgs) -> Result<Vec<LabelledSet>, CliError> {
+    if args.listing.len() != args.labels.len() {
+        return Err(CliError::Usage(format!(
+            "--listing and --labels go in pairs; got {} and {}",
+            args.listing.len(),
+            args.labels.len()
+        )));
+    }
+    let mut sets = Vec::new();
+    for p in &args.sets {
+        sets.push(LabelledSet::read_jsonl(p)?);
+    }
+    for (l, o) in args.listing.iter().zip(&args.labels) {
+        sets.push(LabelledSet::join_output_json(l, o, None)?);
+    }
+    if sets.is_empty() {
+        return Err(CliError::Usage(
+            "no labelled sets: give pool files, or --listing with --labels".into(),
+        ));
+    }
+    Ok(sets)
+}
+
+/// Each set's profile: `--topics` once for all, or once per set. Calibration stores a scale
+/// per profile, so then no two sets may share one.
+fn profiles_for(
+    topics: &[PathBuf],
+    sets: usize,
+    calibrates: bool,
+) -> Result<Vec<Profile>, CliError> {
+    let paths: Vec<&PathBuf> = match topics.len() {
+        1 => vec![&topics[0]; sets],
+        n if n == sets => topics.iter().collect(),
+        n => {
+            return Err(CliError::Usage(format!(
+                "--topics given {n} times for {sets} sets: give it once, or once per set"
+            )))
+        }
+    };
+    let mut seen = std::collections::HashSet::new();
+    if calibrates && paths.iter().any(|p| !seen.insert(*p)) {
+        return Err(CliError::Usage(
+            "--calibrate stores one scale per profile: give each set its own --topics".into(),
+        ));
+    }
+    let mut profiles = Vec::new();
+    for p in paths {
+        profiles.push(Profile::load(p)?);
+    }
+    Ok(profiles)
 }

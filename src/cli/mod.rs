@@ -13,7 +13,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::embed::{BertEmbedder, DeviceKind, EmbedError, ModelDir, Precision, DEFAULT_MODEL};
+use crate::embed::{
+    BertEmbedder, ComputePrecision, DeviceKind, EmbedError, ModelDir, DEFAULT_MODEL,
+};
 use crate::eval::EvalError;
 use crate::history::HistoryError;
 use crate::ingest::IngestError;
@@ -85,7 +87,7 @@ pub struct ModelArgs {
     /// or f32. All share one history. (Not `--precision`: backfill uses that name for how
     /// the history stores its vectors.)
     #[arg(long, value_enum, value_name = "PRECISION")]
-    pub compute: Option<Precision>,
+    pub compute: Option<ComputePrecision>,
 }
 
 impl ModelArgs {
@@ -97,7 +99,7 @@ impl ModelArgs {
         let dir = ModelDir::resolve(&self.model, models_dir)?;
         let precision = self
             .compute
-            .unwrap_or_else(|| Precision::default_for(self.device));
+            .unwrap_or_else(|| ComputePrecision::default_for(self.device));
         let engine = BertEmbedder::default_engine(self.device, precision)?;
         let embedder = BertEmbedder::load_with(&dir, self.device, engine)?;
         Ok((dir, embedder))

@@ -82,13 +82,7 @@ pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
             announce: args.announce.clone(),
         },
     )?;
-    let mut profile = Profile::load(&args.topics)?;
-    if let Some(a) = &args.authors {
-        profile = profile.with_authors_file(a)?;
-    }
-    if let Some(m) = args.min_relevance {
-        profile.scale.select_min = m;
-    }
+    let profile = load_profile(&args)?;
     let date = args
         .date
         .clone()
@@ -151,4 +145,16 @@ pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
         );
     }
     Ok(())
+}
+
+/// The profile with the flags that override it.
+fn load_profile(args: &RankArgs) -> Result<Profile, CliError> {
+    let mut profile = Profile::load(&args.topics)?;
+    if let Some(a) = &args.authors {
+        profile = profile.with_authors_file(a)?;
+    }
+    if let Some(m) = args.min_relevance {
+        profile.scale.select_min = m;
+    }
+    Ok(profile)
 }

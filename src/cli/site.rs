@@ -25,7 +25,7 @@ pub struct SiteArgs {
 
 pub fn run(args: SiteArgs) -> Result<(), CliError> {
     let loaded = load_days(&args.digests, |p| {
-        p.selected || p.relevance >= args.list_from
+        p.arxrank.selected || p.relevance >= args.list_from
     })?;
     for dir in &loaded.skipped {
         eprintln!(

@@ -9,7 +9,7 @@ use tokenizers::{Tokenizer, TruncationParams};
 use super::cpu::{BertConfig, CpuBert};
 use super::device::{pool, DeviceBert};
 use super::{
-    candle_device, DeviceKind, EmbedError, Embedder, ModelDir, Pooling, Precision, TextKind,
+    candle_device, ComputePrecision, DeviceKind, EmbedError, Embedder, ModelDir, Pooling, TextKind,
 };
 
 /// Tokens per pack for the native CPU encoder: each pack is one worker's unit of work, so
@@ -27,18 +27,18 @@ const TOKENIZE_CHUNK: usize = 4096;
 pub enum Engine {
     /// arxrank's own CPU forward pass (`embed/cpu.rs`): unpadded packs, one per thread;
     /// f32 or int16.
-    Native(Precision),
+    Native(ComputePrecision),
     /// BERT in candle tensor ops (`embed/device.rs`), for CUDA: f32, f16 or bf16 matmuls
     /// with a mask that stays finite in half precision.
-    Device(Precision),
+    Device(ComputePrecision),
     /// candle-transformers' stock `BertModel` (f32 only): the reference, and the fallback
     /// for configurations the other engines do not implement.
     Candle,
 }
 
 enum Model {
-    Native(CpuBert, Precision),
-    Device(DeviceBert, Precision),
+    Native(CpuBert, ComputePrecision),
+    Device(DeviceBert, ComputePrecision),
     Candle(BertModel),
 }
 
@@ -61,18 +61,23 @@ impl BertEmbedder {
     /// Loads the model for `device` at its default precision: the native f32 encoder on
     /// CPU, the device engine in f16 on CUDA.
     pub fn load(dir: &ModelDir, device: DeviceKind) -> Result<Self, EmbedError> {
-        let engine = Self::default_engine(device, Precision::default_for(device))?;
+        let engine = Self::default_engine(device, ComputePrecision::default_for(device))?;
         Self::load_with(dir, device, engine)
     }
 
     /// The engine for a device at a precision: the native engine on CPU (f32, int16), the
     /// candle-ops one on CUDA (f32, f16, bf16) and for f16/bf16 on CPU (slow; for tests).
-    pub fn default_engine(device: DeviceKind, precision: Precision) -> Result<Engine, EmbedError> {
+    pub fn default_engine(
+        device: DeviceKind,
+        precision: ComputePrecision,
+    ) -> Result<Engine, EmbedError> {
         match (device, precision) {
-            (DeviceKind::Cpu, Precision::F32 | Precision::Int16) => Ok(Engine::Native(precision)),
-            (_, Precision::F16 | Precision::Bf16) => Ok(Engine::Device(precision)),
-            (DeviceKind::Cuda, Precision::F32) => Ok(Engine::Device(precision)),
-            (DeviceKind::Cuda, Precision::Int16) => Err(EmbedError::Unsupported(
+            (DeviceKind::Cpu, ComputePrecision::F32 | ComputePrecision::Int16) => {
+                Ok(Engine::Native(precision))
+            }
+            (_, ComputePrecision::F16 | ComputePrecision::Bf16) => Ok(Engine::Device(precision)),
+            (DeviceKind::Cuda, ComputePrecision::F32) => Ok(Engine::Device(precision)),
+            (DeviceKind::Cuda, ComputePrecision::Int16) => Err(EmbedError::Unsupported(
                 "int16 runs on the CPU only; on CUDA use f16, bf16 or f32".into(),
             )),
         }
@@ -121,6 +126,13 @@ impl BertEmbedder {
             path: weights.clone(),
             source,
         };
+        // SAFETY: the weights are memory-mapped, and a mapped file must not shrink or change
+        // while mapped (reads past a truncation raise SIGBUS; changes show through). An
+        // installed model's files are written only by `arxrank model fetch`, which writes a
+        // temporary file and renames it into place, so a running process keeps the old,
+        // unchanged inode; its sha256 was checked when the directory was opened. A model
+        // directory given as a path is the user's: README says not to rewrite it while
+        // arxrank runs. The mapping lives as long as the VarBuilder's tensors, which own it.
         let mmap = |dtype| unsafe {
             VarBuilder::from_mmaped_safetensors(&[&weights], dtype, &device_).map_err(weights_err)
         };
@@ -131,15 +143,15 @@ impl BertEmbedder {
                     "the native engine runs on the CPU only".into(),
                 ))
             }
-            Engine::Native(p @ (Precision::F32 | Precision::Int16)) if !fallback => {
+            Engine::Native(p @ (ComputePrecision::F32 | ComputePrecision::Int16)) if !fallback => {
                 Model::Native(CpuBert::load(&native, &weights, p)?, p)
             }
-            Engine::Device(p @ (Precision::F32 | Precision::F16 | Precision::Bf16))
-                if !fallback =>
-            {
+            Engine::Device(
+                p @ (ComputePrecision::F32 | ComputePrecision::F16 | ComputePrecision::Bf16),
+            ) if !fallback => {
                 let dtype = match p {
-                    Precision::F16 => DType::F16,
-                    Precision::Bf16 => DType::BF16,
+                    ComputePrecision::F16 => DType::F16,
+                    ComputePrecision::Bf16 => DType::BF16,
                     _ => DType::F32,
                 };
                 Model::Device(

@@ -28,7 +28,7 @@ use candle_core::{DType, Device, Tensor};
 use rayon::prelude::*;
 use serde::Deserialize;
 
-use super::{EmbedError, Pooling, Precision};
+use super::{ComputePrecision, EmbedError, Pooling};
 
 mod int16;
 
@@ -93,8 +93,8 @@ struct Linear {
 }
 
 impl Linear {
-    fn quantize(mut self, precision: Precision) -> Self {
-        if precision == Precision::Int16 {
+    fn quantize(mut self, precision: ComputePrecision) -> Self {
+        if precision == ComputePrecision::Int16 {
             self.quant = Some(QuantLinear::new(&self.w, self.inputs, self.outputs));
             // The f32 copy is no longer read.
             self.w = Vec::new();
@@ -259,7 +259,7 @@ impl CpuBert {
     pub fn load(
         config: &BertConfig,
         weights: &Path,
-        precision: Precision,
+        precision: ComputePrecision,
     ) -> Result<Self, EmbedError> {
         let tensors = candle_core::safetensors::load(weights, &Device::Cpu).map_err(|source| {
             EmbedError::Weights {

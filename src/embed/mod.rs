@@ -51,7 +51,7 @@ pub trait Embedder {
 /// cosine of sentence-transformers' vectors, so all share one model fingerprint and one
 /// history: a corpus backfilled on a GPU in f16 serves a daily ranking on CPU in f32.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Precision {
+pub enum ComputePrecision {
     /// f32 throughout: matches sentence-transformers to 1e-6.
     #[default]
     F32,
@@ -65,7 +65,7 @@ pub enum Precision {
     Bf16,
 }
 
-impl Precision {
+impl ComputePrecision {
     /// f32 on CPU; f16 on CUDA, where it is within 1e-4 of f32 (bf16 is not: 0.991 cosine on
     /// long texts).
     pub fn default_for(device: DeviceKind) -> Self {

@@ -37,7 +37,7 @@ impl Inputs<'_> {
 
 pub trait Ranker {
     fn name(&self) -> String;
-    /// Whether it reads [`Inputs::sims`]: the embedding time counts toward its speed.
+    /// Whether it reads `Inputs::sims`: the embedding time counts toward its speed.
     fn uses_embeddings(&self) -> bool {
         false
     }

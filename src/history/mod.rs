@@ -8,7 +8,7 @@
 //! writer at a time holds `LOCK`.
 //!
 //! Search is exact (a dot product against every stored vector) until the history is large
-//! enough for the HNSW index in [`ann`] to pay: `build_index` writes it beside the segments,
+//! enough for the HNSW index in `ann` to pay: `build_index` writes it beside the segments,
 //! and a search then asks the index for the rows it covers and scans only the rows appended
 //! since. The crossover and the index's recall are measured by `benches/ann.rs`.
 
@@ -54,8 +54,8 @@ pub enum HistoryError {
     #[error("{path}: the history stores {stored} vectors, {asked} was asked for; the precision is chosen when a history is started")]
     Precision {
         path: PathBuf,
-        stored: Precision,
-        asked: Precision,
+        stored: StoragePrecision,
+        asked: StoragePrecision,
     },
     #[error("{path}: another arxrank ({holder}) is writing this history; wait for it to finish (its lock is released when it exits, however it exits)")]
     Locked { path: PathBuf, holder: String },
@@ -81,7 +81,7 @@ struct Manifest {
     dim: usize,
     /// Absent in version 1, which only knew f32.
     #[serde(default)]
-    precision: Precision,
+    precision: StoragePrecision,
     count: usize,
     segments: Vec<Segment>,
 }
@@ -89,7 +89,7 @@ struct Manifest {
 /// How vectors are stored on disk. In memory they are always f32.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
-pub enum Precision {
+pub enum StoragePrecision {
     /// 4 bytes per dimension, exact.
     #[default]
     F32,
@@ -97,31 +97,31 @@ pub enum Precision {
     F16,
 }
 
-impl std::fmt::Display for Precision {
+impl std::fmt::Display for StoragePrecision {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.ext())
     }
 }
 
-impl Precision {
+impl StoragePrecision {
     fn bytes(self) -> usize {
         match self {
-            Precision::F32 => 4,
-            Precision::F16 => 2,
+            StoragePrecision::F32 => 4,
+            StoragePrecision::F16 => 2,
         }
     }
 
     fn ext(self) -> &'static str {
         match self {
-            Precision::F32 => "f32",
-            Precision::F16 => "f16",
+            StoragePrecision::F32 => "f32",
+            StoragePrecision::F16 => "f16",
         }
     }
 
     fn encode(self, v: &[f32], out: &mut Vec<u8>) {
         match self {
-            Precision::F32 => out.extend(v.iter().flat_map(|x| x.to_le_bytes())),
-            Precision::F16 => {
+            StoragePrecision::F32 => out.extend(v.iter().flat_map(|x| x.to_le_bytes())),
+            StoragePrecision::F16 => {
                 out.extend(v.iter().flat_map(|&x| half::f16::from_f32(x).to_le_bytes()))
             }
         }
@@ -129,11 +129,11 @@ impl Precision {
 
     fn decode(self, bytes: &[u8]) -> Vec<f32> {
         match self {
-            Precision::F32 => bytes
+            StoragePrecision::F32 => bytes
                 .chunks_exact(4)
                 .map(|c| f32::from_le_bytes(c.try_into().expect("chunks of 4")))
                 .collect(),
-            Precision::F16 => bytes
+            StoragePrecision::F16 => bytes
                 .chunks_exact(2)
                 .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
                 .collect(),
@@ -177,7 +177,7 @@ pub struct History {
     papers: Vec<PastPaper>,
     rows: HashMap<PaperId, usize>,
     segments: Vec<Segment>,
-    precision: Precision,
+    precision: StoragePrecision,
     /// False for a history opened only to append to (a backfill): `vectors` stays empty.
     keep_vectors: bool,
     /// Covers the first `ann.count()` rows; rows after it are scanned exactly.
@@ -219,7 +219,7 @@ impl History {
             fingerprint: fingerprint.to_owned(),
             dim,
             keep_vectors,
-            precision: Precision::F32,
+            precision: StoragePrecision::F32,
             vectors: Vec::new(),
             papers: Vec::new(),
             rows: HashMap::new(),
@@ -338,13 +338,13 @@ impl History {
         &self.dir
     }
 
-    pub fn precision(&self) -> Precision {
+    pub fn precision(&self) -> StoragePrecision {
         self.precision
     }
 
     /// Chooses how vectors are stored. Only a history with nothing stored yet can change;
     /// asking an existing one for another precision is an error that names both.
-    pub fn set_precision(&mut self, precision: Precision) -> Result<(), HistoryError> {
+    pub fn set_precision(&mut self, precision: StoragePrecision) -> Result<(), HistoryError> {
         if precision == self.precision {
             return Ok(());
         }
@@ -517,8 +517,8 @@ impl History {
         let manifest = Manifest {
             format: FORMAT.into(),
             version: match self.precision {
-                Precision::F32 => 1,
-                Precision::F16 => 2,
+                StoragePrecision::F32 => 1,
+                StoragePrecision::F16 => 2,
             },
             fingerprint: self.fingerprint.clone(),
             dim: self.dim,
@@ -695,7 +695,7 @@ fn read_manifest(
 fn read_vectors(
     path: &Path,
     seg: &Segment,
-    precision: Precision,
+    precision: StoragePrecision,
 ) -> Result<Vec<f32>, HistoryError> {
     let bytes = fs_err::read(path).map_err(io(path))?;
     if sha256(&bytes) != seg.vectors_sha256 {

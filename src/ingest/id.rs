@@ -48,6 +48,10 @@ impl PaperId {
     pub fn abs_url(&self) -> String {
         format!("https://arxiv.org/abs/{}", self.0)
     }
+
+    pub fn pdf_url(&self) -> String {
+        format!("https://arxiv.org/pdf/{}", self.0)
+    }
 }
 
 impl fmt::Display for PaperId {

@@ -63,6 +63,8 @@ pub struct Options {
     pub limit: Option<usize>,
     /// Count and skip lines that are not valid papers instead of stopping.
     pub skip_invalid: bool,
+    /// Build or extend the ANN index at the end once the history holds this many papers.
+    pub ann_min_rows: usize,
 }
 
 /// What a backfill did, printed at the end (and written with `--summary`).
@@ -101,6 +103,8 @@ pub enum Event<'a> {
         /// Seconds since embedding began.
         elapsed: f64,
     },
+    /// This many papers were added to the ANN index at the end.
+    Indexed(usize),
 }
 
 /// The total size of the input files, for a progress bar; also checks they can be read
@@ -113,9 +117,10 @@ pub fn input_bytes(files: &[PathBuf]) -> Result<u64, IngestError> {
     Ok(total)
 }
 
-/// Streams `files` through the filter into `history`. Whatever stops the run, the papers
-/// already embedded are committed first, so a rerun resumes after them. The summary's
-/// history and timing totals are filled in by the caller, which owns the index build.
+/// Streams `files` through the filter into `history`, then builds or extends its ANN index.
+/// Whatever stops the run, the papers already embedded are committed first, so a rerun
+/// resumes after them. The summary's `wall_seconds` is the caller's to fill in: only it
+/// knows when the run began.
 pub fn run(
     files: &[PathBuf],
     filter: &Filter,
@@ -126,9 +131,9 @@ pub fn run(
 ) -> Result<Summary, PipelineError> {
     let mut run = Run {
         opts,
-        history,
-        embedder,
-        on_event,
+        history: &mut *history,
+        embedder: &mut *embedder,
+        on_event: &mut *on_event,
         pending: Vec::new(),
         pending_ids: HashSet::new(),
         summary: Summary::default(),
@@ -137,11 +142,21 @@ pub fn run(
     let outcome = files.iter().try_for_each(|f| run.read_file(f, filter));
     // Whatever stopped the run, the papers already embedded are kept.
     let flushed = run.flush();
-    let summary = std::mem::take(&mut run.summary);
+    let mut summary = std::mem::take(&mut run.summary);
     match outcome {
-        Err(Stop::Failed(e)) => Err(*e),
-        Ok(()) | Err(Stop::Limit) => flushed.map(|()| summary),
+        Err(Stop::Failed(e)) => return Err(*e),
+        Ok(()) | Err(Stop::Limit) => flushed?,
     }
+    let indexed = history.build_index(opts.ann_min_rows)?;
+    if indexed > 0 {
+        on_event(Event::Indexed(indexed));
+    }
+    summary.abstracts_per_second = summary.added as f64 / summary.embed_seconds.max(1e-9);
+    summary.tokens = embedder.tokens_processed();
+    summary.history_papers = history.len();
+    summary.indexed_papers = history.index_rows()?;
+    summary.history_dir = history.dir().to_owned();
+    Ok(summary)
 }
 
 /// Why reading ended early.

@@ -8,7 +8,14 @@
 use crate::fsutil::IoError;
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Map, Value};
+mod schema;
+
+pub use schema::{
+    output_json, parse_date, read_output_json, read_run_json, run_json, Arxrank, DigestPaper,
+    NearestPast, RunFacts, SCHEMA_VERSION,
+};
+
+use askama::filters::Escaper as _;
 
 use crate::history::Neighbour;
 use crate::ingest::Paper;
@@ -52,22 +59,42 @@ impl Digest {
 pub enum RenderError {
     #[error(transparent)]
     Io(#[from] IoError),
+    /// A digest file read back that is not what `render` writes.
+    #[error("{path}: {what}")]
+    Invalid { path: PathBuf, what: String },
 }
 
 /// Escapes text for HTML, and so for Markdown that may be shown as HTML.
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    let _ = HtmlEscaper.write_escaped_str(&mut out, s);
     out
+}
+
+/// The one HTML escaping of every page and digest: the site's templates use it through
+/// askama (`askama.toml` names it for `.html` templates), Markdown through [`escape_html`].
+/// Named entities, as browsers and Markdown viewers all read them, for `& < > " '`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HtmlEscaper;
+
+impl askama::filters::Escaper for HtmlEscaper {
+    fn write_escaped_str<W: std::fmt::Write>(&self, mut dest: W, s: &str) -> std::fmt::Result {
+        let mut last = 0;
+        for (i, b) in s.bytes().enumerate() {
+            let entity = match b {
+                b'&' => "&amp;",
+                b'<' => "&lt;",
+                b'>' => "&gt;",
+                b'"' => "&quot;",
+                b'\'' => "&#39;",
+                _ => continue,
+            };
+            dest.write_str(&s[last..i])?;
+            dest.write_str(entity)?;
+            last = i + 1;
+        }
+        dest.write_str(&s[last..])
+    }
 }
 
 /// Escaped text that also cannot close a Markdown link label.
@@ -149,80 +176,16 @@ pub fn markdown(d: &Digest) -> String {
     s
 }
 
-/// gpt_paper_assistant's `output.json` shape (object keyed by arXiv id, ARXIVID / COMMENT /
-/// RELEVANCE / NOVELTY / SCORE / title / authors / abstract), for every scanned paper in rank
-/// order, plus arxrank's own fields under `arxrank`.
-pub fn output_json(d: &Digest) -> Value {
-    let mut map = Map::new();
-    for (rank, e) in d.entries.iter().enumerate() {
-        let s = &e.scored;
-        let topic_similarity: Map<String, Value> = s
-            .topic_similarity
-            .iter()
-            .map(|(t, v)| (t.clone(), json!(round4(*v))))
-            .collect();
-        map.insert(
-            e.paper.id.to_string(),
-            json!({
-                "ARXIVID": e.paper.id.as_str(),
-                "COMMENT": s.comment,
-                "RELEVANCE": s.relevance,
-                "NOVELTY": e.novelty,
-                // gpt_paper_assistant sorts on RELEVANCE + NOVELTY; without novelty the sum
-                // would be meaningless, so SCORE is relevance alone until novelty exists.
-                "SCORE": s.relevance as u32 + e.novelty.map_or(0, u32::from),
-                "title": e.paper.title,
-                "authors": e.paper.authors,
-                "abstract": e.paper.abstract_text,
-                "arxrank": {
-                    "rank": rank + 1,
-                    "selected": s.selected,
-                    "raw_score": round4(s.raw),
-                    "best_topic": s.best_topic,
-                    "topic_similarity": topic_similarity,
-                    "keywords": s.keywords,
-                    "irrelevant_keywords": s.irrelevant,
-                    "application_keywords": s.application,
-                    "author_match": s.author,
-                    "nearest_past": e.nearest.as_ref().map(|n| json!({
-                        "id": n.paper.id.as_str(),
-                        "title": n.paper.title,
-                        "date": n.paper.date,
-                        "cosine": round4(n.cosine),
-                    })),
-                    "repeat_of": e.repeat_of,
-                    "categories": e.paper.categories,
-                    "announce_type": e.paper.announce,
-                    "date": e.paper.date,
-                }
-            }),
-        );
-    }
-    Value::Object(map)
+/// The digest's papers as `output.json` stores them, in rank order.
+pub fn digest_papers(d: &Digest) -> Vec<DigestPaper> {
+    d.entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| DigestPaper::from_entry(i + 1, e))
+        .collect()
 }
 
-/// Run-level facts (counts, model, timing) for tools that build on the digest.
-pub fn run_json(d: &Digest) -> Value {
-    json!({
-        "date": d.date,
-        "total": d.total,
-        "scanned": d.entries.len(),
-        "relevant": d.selected().count(),
-        "model": d.model,
-        "fingerprint": d.fingerprint,
-        "device": d.device,
-        "profile": d.profile,
-        "tokens": d.tokens,
-        "seconds": d.seconds,
-        "cost_usd": 0,
-    })
-}
-
-fn round4(x: f32) -> f64 {
-    (x as f64 * 10_000.0).round() / 10_000.0
-}
-
-/// Writes `bytes` to `path` atomically (see [`crate::fsutil::write_atomic`]).
+/// Writes `bytes` to `path` atomically (temporary file, fsync, rename, fsync the directory).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RenderError> {
     Ok(crate::fsutil::write_atomic(path, bytes)?)
 }
@@ -232,16 +195,10 @@ pub fn write_digest(d: &Digest, dir: &Path) -> Result<Vec<PathBuf>, RenderError>
     let md = dir.join("output.md");
     let js = dir.join("output.json");
     let run = dir.join("run.json");
-    write_atomic(&js, pretty(&output_json(d)).as_bytes())?;
-    write_atomic(&run, pretty(&run_json(d)).as_bytes())?;
+    write_atomic(&js, output_json(&digest_papers(d)).as_bytes())?;
+    write_atomic(&run, run_json(&RunFacts::of(d)).as_bytes())?;
     write_atomic(&md, markdown(d).as_bytes())?;
     Ok(vec![md, js, run])
-}
-
-fn pretty(v: &Value) -> String {
-    let mut s = serde_json::to_string_pretty(v).expect("JSON values always serialise");
-    s.push('\n');
-    s
 }
 
 #[cfg(test)]

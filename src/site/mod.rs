@@ -7,8 +7,9 @@
 //!
 //! The digest files are treated as untrusted input: abstracts, titles and author names come
 //! from arXiv submitters, and a digest folder may have been edited by hand. Every field is
-//! checked here (ids must be arXiv ids, dates real dates, scores on the 1-10 scale) before
-//! it can reach a file name or a link, and [`pages`] escapes all text it writes.
+//! checked as it is read, through the digest schema that `render` owns (ids must be arXiv
+//! ids, dates real dates, scores on the 1-10 scale), before it can reach a file name or a
+//! link, and the page templates escape all text they write.
 
 mod pages;
 
@@ -17,10 +18,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use serde::Deserialize;
-use serde_json::{Map, Value};
 
-use crate::ingest::PaperId;
+use crate::render::{
+    parse_date, read_output_json, read_run_json, DigestPaper, RenderError, RunFacts,
+};
 
 pub use pages::{write_site, SiteOptions, Written, DEFAULT_LIST_FROM};
 
@@ -28,6 +29,8 @@ pub use pages::{write_site, SiteOptions, Written, DEFAULT_LIST_FROM};
 pub enum SiteError {
     #[error(transparent)]
     Io(#[from] IoError),
+    #[error("cannot render a page")]
+    Template(#[from] askama::Error),
     #[error("{path}: {what}")]
     Invalid { path: PathBuf, what: String },
     #[error(
@@ -37,68 +40,31 @@ pub enum SiteError {
     Empty(PathBuf),
 }
 
-/// `run.json`: the counts and run facts of one day.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Run {
-    pub date: String,
-    pub total: usize,
-    pub scanned: usize,
-    pub relevant: usize,
-    pub model: String,
-    pub device: String,
-    pub profile: String,
-    pub seconds: f64,
-}
-
-/// The closest paper the history held when the day was ranked.
-#[derive(Debug, Clone, Deserialize)]
-pub struct NearestPast {
-    pub id: PaperId,
-    pub title: String,
-    pub date: Option<String>,
-    pub cosine: f64,
-}
-
-/// One paper of a day, as `output.json` stores it.
-#[derive(Debug, Clone)]
-pub struct DayPaper {
-    pub id: PaperId,
-    pub title: String,
-    pub authors: Vec<String>,
-    pub abstract_text: String,
-    pub comment: String,
-    pub relevance: u8,
-    pub novelty: Option<u8>,
-    pub rank: usize,
-    pub selected: bool,
-    pub raw_score: f64,
-    pub best_topic: String,
-    /// Cosine to each topic, in the profile's order.
-    pub topic_similarity: Vec<(String, f64)>,
-    pub keywords: Vec<String>,
-    pub penalties: Vec<String>,
-    pub author_match: Option<String>,
-    pub nearest_past: Option<NearestPast>,
-    pub repeat_of: Option<String>,
-    pub categories: Vec<String>,
-}
-
 /// One day's digest: its run facts and the papers kept from it, in rank order.
 #[derive(Debug, Clone)]
 pub struct Day {
     pub date: NaiveDate,
-    pub run: Run,
-    pub papers: Vec<DayPaper>,
+    pub run: RunFacts,
+    pub papers: Vec<DigestPaper>,
 }
 
 impl Day {
-    pub fn selected(&self) -> impl Iterator<Item = &DayPaper> {
-        self.papers.iter().filter(|p| p.selected)
+    pub fn selected(&self) -> impl Iterator<Item = &DigestPaper> {
+        self.papers.iter().filter(|p| p.arxrank.selected)
     }
 
     /// `YYYY-MM`, the month overview this day belongs to.
     pub fn month(&self) -> String {
         self.date.format("%Y-%m").to_string()
+    }
+}
+
+impl From<RenderError> for SiteError {
+    fn from(e: RenderError) -> Self {
+        match e {
+            RenderError::Io(e) => SiteError::Io(e),
+            RenderError::Invalid { path, what } => SiteError::Invalid { path, what },
+        }
     }
 }
 
@@ -110,40 +76,6 @@ pub struct Loaded {
     pub skipped: Vec<PathBuf>,
 }
 
-/// The fields of `output.json` the site shows (gpt_paper_assistant's keys plus ours).
-#[derive(Deserialize)]
-struct RawPaper {
-    #[serde(rename = "ARXIVID")]
-    id: PaperId,
-    #[serde(rename = "COMMENT")]
-    comment: String,
-    #[serde(rename = "RELEVANCE")]
-    relevance: u8,
-    #[serde(rename = "NOVELTY")]
-    novelty: Option<u8>,
-    title: String,
-    authors: Vec<String>,
-    #[serde(rename = "abstract")]
-    abstract_text: String,
-    arxrank: RawArxrank,
-}
-
-#[derive(Deserialize)]
-struct RawArxrank {
-    rank: usize,
-    selected: bool,
-    raw_score: f64,
-    best_topic: String,
-    topic_similarity: Map<String, Value>,
-    keywords: Vec<String>,
-    irrelevant_keywords: Vec<String>,
-    application_keywords: Vec<String>,
-    author_match: Option<String>,
-    nearest_past: Option<NearestPast>,
-    repeat_of: Option<String>,
-    categories: Vec<String>,
-}
-
 /// Reads every `<dir>/YYYY-MM-DD/` digest, oldest first, keeping the papers `keep` accepts.
 ///
 /// `output.json` holds every scanned paper; a site shows only some, and a year of digests
@@ -151,7 +83,7 @@ struct RawArxrank {
 /// paper is still checked. Folders whose names are not dates are ignored (a digest folder
 /// may hold other things); a dated folder with `output.json` but a damaged or missing
 /// `run.json` is an error, since a page without its counts would misreport the day.
-pub fn load_days(dir: &Path, keep: impl Fn(&DayPaper) -> bool) -> Result<Loaded, SiteError> {
+pub fn load_days(dir: &Path, keep: impl Fn(&DigestPaper) -> bool) -> Result<Loaded, SiteError> {
     let mut dated = BTreeMap::new();
     for entry in fs_err::read_dir(dir).map_err(IoError::read(dir))? {
         let entry = entry.map_err(IoError::read(dir))?;
@@ -180,24 +112,10 @@ pub fn load_days(dir: &Path, keep: impl Fn(&DayPaper) -> bool) -> Result<Loaded,
     Ok(loaded)
 }
 
-/// A strict `YYYY-MM-DD`: the date becomes a file name, so nothing else may pass.
-fn parse_date(s: &str) -> Option<NaiveDate> {
-    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-    (d.format("%Y-%m-%d").to_string() == s).then_some(d)
-}
-
-fn read_json(path: &Path) -> Result<Value, SiteError> {
-    let text = fs_err::read_to_string(path).map_err(IoError::read(path))?;
-    serde_json::from_str(&text).map_err(|e| SiteError::Invalid {
-        path: path.to_owned(),
-        what: format!("not valid JSON: {e}"),
-    })
-}
-
 fn load_day(
     dir: &Path,
     date: NaiveDate,
-    keep: &impl Fn(&DayPaper) -> bool,
+    keep: &impl Fn(&DigestPaper) -> bool,
 ) -> Result<Day, SiteError> {
     let run_path = dir.join("run.json");
     if !run_path.exists() {
@@ -208,11 +126,7 @@ fn load_day(
                 .into(),
         });
     }
-    let run: Run =
-        serde_json::from_value(read_json(&run_path)?).map_err(|e| SiteError::Invalid {
-            path: run_path.clone(),
-            what: e.to_string(),
-        })?;
+    let run = read_run_json(&run_path)?;
     if parse_date(&run.date) != Some(date) {
         return Err(SiteError::Invalid {
             path: run_path,
@@ -223,84 +137,15 @@ fn load_day(
             ),
         });
     }
-
-    let out_path = dir.join("output.json");
-    let invalid = |what: String| SiteError::Invalid {
-        path: out_path.clone(),
-        what,
-    };
-    let Value::Object(map) = read_json(&out_path)? else {
-        return Err(invalid(
-            "expected an object keyed by arXiv id (the digest's output.json)".into(),
-        ));
-    };
-    let mut papers = Vec::with_capacity(map.len());
-    for (key, value) in map {
-        let raw: RawPaper =
-            serde_json::from_value(value).map_err(|e| invalid(format!("paper {key:?}: {e}")))?;
-        let paper = day_paper(raw).map_err(|what| invalid(format!("paper {key:?}: {what}")))?;
-        if keep(&paper) {
-            papers.push(paper);
-        }
-    }
-    papers.sort_by_key(|p| p.rank);
+    let mut papers = read_output_json(&dir.join("output.json"), keep)?;
+    papers.sort_by_key(|p| p.arxrank.rank);
     Ok(Day { date, run, papers })
-}
-
-fn day_paper(raw: RawPaper) -> Result<DayPaper, String> {
-    let score = |name: &str, v: u8| {
-        if (1..=10).contains(&v) {
-            Ok(v)
-        } else {
-            Err(format!("{name} {v} is outside the 1-10 scale"))
-        }
-    };
-    let relevance = score("RELEVANCE", raw.relevance)?;
-    let novelty = raw.novelty.map(|n| score("NOVELTY", n)).transpose()?;
-    let a = raw.arxrank;
-    let topic_similarity = a
-        .topic_similarity
-        .into_iter()
-        .map(|(t, v)| {
-            v.as_f64()
-                .map(|c| (t.clone(), c))
-                .ok_or_else(|| format!("topic_similarity of {t:?} is not a number"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let repeat_of = match a.repeat_of {
-        Some(d) if parse_date(&d).is_none() => {
-            return Err(format!("repeat_of {d:?} is not a YYYY-MM-DD date"))
-        }
-        r => r,
-    };
-    Ok(DayPaper {
-        id: raw.id,
-        title: raw.title,
-        authors: raw.authors,
-        abstract_text: raw.abstract_text,
-        comment: raw.comment,
-        relevance,
-        novelty,
-        rank: a.rank,
-        selected: a.selected,
-        raw_score: a.raw_score,
-        best_topic: a.best_topic,
-        topic_similarity,
-        keywords: a.keywords,
-        penalties: a
-            .irrelevant_keywords
-            .into_iter()
-            .chain(a.application_keywords)
-            .collect(),
-        author_match: a.author_match,
-        nearest_past: a.nearest_past,
-        repeat_of,
-        categories: a.categories,
-    })
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
     use super::*;
 
     fn paper(id: &str, rank: usize, relevance: u8) -> Value {
@@ -347,9 +192,12 @@ mod tests {
         let d = &loaded.days[0];
         assert_eq!(d.papers[0].id.as_str(), "2505.00001");
         assert_eq!(d.selected().count(), 1);
-        assert_eq!(d.papers[0].penalties, ["robot"]);
-        assert_eq!(d.papers[0].topic_similarity[1], ("U".to_string(), 0.1));
-        let picks = load_days(dir.path(), |p| p.selected).unwrap();
+        assert_eq!(d.papers[0].penalties().collect::<Vec<_>>(), ["robot"]);
+        assert_eq!(
+            d.papers[0].arxrank.topic_similarity[1],
+            ("U".to_string(), 0.1)
+        );
+        let picks = load_days(dir.path(), |p| p.arxrank.selected).unwrap();
         assert_eq!(picks.days[1].papers.len(), 1);
     }
 

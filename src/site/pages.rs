@@ -5,23 +5,25 @@
 //! any path and straight from disk (`file://`). Each page carries a Content-Security-Policy
 //! that allows only the site's own stylesheet and script: should escaping ever miss a spot,
 //! an injected inline script or event handler still would not run.
+//!
+//! The pages are askama templates (`templates/`), compiled into the binary and checked by
+//! the compiler against the view types below. Every `{{ }}` is escaped unless a template
+//! says otherwise, and none does: the views hold plain text, never markup.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::{Day, DayPaper, SiteError};
+use askama::Template;
+
+use super::{Day, SiteError};
 use crate::ingest::PaperId;
-use crate::render::escape_html as esc;
+use crate::render::{Arxrank, DigestPaper};
 
 const CSS: &str = include_str!("site.css");
 const JS: &str = include_str!("site.js");
 
 /// How many papers a month overview lists as its best.
 const TOP_OF_MONTH: usize = 20;
-
-const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; \
-                   base-uri 'none'; form-action 'none'";
 
 /// The default of [`SiteOptions::list_from`]: the two steps below the default profile's
 /// selection threshold of 8, the near misses a reader may still want to see.
@@ -61,7 +63,7 @@ pub fn write_site(days: &[Day], out: &Path, opts: &SiteOptions) -> Result<Writte
     write("assets/site.js", JS)?;
 
     let topics = topic_order(days);
-    let listings: Vec<Vec<&DayPaper>> = days.iter().map(|d| listed(d, opts)).collect();
+    let listings: Vec<Vec<&DigestPaper>> = days.iter().map(|d| listed(d, opts)).collect();
     // Where each listed paper has its card, so a nearest past paper links to it on the site.
     let mut cards: HashMap<&PaperId, String> = HashMap::new();
     for (day, papers) in days.iter().zip(&listings) {
@@ -79,7 +81,7 @@ pub fn write_site(days: &[Day], out: &Path, opts: &SiteOptions) -> Result<Writte
         let next = days.get(i + 1);
         write(
             &format!("days/{}.html", day_name(day)),
-            &day_page(day, papers, prev, next, &site),
+            &html(day_page(day, papers, prev, next, &site))?,
         )?;
     }
 
@@ -90,15 +92,22 @@ pub fn write_site(days: &[Day], out: &Path, opts: &SiteOptions) -> Result<Writte
         let next = keys.get(i + 1).map(|k| k.as_str());
         write(
             &format!("months/{month}.html"),
-            &month_page(month, month_days, prev, next, &topics),
+            &html(month_page(month, month_days, prev, next, &topics))?,
         )?;
     }
-    write("index.html", &index_page(days, &months))?;
+    write("index.html", &html(index_page(days, &months))?)?;
     Ok(Written {
         index: out.join("index.html"),
         day_pages: days.len(),
         month_pages: months.len(),
     })
+}
+
+/// A page's text. askama drops the final newline of a template file; a page ends with one.
+fn html(page: impl Template) -> Result<String, askama::Error> {
+    let mut s = page.render()?;
+    s.push('\n');
+    Ok(s)
 }
 
 fn day_name(day: &Day) -> String {
@@ -129,87 +138,22 @@ fn topic_order(days: &[Day]) -> Vec<String> {
         }
     };
     for p in days.iter().flat_map(|d| d.papers.iter()) {
-        for (t, _) in &p.topic_similarity {
+        for (t, _) in &p.arxrank.topic_similarity {
             add(t);
         }
-        add(&p.best_topic);
+        add(&p.arxrank.best_topic);
     }
     order
 }
 
-fn page(title: &str, root: &str, script: bool, body: &str) -> String {
-    let script = if script {
-        format!("<script src=\"{root}assets/site.js\" defer></script>\n")
-    } else {
-        String::new()
-    };
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n\
-         <title>{title}</title>\n<link rel=\"stylesheet\" href=\"{root}assets/site.css\">\n\
-         {script}</head>\n<body>\n{body}\
-         <footer>Ranked locally by arxrank: sentence embeddings, keywords and authors against \
-         your profile, no remote LLM, $0.</footer>\n</body>\n</html>\n"
-    )
-}
-
-/// A previous/next bar around `middle`. Each end links to a sibling page `(file stem, link
-/// text)` or, at either end of the run, says there is no earlier or later `unit`;
-/// `keep_filter` marks links that carry the day filter's choice along.
-fn pager(
-    label: &str,
-    unit: &str,
-    keep_filter: bool,
-    prev: Option<(String, String)>,
-    middle: &str,
-    next: Option<(String, String)>,
-) -> String {
-    let keep = if keep_filter { " data-keep-filter" } else { "" };
-    let mut b = format!("<nav class=\"pager\" aria-label=\"{label}\">\n");
-    let _ = match prev {
-        Some((stem, text)) => writeln!(
-            b,
-            "<a class=\"prev\" rel=\"prev\"{keep} href=\"{stem}.html\">← {text}</a>"
-        ),
-        None => writeln!(b, "<span class=\"prev none\">← No earlier {unit}</span>"),
-    };
-    b.push_str(middle);
-    let _ = match next {
-        Some((stem, text)) => writeln!(
-            b,
-            "<a class=\"next\" rel=\"next\"{keep} href=\"{stem}.html\">{text} →</a>"
-        ),
-        None => writeln!(b, "<span class=\"next none\">No later {unit} →</span>"),
-    };
-    b.push_str("</nav>\n");
-    b
-}
-
-fn abs_url(p: &DayPaper) -> String {
-    p.id.abs_url()
-}
-
-fn pdf_url(p: &DayPaper) -> String {
-    format!("https://arxiv.org/pdf/{}", p.id)
-}
-
-fn anchor(p: &DayPaper) -> String {
-    format!("paper-{}", p.id)
-}
-
-fn novelty_text(n: Option<u8>) -> String {
-    n.map_or_else(|| "–".into(), |n| n.to_string())
-}
-
 /// The papers a day page shows: the digest's picks in digest order, then the papers it did
 /// not select down to `list_from`, in rank order.
-fn listed<'a>(day: &'a Day, opts: &SiteOptions) -> Vec<&'a DayPaper> {
+fn listed<'a>(day: &'a Day, opts: &SiteOptions) -> Vec<&'a DigestPaper> {
     day.selected()
         .chain(
             day.papers
                 .iter()
-                .filter(|p| !p.selected && p.relevance >= opts.list_from),
+                .filter(|p| !p.arxrank.selected && p.relevance >= opts.list_from),
         )
         .collect()
 }
@@ -221,376 +165,314 @@ struct DayContext<'a> {
     opts: &'a SiteOptions,
 }
 
+/// A link to a sibling page: its file stem and its text.
+struct Link {
+    stem: String,
+    text: String,
+}
+
+/// The previous/next bar of day and month pages. At either end of the run it says there is
+/// no earlier or later `unit`; `keep_filter` marks links that carry the day filter along.
+struct Pager {
+    label: &'static str,
+    unit: &'static str,
+    keep_filter: bool,
+    prev: Option<Link>,
+    /// Day pages link their month's overview.
+    month: Option<Link>,
+    next: Option<Link>,
+}
+
+struct TopicOption<'a> {
+    name: &'a str,
+    picks: usize,
+    listed: usize,
+}
+
+/// One paper's card on a day page.
+struct Card<'a> {
+    p: &'a DigestPaper,
+    a: &'a Arxrank,
+    /// `1.`, `2.` … for the digest's picks, `·` for the papers it passed over.
+    label: String,
+    /// The cosine to the paper's best topic.
+    best_cosine: Option<f64>,
+    /// The day whose page has a card for the nearest past paper.
+    nearest_on_site: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "day.html")]
+struct DayPage<'a> {
+    title: String,
+    root: &'static str,
+    script: bool,
+    pager: Pager,
+    date: String,
+    run: &'a crate::render::RunFacts,
+    topic_options: Vec<TopicOption<'a>>,
+    /// The minimum-relevance choices, highest first.
+    min_options: Vec<u8>,
+    picks: usize,
+    list_from: u8,
+    toc: Vec<&'a DigestPaper>,
+    cards: Vec<Card<'a>>,
+}
+
 /// `papers` is the day's [`listed`] papers.
-fn day_page(
-    day: &Day,
-    papers: &[&DayPaper],
+fn day_page<'a>(
+    day: &'a Day,
+    papers: &[&'a DigestPaper],
     prev: Option<&Day>,
     next: Option<&Day>,
-    site: &DayContext,
-) -> String {
+    site: &DayContext<'a>,
+) -> DayPage<'a> {
     let (topics, opts) = (site.topics, site.opts);
     let date = day_name(day);
     let month = day.month();
-    let picks = papers.iter().filter(|p| p.selected).count();
-    let mut b = String::new();
-
-    b.push_str(&pager(
-        "Days",
-        "day",
-        true,
-        prev.map(|p| (day_name(p), format!("Previous day ({})", day_name(p)))),
-        &format!(
-            "<a class=\"month\" href=\"../months/{month}.html\">Monthly overview ({})</a>\n\
-             <a class=\"home\" href=\"../index.html\">All days</a>\n",
-            month_title(&month)
-        ),
-        next.map(|n| (day_name(n), format!("Next day ({})", day_name(n)))),
-    ));
-
-    let r = &day.run;
-    let _ = write!(
-        b,
-        "<h1>Personalized Daily ArXiv Papers {date}</h1>\n\
-         <table class=\"run\">\n<tr><th>Total arXiv papers</th><th>Scanned</th>\
-         <th>Relevant</th><th>Model</th><th>Device</th><th>Run time</th><th>Cost</th></tr>\n\
-         <tr><td class=\"total\">{}</td><td class=\"scanned\">{}</td>\
-         <td class=\"relevant\">{}</td><td>{}</td><td>{}</td><td>{:.1} s</td><td>$0</td></tr>\n\
-         </table>\n<p class=\"profile\">Profile: {}</p>\n",
-        r.total,
-        r.scanned,
-        r.relevant,
-        esc(&r.model),
-        esc(&r.device),
-        r.seconds,
-        esc(&r.profile)
-    );
-
-    // The filter starts hidden: without JavaScript it could not work, and the page then
-    // shows the digest's picks, which is what the filter shows by default.
     let mut counts: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for p in papers {
-        let c = counts.entry(p.best_topic.as_str()).or_default();
-        c.0 += usize::from(p.selected);
+        let c = counts.entry(p.arxrank.best_topic.as_str()).or_default();
+        c.0 += usize::from(p.arxrank.selected);
         c.1 += 1;
     }
-    b.push_str(
-        "<form id=\"filter\" class=\"filter\" hidden>\n<label>Topic <select name=\"topic\">\
-         <option value=\"\">All topics</option>",
-    );
-    for t in topics {
-        if let Some((picked, all)) = counts.get(t.as_str()) {
-            let _ = write!(
-                b,
-                "<option value=\"{0}\">{0} ({picked} picks, {all} listed)</option>",
-                esc(t)
-            );
-        }
-    }
-    b.push_str(
-        "</select></label>\n<label>Minimum relevance <select name=\"min\">\
-         <option value=\"1\">any</option>",
-    );
+    let topic_options = topics
+        .iter()
+        .filter_map(|t| {
+            counts.get(t.as_str()).map(|&(picks, listed)| TopicOption {
+                name: t,
+                picks,
+                listed,
+            })
+        })
+        .collect();
     let lowest = papers
         .iter()
         .map(|p| p.relevance)
         .min()
         .unwrap_or(10)
         .min(opts.list_from);
-    for v in (lowest..=10).rev() {
-        let _ = write!(b, "<option value=\"{v}\">{v}</option>");
-    }
-    let _ = write!(
-        b,
-        "</select></label>\n<label><input type=\"checkbox\" name=\"picks\" checked> \
-         Digest picks only</label>\n<span class=\"shown\">Showing <output id=\"shown\">{picks}\
-         </output> of {} papers listed ({picks} picks; others down to relevance {})</span>\n\
-         </form>\n",
-        papers.len(),
-        opts.list_from
-    );
-
-    b.push_str(
-        "<nav id=\"toc\" aria-label=\"Table of contents\">\n<h2>Table of contents</h2>\n<ol>\n",
-    );
-    // Explicit numbers: the filter hides entries, and the rest must keep the numbers their
-    // cards show.
-    for (i, p) in papers.iter().filter(|p| p.selected).enumerate() {
-        let _ = writeln!(
-            b,
-            "<li value=\"{}\" data-paper=\"{a}\"><a href=\"#{a}\">{}</a><br>\
-             <span class=\"authors\">{}</span></li>",
-            i + 1,
-            esc(&p.title),
-            esc(&p.authors.join(", ")),
-            a = esc(&anchor(p)),
-        );
-    }
-    if picks == 0 {
-        b.push_str("<li class=\"none\">The digest selected no paper this day.</li>\n");
-    }
-    b.push_str("</ol>\n</nav>\n<main>\n");
-    let mut number = 0;
-    for p in papers {
-        let label = if p.selected {
-            number += 1;
-            format!("{number}.")
-        } else {
-            "·".into()
-        };
-        b.push_str(&card(p, &label, site.cards));
-    }
-    b.push_str("</main>\n");
-    page(&format!("arxrank digest {date}"), "../", true, &b)
-}
-
-fn card(p: &DayPaper, label: &str, cards: &HashMap<&PaperId, String>) -> String {
-    let mut c = String::new();
-    let _ = writeln!(
-        c,
-        "<article class=\"paper{}\" id=\"{}\" data-topic=\"{}\" data-relevance=\"{}\" \
-         data-selected=\"{}\"{}>",
-        if p.selected { "" } else { " extra" },
-        esc(&anchor(p)),
-        esc(&p.best_topic),
-        p.relevance,
-        u8::from(p.selected),
-        if p.selected { "" } else { " hidden" }
-    );
-    let _ = writeln!(
-        c,
-        "<h2><span class=\"num\">{label}</span> <a href=\"{}\">{}</a></h2>",
-        esc(&abs_url(p)),
-        esc(&p.title)
-    );
-    let _ = writeln!(
-        c,
-        "<p class=\"ids\">arXiv:<a href=\"{}\">{}</a> · <a href=\"{}\">PDF</a>{}{}</p>",
-        esc(&abs_url(p)),
-        esc(p.id.as_str()),
-        esc(&pdf_url(p)),
-        if p.categories.is_empty() {
-            String::new()
-        } else {
-            format!(" · {}", esc(&p.categories.join(", ")))
-        },
-        if p.selected {
-            ""
-        } else {
-            " · <span class=\"badge\">not in the digest</span>"
-        }
-    );
-    let _ = writeln!(c, "<p class=\"authors\">{}</p>", esc(&p.authors.join(", ")));
-    let _ = write!(
-        c,
-        "<p class=\"scores\"><span class=\"score relevance r{0}\">Relevance <b>{0}</b></span> \
-         <span class=\"score novelty\">Novelty <b>{1}</b></span>",
-        p.relevance,
-        novelty_text(p.novelty)
-    );
-    if let Some(d) = &p.repeat_of {
-        let _ = write!(
-            c,
-            " <span class=\"badge repeat\">Repeat: in the history since {}</span>",
-            esc(d)
-        );
-    }
-    c.push_str("</p>\n<ul class=\"chips\">");
-    let cosine = p
-        .topic_similarity
+    let toc: Vec<&DigestPaper> = papers
         .iter()
-        .find(|(t, _)| *t == p.best_topic)
-        .map(|(_, v)| format!(" {v:.2}"))
-        .unwrap_or_default();
-    let _ = write!(
-        c,
-        "<li class=\"chip topic\">{}{cosine}</li>",
-        esc(&p.best_topic)
-    );
-    if let Some(a) = &p.author_match {
-        let _ = write!(c, "<li class=\"chip author\">Author: {}</li>", esc(a));
+        .copied()
+        .filter(|p| p.arxrank.selected)
+        .collect();
+    let mut number = 0;
+    let cards = papers
+        .iter()
+        .map(|&p| {
+            let label = if p.arxrank.selected {
+                number += 1;
+                format!("{number}.")
+            } else {
+                "·".into()
+            };
+            Card {
+                p,
+                a: &p.arxrank,
+                label,
+                best_cosine: p
+                    .arxrank
+                    .topic_similarity
+                    .iter()
+                    .find(|(t, _)| *t == p.arxrank.best_topic)
+                    .map(|(_, v)| *v),
+                nearest_on_site: p
+                    .arxrank
+                    .nearest_past
+                    .as_ref()
+                    .and_then(|n| site.cards.get(&n.id))
+                    .map(String::as_str),
+            }
+        })
+        .collect();
+    let day_link = |d: &Day, what: &str| Link {
+        stem: day_name(d),
+        text: format!("{what} ({})", day_name(d)),
+    };
+    DayPage {
+        title: format!("arxrank digest {date}"),
+        root: "../",
+        script: true,
+        pager: Pager {
+            label: "Days",
+            unit: "day",
+            keep_filter: true,
+            prev: prev.map(|p| day_link(p, "Previous day")),
+            month: Some(Link {
+                text: month_title(&month),
+                stem: month,
+            }),
+            next: next.map(|n| day_link(n, "Next day")),
+        },
+        date,
+        run: &day.run,
+        topic_options,
+        min_options: (lowest..=10).rev().collect(),
+        picks: toc.len(),
+        list_from: opts.list_from,
+        toc,
+        cards,
     }
-    for k in &p.keywords {
-        let _ = write!(c, "<li class=\"chip keyword\">{}</li>", esc(k));
-    }
-    for k in &p.penalties {
-        let _ = write!(c, "<li class=\"chip penalty\">− {}</li>", esc(k));
-    }
-    c.push_str("</ul>\n");
-    let _ = writeln!(
-        c,
-        "<p class=\"comment\"><b>Comment:</b> {}</p>\n<p class=\"abstract\">{}</p>",
-        esc(&p.comment),
-        esc(&p.abstract_text)
-    );
-    if let Some(n) = &p.nearest_past {
-        let _ = writeln!(
-            c,
-            "<p class=\"nearest\">Nearest past paper: <a href=\"{}\">{}</a> ({}cosine {:.2}){}</p>",
-            esc(&n.id.abs_url()),
-            esc(&n.title),
-            n.date
-                .as_deref()
-                .map(|d| format!("{}, ", esc(d)))
-                .unwrap_or_default(),
-            n.cosine,
-            cards
-                .get(&n.id)
-                .map(|d| format!(
-                    " · <a class=\"on-site\" href=\"{d}.html#paper-{0}\">its entry on {d}</a>",
-                    esc(n.id.as_str())
-                ))
-                .unwrap_or_default()
-        );
-    }
-    c.push_str("</article>\n");
-    c
 }
 
-fn month_page(
+/// A row of a table of days.
+struct DayRow<'a> {
+    name: String,
+    scanned: usize,
+    picks: usize,
+    top: Option<&'a DigestPaper>,
+}
+
+/// A table of days, newest first.
+fn day_rows<'a>(days: &[&'a Day]) -> Vec<DayRow<'a>> {
+    days.iter()
+        .rev()
+        .map(|d| DayRow {
+            name: day_name(d),
+            scanned: d.run.scanned,
+            picks: d.selected().count(),
+            top: d.selected().next(),
+        })
+        .collect()
+}
+
+struct TopicCount<'a> {
+    name: &'a str,
+    picks: usize,
+}
+
+#[derive(Template)]
+#[template(path = "month.html")]
+struct MonthPage<'a> {
+    title: String,
+    root: &'static str,
+    script: bool,
+    pager: Pager,
+    month_title: String,
+    days: usize,
+    scanned: usize,
+    picks: usize,
+    /// Links in the table of days start here.
+    base: &'static str,
+    table: Vec<DayRow<'a>>,
+    topics: Vec<TopicCount<'a>>,
+    meter_max: usize,
+    top_limit: usize,
+    /// (day, paper), best first.
+    top: Vec<(String, &'a DigestPaper)>,
+}
+
+fn month_page<'a>(
     month: &str,
-    days: &[&Day],
+    days: &[&'a Day],
     prev: Option<&str>,
     next: Option<&str>,
-    topics: &[String],
-) -> String {
+    topics: &'a [String],
+) -> MonthPage<'a> {
     let title = month_title(month);
-    let mut b = String::new();
-    b.push_str(&pager(
-        "Months",
-        "month",
-        false,
-        prev.map(|m| (m.to_owned(), month_title(m))),
-        "<a class=\"home\" href=\"../index.html\">All days</a>\n",
-        next.map(|m| (m.to_owned(), month_title(m))),
-    ));
-
-    let scanned: usize = days.iter().map(|d| d.run.scanned).sum();
-    let picks: Vec<(&Day, &DayPaper)> = days
+    let month_link = |m: &str| Link {
+        stem: m.to_owned(),
+        text: month_title(m),
+    };
+    let picks: Vec<(&Day, &DigestPaper)> = days
         .iter()
         .flat_map(|d| d.selected().map(move |p| (*d, p)))
         .collect();
-    let _ = writeln!(
-        b,
-        "<h1>Monthly overview: {title}</h1>\n<p class=\"summary\">{} days, {scanned} papers \
-         scanned, {} in the digests.</p>",
-        days.len(),
-        picks.len()
-    );
-
-    b.push_str("<h2>Days</h2>\n");
-    b.push_str(&days_table(days, "../days/"));
-
-    b.push_str(
-        "<h2>Papers per topic</h2>\n<table class=\"topics\">\n<tr><th>Topic (best match)</th>\
-         <th>Digest papers</th><th>Share</th></tr>\n",
-    );
-    for t in topics {
-        let n = picks.iter().filter(|(_, p)| p.best_topic == *t).count();
-        if n == 0
-            && !days
+    // A topic no paper of the month names at all is left out; one named only by papers the
+    // digest passed over shows with 0.
+    let topic_counts = topics
+        .iter()
+        .filter_map(|t| {
+            let n = picks
                 .iter()
-                .any(|d| d.papers.iter().any(|p| p.best_topic == *t))
-        {
-            continue;
-        }
-        let _ = writeln!(
-            b,
-            "<tr data-topic=\"{0}\"><td>{0}</td><td class=\"count\">{n}</td>\
-             <td><meter min=\"0\" max=\"{1}\" value=\"{n}\"></meter></td></tr>",
-            esc(t),
-            picks.len().max(1)
-        );
-    }
-    b.push_str("</table>\n");
-
+                .filter(|(_, p)| p.arxrank.best_topic == *t)
+                .count();
+            let named = days
+                .iter()
+                .any(|d| d.papers.iter().any(|p| p.arxrank.best_topic == *t));
+            (n > 0 || named).then_some(TopicCount { name: t, picks: n })
+        })
+        .collect();
     let mut top = picks.clone();
     top.sort_by(|(da, a), (db, b)| {
         b.relevance
             .cmp(&a.relevance)
             .then(b.novelty.unwrap_or(0).cmp(&a.novelty.unwrap_or(0)))
-            .then(b.raw_score.total_cmp(&a.raw_score))
+            .then(b.arxrank.raw_score.total_cmp(&a.arxrank.raw_score))
             .then(da.date.cmp(&db.date))
     });
     let mut seen = std::collections::HashSet::new();
     top.retain(|(_, p)| seen.insert(p.id.clone()));
-    let _ = writeln!(
-        b,
-        "<h2>Top papers of the month</h2>\n<p class=\"note\">The digest picks with the highest \
-         relevance, then novelty; up to {TOP_OF_MONTH}.</p>\n<ol class=\"top\">"
-    );
-    for (d, p) in top.iter().take(TOP_OF_MONTH) {
-        let day = day_name(d);
-        let _ = writeln!(
-            b,
-            "<li><a href=\"../days/{day}.html#{}\">{}</a> <span class=\"meta\">Relevance {} · \
-             Novelty {} · {} · <a href=\"../days/{day}.html\">{day}</a> · \
-             <a href=\"{}\">arXiv</a></span></li>",
-            esc(&anchor(p)),
-            esc(&p.title),
-            p.relevance,
-            novelty_text(p.novelty),
-            esc(&p.best_topic),
-            esc(&abs_url(p))
-        );
+    top.truncate(TOP_OF_MONTH);
+    MonthPage {
+        title: format!("arxrank: {title}"),
+        root: "../",
+        script: false,
+        pager: Pager {
+            label: "Months",
+            unit: "month",
+            keep_filter: false,
+            prev: prev.map(month_link),
+            month: None,
+            next: next.map(month_link),
+        },
+        month_title: title,
+        days: days.len(),
+        scanned: days.iter().map(|d| d.run.scanned).sum(),
+        picks: picks.len(),
+        base: "../days/",
+        table: day_rows(days),
+        topics: topic_counts,
+        meter_max: picks.len().max(1),
+        top_limit: TOP_OF_MONTH,
+        top: top.into_iter().map(|(d, p)| (day_name(d), p)).collect(),
     }
-    if top.is_empty() {
-        b.push_str("<li class=\"none\">No paper was selected this month.</li>\n");
-    }
-    b.push_str("</ol>\n");
-    page(&format!("arxrank: {title}"), "../", false, &b)
 }
 
-/// A table of days, newest first, with links relative to `base`.
-fn days_table(days: &[&Day], base: &str) -> String {
-    let mut b = String::from(
-        "<table class=\"days\">\n<tr><th>Day</th><th>Scanned</th><th>In the digest</th>\
-         <th>Top paper</th></tr>\n",
-    );
-    for d in days.iter().rev() {
-        let name = day_name(d);
-        let top = d
-            .selected()
-            .next()
-            .map(|p| {
-                format!(
-                    "<a href=\"{base}{name}.html#{}\">{}</a>",
-                    esc(&anchor(p)),
-                    esc(&p.title)
-                )
+/// One month on the index page.
+struct MonthRows<'a> {
+    stem: String,
+    title: String,
+    table: Vec<DayRow<'a>>,
+}
+
+#[derive(Template)]
+#[template(path = "index.html")]
+struct IndexPage<'a> {
+    title: &'static str,
+    root: &'static str,
+    script: bool,
+    days: usize,
+    first: String,
+    last: String,
+    scanned: usize,
+    picks: usize,
+    /// Links in the tables of days start here.
+    base: &'static str,
+    /// Newest first.
+    months: Vec<MonthRows<'a>>,
+}
+
+fn index_page<'a>(days: &'a [Day], months: &BTreeMap<String, Vec<&'a Day>>) -> IndexPage<'a> {
+    IndexPage {
+        title: "arxrank digests",
+        root: "",
+        script: false,
+        days: days.len(),
+        first: days.first().map(day_name).unwrap_or_default(),
+        last: days.last().map(day_name).unwrap_or_default(),
+        scanned: days.iter().map(|d| d.run.scanned).sum(),
+        picks: days.iter().map(|d| d.selected().count()).sum(),
+        base: "days/",
+        months: months
+            .iter()
+            .rev()
+            .map(|(m, month_days)| MonthRows {
+                stem: m.clone(),
+                title: month_title(m),
+                table: day_rows(month_days),
             })
-            .unwrap_or_else(|| "–".into());
-        let _ = writeln!(
-            b,
-            "<tr><td><a href=\"{base}{name}.html\">{name}</a></td><td>{}</td><td>{}</td>\
-             <td>{top}</td></tr>",
-            d.run.scanned,
-            d.selected().count()
-        );
+            .collect(),
     }
-    b.push_str("</table>\n");
-    b
-}
-
-fn index_page(days: &[Day], months: &BTreeMap<String, Vec<&Day>>) -> String {
-    let mut b = String::from("<h1>arxrank digests</h1>\n");
-    let first = days.first().map(day_name).unwrap_or_default();
-    let last = days.last().map(day_name).unwrap_or_default();
-    let scanned: usize = days.iter().map(|d| d.run.scanned).sum();
-    let picks: usize = days.iter().map(|d| d.selected().count()).sum();
-    let _ = writeln!(
-        b,
-        "<p class=\"summary\">{} days from {first} to {last}: {scanned} papers scanned, {picks} \
-         in the digests. Latest: <a class=\"latest\" href=\"days/{last}.html\">{last}</a>.</p>",
-        days.len()
-    );
-    for (month, month_days) in months.iter().rev() {
-        let _ = writeln!(
-            b,
-            "<h2><a href=\"months/{month}.html\">{}</a></h2>",
-            month_title(month)
-        );
-        b.push_str(&days_table(month_days, "days/"));
-    }
-    page("arxrank digests", "", false, &b)
 }

@@ -1,0 +1,315 @@
+//! The digest's files as types: `output.json` (gpt_paper_assistant's keys plus our
+//! `arxrank` block, one object keyed by arXiv id) and `run.json` (the day's counts and run
+//! facts). `render` writes them from these types and `site` (or any tool built on arxrank)
+//! reads them back through the same types, so the two cannot drift apart.
+//!
+//! Versioning: `run.json` records [`SCHEMA_VERSION`] as `schema_version`. Digests written
+//! before the field existed (arxrank 0.1.0 up to issue 7) have the same shape and read as
+//! version 1. A reader refuses a digest of a newer version rather than misread it; a change
+//! that renames or retypes a field bumps the version. The top level of `output.json` stays
+//! an object keyed by arXiv id, as gpt_paper_assistant writes it, so its tools read ours.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{Digest, Entry, RenderError};
+use crate::fsutil::IoError;
+use crate::ingest::{AnnounceType, PaperId};
+
+/// The digest schema this build writes and the newest it reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One paper of `output.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DigestPaper {
+    #[serde(rename = "ARXIVID")]
+    pub id: PaperId,
+    #[serde(rename = "COMMENT")]
+    pub comment: String,
+    /// 1-10.
+    #[serde(rename = "RELEVANCE")]
+    pub relevance: u8,
+    /// 1-10 against the history; null when the history is empty or the paper a repeat.
+    #[serde(rename = "NOVELTY")]
+    pub novelty: Option<u8>,
+    /// gpt_paper_assistant sorts on RELEVANCE + NOVELTY; without novelty the sum would be
+    /// meaningless, so SCORE is relevance alone until novelty exists.
+    #[serde(rename = "SCORE")]
+    pub score: u32,
+    pub title: String,
+    pub authors: Vec<String>,
+    #[serde(rename = "abstract")]
+    pub abstract_text: String,
+    pub arxrank: Arxrank,
+}
+
+/// arxrank's own fields: how the paper was ranked and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Arxrank {
+    /// 1-based place among every scanned paper of the day.
+    pub rank: usize,
+    /// In the digest (relevance at or above the profile's threshold, and not a repeat).
+    pub selected: bool,
+    pub raw_score: f64,
+    pub best_topic: String,
+    /// Cosine to each topic, in the profile's order (a JSON object, order kept).
+    #[serde(with = "ordered_map")]
+    pub topic_similarity: Vec<(String, f64)>,
+    pub keywords: Vec<String>,
+    pub irrelevant_keywords: Vec<String>,
+    pub application_keywords: Vec<String>,
+    pub author_match: Option<String>,
+    pub nearest_past: Option<NearestPast>,
+    /// The day the history first saw this paper, when that was an earlier day.
+    pub repeat_of: Option<String>,
+    pub categories: Vec<String>,
+    pub announce_type: AnnounceType,
+    pub date: Option<String>,
+}
+
+/// The closest paper the history held when the day was ranked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NearestPast {
+    pub id: PaperId,
+    pub title: String,
+    pub date: Option<String>,
+    pub cosine: f64,
+}
+
+/// `run.json`: the day's counts and how it was ranked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunFacts {
+    pub date: String,
+    /// Entries in the listing before filtering by announce type and dedupe.
+    pub total: usize,
+    pub scanned: usize,
+    pub relevant: usize,
+    pub model: String,
+    pub fingerprint: String,
+    pub device: String,
+    pub profile: String,
+    pub tokens: u64,
+    pub seconds: f64,
+    pub cost_usd: u32,
+    /// Absent in digests written before it was recorded: those are version 1.
+    #[serde(default = "first_version")]
+    pub schema_version: u32,
+}
+
+fn first_version() -> u32 {
+    1
+}
+
+impl DigestPaper {
+    /// The paper at `rank` (1-based) of a ranked day.
+    pub fn from_entry(rank: usize, e: &Entry) -> Self {
+        let s = &e.scored;
+        Self {
+            id: e.paper.id.clone(),
+            comment: s.comment.clone(),
+            relevance: s.relevance,
+            novelty: e.novelty,
+            score: u32::from(s.relevance) + e.novelty.map_or(0, u32::from),
+            title: e.paper.title.clone(),
+            authors: e.paper.authors.clone(),
+            abstract_text: e.paper.abstract_text.clone(),
+            arxrank: Arxrank {
+                rank,
+                selected: s.selected,
+                raw_score: round4(s.raw),
+                best_topic: s.best_topic.clone(),
+                topic_similarity: s
+                    .topic_similarity
+                    .iter()
+                    .map(|(t, v)| (t.clone(), round4(*v)))
+                    .collect(),
+                keywords: s.keywords.clone(),
+                irrelevant_keywords: s.irrelevant.clone(),
+                application_keywords: s.application.clone(),
+                author_match: s.author.clone(),
+                nearest_past: e.nearest.as_ref().map(|n| NearestPast {
+                    id: n.paper.id.clone(),
+                    title: n.paper.title.clone(),
+                    date: n.paper.date.clone(),
+                    cosine: round4(n.cosine),
+                }),
+                repeat_of: e.repeat_of.clone(),
+                categories: e.paper.categories.clone(),
+                announce_type: e.paper.announce,
+                date: e.paper.date.clone(),
+            },
+        }
+    }
+
+    /// Irrelevant and application keywords together: everything that pulled the score down.
+    pub fn penalties(&self) -> impl Iterator<Item = &String> {
+        self.arxrank
+            .irrelevant_keywords
+            .iter()
+            .chain(&self.arxrank.application_keywords)
+    }
+
+    /// The rules the types alone do not carry: scores on the 1-10 scale and real dates
+    /// (`repeat_of` becomes part of a link on the site).
+    fn check(&self) -> Result<(), String> {
+        let score = |name: &str, v: u8| {
+            if (1..=10).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("{name} {v} is outside the 1-10 scale"))
+            }
+        };
+        score("RELEVANCE", self.relevance)?;
+        if let Some(n) = self.novelty {
+            score("NOVELTY", n)?;
+        }
+        match &self.arxrank.repeat_of {
+            Some(d) if parse_date(d).is_none() => {
+                Err(format!("repeat_of {d:?} is not a YYYY-MM-DD date"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl RunFacts {
+    pub fn of(d: &Digest) -> Self {
+        Self {
+            date: d.date.clone(),
+            total: d.total,
+            scanned: d.entries.len(),
+            relevant: d.selected().count(),
+            model: d.model.clone(),
+            fingerprint: d.fingerprint.clone(),
+            device: d.device.clone(),
+            profile: d.profile.clone(),
+            tokens: d.tokens,
+            seconds: d.seconds,
+            cost_usd: 0,
+            schema_version: SCHEMA_VERSION,
+        }
+    }
+}
+
+/// A strict `YYYY-MM-DD`: dates become file names and links, so nothing else may pass.
+pub fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
+    let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    (d.format("%Y-%m-%d").to_string() == s).then_some(d)
+}
+
+pub(super) fn round4(x: f32) -> f64 {
+    (x as f64 * 10_000.0).round() / 10_000.0
+}
+
+/// `output.json`'s text: every paper keyed by its id, in rank order.
+pub fn output_json(papers: &[DigestPaper]) -> String {
+    let mut map = Map::new();
+    for p in papers {
+        // Through a map, as gpt_paper_assistant's dict: an id listed twice keeps one entry.
+        let value = serde_json::to_value(p).expect("digest papers serialise");
+        map.insert(p.id.to_string(), value);
+    }
+    pretty(&Value::Object(map))
+}
+
+/// `run.json`'s text.
+pub fn run_json(run: &RunFacts) -> String {
+    pretty(&serde_json::to_value(run).expect("run facts serialise"))
+}
+
+fn pretty(v: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).expect("JSON values always serialise");
+    s.push('\n');
+    s
+}
+
+fn read_json(path: &Path) -> Result<Value, RenderError> {
+    let text = fs_err::read_to_string(path).map_err(IoError::read(path))?;
+    serde_json::from_str(&text).map_err(|e| invalid(path, format!("not valid JSON: {e}")))
+}
+
+fn invalid(path: &Path, what: String) -> RenderError {
+    RenderError::Invalid {
+        path: path.to_owned(),
+        what,
+    }
+}
+
+/// Reads and checks `run.json`.
+pub fn read_run_json(path: &Path) -> Result<RunFacts, RenderError> {
+    let run: RunFacts =
+        serde_json::from_value(read_json(path)?).map_err(|e| invalid(path, e.to_string()))?;
+    if run.schema_version > SCHEMA_VERSION {
+        return Err(invalid(
+            path,
+            format!(
+                "digest schema version {} is newer than this arxrank reads ({SCHEMA_VERSION}); \
+                 upgrade arxrank",
+                run.schema_version
+            ),
+        ));
+    }
+    Ok(run)
+}
+
+/// Reads and checks every paper of `output.json`, in file order, keeping those `keep`
+/// accepts: a year of digests is about half a gigabyte of JSON, and a reader that shows
+/// only some papers should not hold the rest. Every paper is checked all the same.
+pub fn read_output_json(
+    path: &Path,
+    mut keep: impl FnMut(&DigestPaper) -> bool,
+) -> Result<Vec<DigestPaper>, RenderError> {
+    let Value::Object(map) = read_json(path)? else {
+        return Err(invalid(
+            path,
+            "expected an object keyed by arXiv id (the digest's output.json)".into(),
+        ));
+    };
+    let mut papers = Vec::new();
+    for (key, value) in map {
+        let paper: DigestPaper = serde_json::from_value(value)
+            .map_err(|e| invalid(path, format!("paper {key:?}: {e}")))?;
+        paper
+            .check()
+            .map_err(|what| invalid(path, format!("paper {key:?}: {what}")))?;
+        if keep(&paper) {
+            papers.push(paper);
+        }
+    }
+    Ok(papers)
+}
+
+/// A list of pairs as a JSON object whose keys keep the list's order.
+mod ordered_map {
+    use serde::de::{MapAccess, Visitor};
+    use serde::ser::SerializeMap;
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(pairs: &[(String, f64)], s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(pairs.len()))?;
+        for (k, v) in pairs {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, f64)>, D::Error> {
+        struct Pairs;
+        impl<'de> Visitor<'de> for Pairs {
+            type Value = Vec<(String, f64)>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of topic names to numbers")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(m.size_hint().unwrap_or(0));
+                while let Some(pair) = m.next_entry()? {
+                    out.push(pair);
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(Pairs)
+    }
+}
