@@ -37,6 +37,7 @@ pub mod eval;
 mod fsutil;
 pub mod history;
 pub mod ingest;
+pub mod learn;
 pub mod pipeline;
 pub mod render;
 pub mod score;

@@ -7,7 +7,7 @@ use clap::Args;
 use super::{CliError, ModelArgs};
 use crate::embed::Embedder;
 use crate::eval::report::{self, RunInfo};
-use crate::eval::run::{evaluate_set, Model, Options, RankerKind};
+use crate::eval::run::{evaluate_set, train_learned, Model, Options, RankerKind};
 use crate::eval::LabelledSet;
 use crate::history::History;
 use crate::topics::Profile;
@@ -84,6 +84,28 @@ pub struct EvalArgs {
     /// Embed everything afresh and store nothing.
     #[arg(long)]
     pub no_cache: bool,
+
+    /// Labelled pools to train the `learned` ranker on (only their days before the test
+    /// days are used). Adds `learned` to the rankers.
+    #[arg(long, value_name = "SET")]
+    pub train: Vec<PathBuf>,
+
+    /// Time-forward: test on each set's days from this day (YYYY-MM-DD) on, and train the
+    /// `learned` ranker on its days before it (plus any --train sets). Adds `learned` to
+    /// the rankers.
+    #[arg(long, value_name = "DAY")]
+    pub split_date: Option<chrono::NaiveDate>,
+
+    /// Test on each set's days from this day on, and train the `learned` ranker on the
+    /// --train sets only (a judge's or a prompt's labels carried to another): the sets' own
+    /// earlier days are left out.
+    #[arg(
+        long,
+        value_name = "DAY",
+        conflicts_with = "split_date",
+        requires = "train"
+    )]
+    pub test_from: Option<chrono::NaiveDate>,
 }
 
 fn parse_external(s: &str) -> Result<(String, PathBuf), String> {
@@ -98,9 +120,20 @@ fn parse_external(s: &str) -> Result<(String, PathBuf), String> {
 
 pub fn run(args: EvalArgs, models_dir: &Path, threads: usize) -> Result<(), CliError> {
     // Read and check everything before the slow part.
-    let sets = read_sets(&args)?;
+    let (sets, training) = split_for_training(read_sets(&args)?, &args)?;
+    let mut rankers = args.rankers.clone();
+    if training.is_some() && !rankers.contains(&RankerKind::Learned) {
+        rankers.push(RankerKind::Learned);
+    }
+    if training.is_none() && rankers.contains(&RankerKind::Learned) {
+        return Err(CliError::Usage(
+            "the learned ranker trains on days before the test days: give --train SET or \
+             --split-date DAY"
+                .into(),
+        ));
+    }
     let opts = Options {
-        rankers: args.rankers.clone(),
+        rankers,
         external: args.external.clone(),
         resamples: args.bootstrap,
         seed: args.seed,
@@ -124,16 +157,23 @@ pub fn run(args: EvalArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
     };
 
     let mut reports = Vec::new();
-    for (set, profile) in sets.iter().zip(&profiles) {
+    for (i, (set, profile)) in sets.iter().zip(&profiles).enumerate() {
         let mut model = loaded.as_mut().map(|(_, embedder)| Model {
             embedder,
             cache: cache.as_mut(),
         });
+        let learned = match (&training, model.as_mut()) {
+            (Some(train), Some(m)) => Some(train_learned(&train[i], profile, m, &mut |line| {
+                eprintln!("{}: {line}", set.name)
+            })?),
+            _ => None,
+        };
         reports.push(evaluate_set(
             set,
             profile,
             &opts,
             model.as_mut(),
+            learned,
             &mut |line| eprintln!("{line}"),
         )?);
     }
@@ -205,4 +245,54 @@ fn profiles_for(
         profiles.push(Profile::load(p)?);
     }
     Ok(profiles)
+}
+
+/// The test sets and, when the `learned` ranker is trained, each one's training sets: its
+/// own days before `--split-date`, plus the `--train` pools' days before its first test
+/// day. Training never sees a test day or a later one.
+#[allow(clippy::type_complexity)]
+fn split_for_training(
+    sets: Vec<LabelledSet>,
+    args: &EvalArgs,
+) -> Result<(Vec<LabelledSet>, Option<Vec<Vec<LabelledSet>>>), CliError> {
+    if args.split_date.is_none() && args.train.is_empty() {
+        return Ok((sets, None));
+    }
+    // --split-date trains on the sets' own earlier days too; --test-from does not.
+    let (test_from, own_days) = match (args.split_date, args.test_from) {
+        (Some(d), _) => (Some(d.to_string()), true),
+        (None, d) => (d.map(|d| d.to_string()), false),
+    };
+    let mut extra = Vec::new();
+    for p in &args.train {
+        extra.push(LabelledSet::read_jsonl(p)?);
+    }
+    let (mut tests, mut training) = (Vec::new(), Vec::new());
+    for set in sets {
+        let (mut train, test) = match &test_from {
+            Some(day) => {
+                let (before, from) = set.split_at(day);
+                (if own_days { vec![before] } else { Vec::new() }, from)
+            }
+            None => (Vec::new(), set),
+        };
+        let Some(first) = test.days().into_iter().next() else {
+            return Err(CliError::Usage(format!(
+                "{}: no papers on or after {}",
+                test.source.display(),
+                test_from.unwrap_or_default()
+            )));
+        };
+        train.extend(extra.iter().map(|t| t.before(&first)));
+        train.retain(|t| !t.items.is_empty());
+        if train.is_empty() {
+            return Err(CliError::Usage(format!(
+                "{}: no labelled day before {first} to train the learned ranker on",
+                test.source.display()
+            )));
+        }
+        tests.push(test);
+        training.push(train);
+    }
+    Ok((tests, Some(training)))
 }

@@ -180,6 +180,40 @@ impl LabelledSet {
         d.dedup();
         d
     }
+
+    /// The papers of days before `day` and those of `day` and after, as two sets, for a
+    /// time-forward evaluation: train on the first, test on the second.
+    pub fn split_at(&self, day: &str) -> (LabelledSet, LabelledSet) {
+        let part = |keep: &dyn Fn(&str) -> bool, suffix: String| LabelledSet {
+            name: format!("{}_{suffix}", self.name),
+            source: self.source.clone(),
+            items: self
+                .items
+                .iter()
+                .filter(|j| keep(&j.day))
+                .cloned()
+                .collect(),
+            unjudged: 0,
+            unmatched: Vec::new(),
+        };
+        (
+            part(&|d| d < day, format!("before_{day}")),
+            part(&|d| d >= day, format!("from_{day}")),
+        )
+    }
+
+    /// The papers of days before `day`, keeping the set's name.
+    pub fn before(&self, day: &str) -> LabelledSet {
+        LabelledSet {
+            items: self
+                .items
+                .iter()
+                .filter(|j| j.day.as_str() < day)
+                .cloned()
+                .collect(),
+            ..self.clone()
+        }
+    }
 }
 
 fn number(v: Option<&Value>) -> Option<f32> {

@@ -17,12 +17,15 @@ use crate::ingest::{Paper, PaperId};
 use crate::score::{Lexical, Scorer, Similarities, SimilarityRow};
 use crate::topics::{Profile, Weights};
 
-/// What a ranker may read: the papers, and the embedding similarities when computed.
+/// What a ranker may read: the papers, and their vectors and embedding similarities when
+/// computed.
 #[derive(Clone, Copy)]
 pub struct Inputs<'a> {
     pub papers: &'a [Paper],
     /// Present when some ranker of the run uses embeddings; computed once for all of them.
     pub sims: Option<&'a Similarities>,
+    /// The papers' vectors (row `i` is `papers[i]`), present with `sims`.
+    pub vectors: Option<&'a ndarray::Array2<f32>>,
 }
 
 impl Inputs<'_> {
@@ -78,6 +81,67 @@ impl Ranker for Hybrid {
             .map(|s| s.raw)
             .collect())
     }
+}
+
+/// The learned model (see [`crate::learn`]) over the paper's vector and the hybrid's parts;
+/// without one (too few picks to learn from) it is the hybrid, and says so.
+pub struct Learned {
+    model: Option<crate::learn::LinearModel>,
+    profile: Profile,
+    scorer: Scorer,
+    notes: Vec<String>,
+}
+
+impl Learned {
+    pub fn new(
+        model: Option<crate::learn::LinearModel>,
+        profile: &Profile,
+        notes: Vec<String>,
+    ) -> Self {
+        Self {
+            model,
+            profile: profile.clone(),
+            scorer: Scorer::new(profile),
+            notes,
+        }
+    }
+}
+
+impl Ranker for Learned {
+    fn name(&self) -> String {
+        "learned".into()
+    }
+    fn uses_embeddings(&self) -> bool {
+        true
+    }
+    fn score(&self, input: &Inputs) -> Result<Vec<f32>, EvalError> {
+        let sims = input.sims(&self.name())?;
+        let Some(model) = &self.model else {
+            return Hybrid::new(&self.profile).score(input);
+        };
+        let vectors = input
+            .vectors
+            .ok_or_else(|| EvalError::Usage("ranker learned needs the papers' vectors".into()))?;
+        let x = learned_features(input.papers, vectors, sims, &self.scorer, &self.profile);
+        Ok(model.score(x.view()))
+    }
+    fn notes(&self, _input: &Inputs) -> Vec<String> {
+        self.notes.clone()
+    }
+}
+
+/// The learned model's features for a set scored together: its lexical part is measured
+/// among these papers, as the tuner and the daily ranking measure it.
+pub fn learned_features(
+    papers: &[Paper],
+    vectors: &ndarray::Array2<f32>,
+    sims: &Similarities,
+    scorer: &Scorer,
+    profile: &Profile,
+) -> ndarray::Array2<f32> {
+    let mut sims = sims.clone();
+    sims.set_lexical(Lexical::new(profile).normalized(papers));
+    crate::learn::features(papers, vectors.view(), &sims, scorer, &profile.weights)
 }
 
 /// The best cosine to any topic anchor, nothing else.
@@ -339,6 +403,7 @@ mod tests {
             .score(&Inputs {
                 papers: &papers,
                 sims: None,
+                vectors: None,
             })
             .unwrap();
         assert!(s[1] > s[0] && s[1] > s[2], "{s:?}");
@@ -363,6 +428,7 @@ mod tests {
             .score(&Inputs {
                 papers: &papers,
                 sims: None,
+                vectors: None,
             })
             .unwrap();
         assert!(s[0] > s[1] && s[1] > s[2], "{s:?}");
@@ -380,6 +446,7 @@ mod tests {
         let input = Inputs {
             papers: &papers,
             sims: None,
+            vectors: None,
         };
         let cases = [
             r#"{"2505.00001": 0.5, "2505.00002v2": {"score": 0.9}}"#,

@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::rankers::{Bm25, EmbeddingOnly, External, Hybrid, Inputs, KeywordOnly, Random, Ranker};
+use super::rankers::{
+    learned_features, Bm25, EmbeddingOnly, External, Hybrid, Inputs, KeywordOnly, Learned, Random,
+    Ranker,
+};
 use super::tune::{calibrate, tune, Selection, TuneReport};
 use super::{compare, Calibration, EvalError, LabelledSet, SetReport, Truth};
 use crate::embed::Embedder;
@@ -27,6 +30,9 @@ pub enum RankerKind {
     Bm25,
     /// Seeded uniform random scores.
     Random,
+    /// Logistic regression on the paper's vector and the hybrid's parts, trained on days
+    /// before the test days (`--train` or `--split-date`).
+    Learned,
 }
 
 /// What to measure on every set.
@@ -57,10 +63,12 @@ impl Options {
     pub fn needs_model(&self) -> bool {
         self.tune
             || self.calibrates()
-            || self
-                .rankers
-                .iter()
-                .any(|k| matches!(k, RankerKind::Hybrid | RankerKind::EmbeddingOnly))
+            || self.rankers.iter().any(|k| {
+                matches!(
+                    k,
+                    RankerKind::Hybrid | RankerKind::EmbeddingOnly | RankerKind::Learned
+                )
+            })
     }
 
     fn rankers_for(&self, profile: &Profile) -> Result<Vec<Box<dyn Ranker>>, EvalError> {
@@ -72,6 +80,8 @@ impl Options {
                 RankerKind::KeywordOnly => Box::new(KeywordOnly::new(profile)),
                 RankerKind::Bm25 => Box::new(Bm25::new(profile)),
                 RankerKind::Random => Box::new(Random { seed: self.seed }),
+                // Trained per set by the caller (see `train_learned`), added after these.
+                RankerKind::Learned => continue,
             });
         }
         for (name, path) in &self.external {
@@ -87,12 +97,14 @@ pub struct Model<'a> {
     pub cache: Option<&'a mut History>,
 }
 
-/// Measures every ranker on one set; `log` receives progress lines.
+/// Measures every ranker on one set, the `learned` one when given (trained on earlier days
+/// by [`train_learned`]); `log` receives progress lines.
 pub fn evaluate_set(
     set: &LabelledSet,
     profile: &Profile,
     opts: &Options,
     model: Option<&mut Model>,
+    learned: Option<Learned>,
     log: &mut dyn FnMut(&str),
 ) -> Result<SetReport, EvalError> {
     let papers = set.papers();
@@ -103,7 +115,7 @@ pub fn evaluate_set(
         set.positives(),
         profile.name
     ));
-    let (sims, embed_seconds) = match model {
+    let (sims, vectors, embed_seconds) = match model {
         Some(m) => {
             let t = Instant::now();
             let cached = embed_cached(&mut *m.embedder, &papers, m.cache.as_deref_mut())?;
@@ -117,15 +129,17 @@ pub fn evaluate_set(
             // Cached vectors cost no model time, so the speed of the embedding rankers is
             // only measured on a run that embedded every paper.
             let full = if cached.hits == 0 { secs } else { f64::NAN };
-            (Some(sims), full)
+            (Some(sims), Some(cached.vectors), full)
         }
-        None => (None, 0.0),
+        None => (None, None, 0.0),
     };
     let inputs = Inputs {
         papers: &papers,
         sims: sims.as_ref(),
+        vectors: vectors.as_ref(),
     };
-    let rankers = opts.rankers_for(profile)?;
+    let mut rankers = opts.rankers_for(profile)?;
+    rankers.extend(learned.map(|l| Box::new(l) as Box<dyn Ranker>));
     let results = compare(
         set,
         &rankers,
@@ -241,4 +255,70 @@ fn fit_profile(
         ));
     }
     Ok((Some(calibration), tuned))
+}
+
+/// Trains the learned ranker for `profile` on `sets` (days before the test days; the caller
+/// splits them). Too few picks keep the hybrid, with a note saying so.
+pub fn train_learned(
+    sets: &[LabelledSet],
+    profile: &Profile,
+    model: &mut Model,
+    log: &mut dyn FnMut(&str),
+) -> Result<Learned, EvalError> {
+    let t = Instant::now();
+    let scorer = Scorer::new(profile);
+    let (mut xs, mut y, mut days) = (Vec::new(), Vec::new(), Vec::new());
+    for set in sets {
+        let papers = set.papers();
+        let cached = embed_cached(&mut *model.embedder, &papers, model.cache.as_deref_mut())?;
+        let sims = topic_vectors(&mut *model.embedder, profile)?.similarities(&cached.vectors);
+        xs.push(learned_features(
+            &papers,
+            &cached.vectors,
+            &sims,
+            &scorer,
+            profile,
+        ));
+        y.extend(set.selected());
+        days.extend(set.items.iter().map(|j| j.day.clone()));
+    }
+    let views: Vec<_> = xs.iter().map(|x| x.view()).collect();
+    let x = ndarray::concatenate(ndarray::Axis(0), &views)
+        .map_err(|e| EvalError::Usage(format!("training features do not line up: {e}")))?;
+    let names: Vec<&str> = sets.iter().map(|s| s.name.as_str()).collect();
+    let span = match (days.iter().min(), days.iter().max()) {
+        (Some(a), Some(b)) => format!("{a} to {b}"),
+        _ => "no days".into(),
+    };
+    match crate::learn::train(&crate::learn::Examples { x, y, days }) {
+        Ok(trained) => {
+            let cv: Vec<String> = trained
+                .cv
+                .iter()
+                .map(|(l, auc)| format!("{l}: {auc:.3}"))
+                .collect();
+            let note = format!(
+                "learned: trained on {} ({} papers, {} picks, {span}) in {:.1} s; L2 {} chosen \
+                 by {}-fold day-grouped CV (held-out ROC-AUC per L2: {})",
+                names.join(", "),
+                trained.papers,
+                trained.positives,
+                t.elapsed().as_secs_f64(),
+                trained.model.lambda,
+                trained.folds,
+                cv.join(", ")
+            );
+            log(&format!("  {note}"));
+            Ok(Learned::new(Some(trained.model), profile, vec![note]))
+        }
+        Err(e @ crate::learn::LearnError::ColdStart { .. }) => {
+            let note = format!("learned: {e} (training days {span})");
+            log(&format!("  {note}"));
+            Ok(Learned::new(None, profile, vec![note]))
+        }
+        Err(e) => Err(EvalError::Usage(format!(
+            "cannot learn from {}: {e}",
+            names.join(", ")
+        ))),
+    }
 }

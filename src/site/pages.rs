@@ -198,7 +198,7 @@ struct Card<'a> {
     /// The cosine to the paper's best topic.
     best_cosine: Option<f64>,
     /// The day whose page has a card for the nearest past paper.
-    nearest_on_site: Option<&'a str>,
+    nearest_on_site: Option<String>,
 }
 
 #[derive(Template)]
@@ -257,35 +257,7 @@ fn day_page<'a>(
         .copied()
         .filter(|p| p.arxrank.selected)
         .collect();
-    let mut number = 0;
-    let cards = papers
-        .iter()
-        .map(|&p| {
-            let label = if p.arxrank.selected {
-                number += 1;
-                format!("{number}.")
-            } else {
-                "·".into()
-            };
-            Card {
-                p,
-                a: &p.arxrank,
-                label,
-                best_cosine: p
-                    .arxrank
-                    .topic_similarity
-                    .iter()
-                    .find(|(t, _)| *t == p.arxrank.best_topic)
-                    .map(|(_, v)| *v),
-                nearest_on_site: p
-                    .arxrank
-                    .nearest_past
-                    .as_ref()
-                    .and_then(|n| site.cards.get(&n.id))
-                    .map(String::as_str),
-            }
-        })
-        .collect();
+    let cards = cards(papers, site.cards);
     let day_link = |d: &Day, what: &str| Link {
         stem: day_name(d),
         text: format!("{what} ({})", day_name(d)),
@@ -314,6 +286,39 @@ fn day_page<'a>(
         toc,
         cards,
     }
+}
+
+/// The day's cards: the digest's picks numbered in digest order, then the others.
+fn cards<'a>(papers: &[&'a DigestPaper], on_site: &HashMap<&PaperId, String>) -> Vec<Card<'a>> {
+    let mut number = 0;
+    papers
+        .iter()
+        .map(|&p| {
+            let label = if p.arxrank.selected {
+                number += 1;
+                format!("{number}.")
+            } else {
+                "·".into()
+            };
+            Card {
+                p,
+                a: &p.arxrank,
+                label,
+                best_cosine: p
+                    .arxrank
+                    .topic_similarity
+                    .iter()
+                    .find(|(t, _)| *t == p.arxrank.best_topic)
+                    .map(|(_, v)| *v),
+                nearest_on_site: p
+                    .arxrank
+                    .nearest_past
+                    .as_ref()
+                    .and_then(|n| on_site.get(&n.id))
+                    .cloned(),
+            }
+        })
+        .collect()
 }
 
 /// A row of a table of days.
