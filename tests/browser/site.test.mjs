@@ -94,13 +94,21 @@ async function check(name, fn) {
 }
 
 const visibleCards = () => page.locator('article.paper:visible');
+
+// A click that opens another page returns once the navigation has started; the checks read
+// the new page only after it has loaded and its deferred script has set the filter up (on a
+// busy machine the script can still be pending when the click returns).
+async function follow(target) {
+  await (typeof target === 'string' ? page.click(target) : target.click());
+  await page.waitForLoadState('load');
+}
 const dayUrl = (d) => `${base}days/${d.date}.html`;
 
 await check('index lists every day and links the latest', async () => {
   await page.goto(`${base}index.html`);
   assert.equal(await page.title(), 'arxrank digests');
   for (const d of days) assert.equal(await page.locator(`table.days a[href="days/${d.date}.html"]`).count(), 1, d.date);
-  await page.click('a.latest');
+  await follow('a.latest');
   assert.equal(page.url(), dayUrl(last));
 });
 
@@ -124,20 +132,20 @@ await check('previous and next day links walk the days in order, ending at both 
   assert.equal(await page.locator('nav.pager a.prev').count(), 0);
   assert.equal(await page.locator('nav.pager span.prev.none').count(), 1);
   for (const d of days.slice(1)) {
-    await page.click('nav.pager a.next');
+    await follow('nav.pager a.next');
     assert.equal(page.url(), dayUrl(d));
     assert.match(await page.locator('h1').textContent(), new RegExp(d.date));
   }
   assert.equal(await page.locator('nav.pager a.next').count(), 0);
   for (const d of days.slice(0, -1).reverse()) {
-    await page.click('nav.pager a.prev');
+    await follow('nav.pager a.prev');
     assert.equal(page.url(), dayUrl(d));
   }
 });
 
 await check('the monthly overview counts papers per topic and links its top papers', async () => {
   await page.goto(dayUrl(middle));
-  await page.click('nav.pager a.month');
+  await follow('nav.pager a.month');
   const month = middle.date.slice(0, 7);
   assert.equal(page.url(), `${base}months/${month}.html`);
   const inMonth = days.filter((d) => d.date.startsWith(month));
@@ -150,7 +158,7 @@ await check('the monthly overview counts papers per topic and links its top pape
   const top = page.locator('ol.top li > a').first();
   const href = await top.getAttribute('href');
   const title = await top.textContent();
-  await top.click();
+  await follow(top);
   assert.equal(page.url(), new URL(href, `${base}months/`).href);
   const target = page.locator(`[id="${new URL(page.url()).hash.slice(1)}"]`);
   assert.ok(await target.isVisible(), 'the top paper is a visible pick on its day page');
@@ -189,7 +197,7 @@ await check('the filter narrows by topic and minimum relevance, and reaches unse
   assert.equal(new URL(page.url()).search, '?min=7&all=1');
 
   // The choice follows the reader to the next day.
-  await page.click('nav.pager a.next');
+  await follow('nav.pager a.next');
   assert.equal(new URL(page.url()).search, '?min=7&all=1');
   assert.equal(await page.locator('select[name=min]').inputValue(), '7');
   assert.equal(await page.locator('input[name=picks]').isChecked(), false);
@@ -210,7 +218,7 @@ await check('a link to a paper the filter hides widens the filter and lands on i
   const onSite = page.locator('a.on-site:visible');
   assert.ok((await onSite.count()) > 0, 'some nearest past papers have a card on the site');
   const href = await onSite.first().getAttribute('href');
-  await onSite.first().click();
+  await follow(onSite.first());
   await page.waitForURL(new URL(href, `${base}days/`).href);
   assert.ok(await page.locator(`[id="${new URL(page.url()).hash.slice(1)}"]`).isVisible());
 });
