@@ -5,6 +5,7 @@
 
 pub mod backfill;
 pub mod eval;
+pub mod learn;
 mod model;
 pub mod rank;
 pub mod site;
@@ -19,6 +20,7 @@ use crate::embed::{
 use crate::eval::EvalError;
 use crate::history::HistoryError;
 use crate::ingest::IngestError;
+use crate::learn::LearnError;
 use crate::render::RenderError;
 use crate::site::SiteError;
 use crate::topics::TopicsError;
@@ -63,6 +65,9 @@ pub enum Command {
     /// Compare rankers (the hybrid, its parts, BM25, random, external scores) on labelled
     /// days: metrics with bootstrap intervals, plots, tuning and calibration.
     Eval(eval::EvalArgs),
+    /// Train the profile's learned ranker on labelled days (the judge's picks) and store it
+    /// in `<topics>/learned/`, where `rank` and `eval` use it.
+    Learn(learn::LearnArgs),
     /// Write a static website from the digests of many days: a page per day with
     /// previous/next links and a filter, monthly overviews, an index.
     Site(site::SiteArgs),
@@ -120,6 +125,8 @@ pub enum CliError {
     History(#[from] HistoryError),
     #[error(transparent)]
     Site(#[from] SiteError),
+    #[error(transparent)]
+    Learn(#[from] LearnError),
     /// Boxed: it can carry an ingest or embed error of its own.
     #[error(transparent)]
     Eval(Box<EvalError>),
@@ -153,6 +160,12 @@ impl CliError {
             | CliError::Topics(TopicsError::Invalid { .. })
             | CliError::Embed(EmbedError::Unsupported(_))
             | CliError::Site(SiteError::Invalid { .. } | SiteError::Empty(_))
+            | CliError::Learn(
+                LearnError::Invalid { .. }
+                | LearnError::ModelMismatch { .. }
+                | LearnError::ColdStart { .. }
+                | LearnError::NoNegatives,
+            )
             | CliError::Usage(_) => 2,
             CliError::Eval(e) => match **e {
                 EvalError::Ingest(IngestError::Io(_)) => 1,
@@ -190,6 +203,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Rank(args) => rank::run(args, &cli.models_dir, threads),
         Command::Backfill(args) => backfill::run(args, &cli.models_dir),
         Command::Eval(args) => eval::run(args, &cli.models_dir, threads),
+        Command::Learn(args) => learn::run(args, &cli.models_dir),
         Command::Model(cmd) => model::run(cmd, &cli.models_dir),
         Command::Site(args) => site::run(args),
     }

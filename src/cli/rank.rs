@@ -9,6 +9,7 @@ use super::{CliError, ModelArgs};
 use crate::embed::Embedder;
 use crate::history::{History, ANN_MIN_ROWS};
 use crate::ingest::{read_listing, AnnounceType, Format, ReadOptions};
+use crate::learn::Stored;
 use crate::pipeline::{rank_day, remember_day, DayRun};
 use crate::render::write_digest;
 use crate::topics::Profile;
@@ -65,6 +66,11 @@ pub struct RankArgs {
     /// Neither read nor write a history (novelty is left unavailable).
     #[arg(long, conflicts_with = "no_append")]
     pub no_history: bool,
+
+    /// Rank with the profile's hand-set scoring even when it holds a learned model
+    /// (`<topics>/learned/`, written by `arxrank learn`).
+    #[arg(long)]
+    pub no_learned: bool,
 }
 
 pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliError> {
@@ -95,6 +101,19 @@ pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
         let dir = History::dir_for(&args.history, embedder.fingerprint());
         Some(History::open(&dir, embedder.fingerprint(), embedder.dim())?)
     };
+    let learned = match (args.no_learned, args.topics.is_dir()) {
+        (false, true) => Stored::load(&args.topics, embedder.fingerprint())?,
+        _ => None,
+    };
+    if let Some(m) = &learned {
+        eprintln!(
+            "using the learned model {} (trained on {} papers, {} to {})",
+            Stored::path(&args.topics).display(),
+            m.training.iter().map(|t| t.papers).sum::<usize>(),
+            m.first_day,
+            m.last_day
+        );
+    }
     eprintln!(
         "ranking {} papers from {} with {} on {:?} ({threads} threads)",
         listing.papers.len(),
@@ -113,6 +132,7 @@ pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
             model: &model_dir.manifest.name,
             device: &device,
             history: history.as_ref(),
+            learned: learned.as_ref(),
             start,
         },
     )?;

@@ -88,7 +88,6 @@ impl Ranker for Hybrid {
 pub struct Learned {
     model: Option<crate::learn::LinearModel>,
     profile: Profile,
-    scorer: Scorer,
     notes: Vec<String>,
 }
 
@@ -101,7 +100,6 @@ impl Learned {
         Self {
             model,
             profile: profile.clone(),
-            scorer: Scorer::new(profile),
             notes,
         }
     }
@@ -122,26 +120,12 @@ impl Ranker for Learned {
         let vectors = input
             .vectors
             .ok_or_else(|| EvalError::Usage("ranker learned needs the papers' vectors".into()))?;
-        let x = learned_features(input.papers, vectors, sims, &self.scorer, &self.profile);
+        let x = crate::learn::features_for(input.papers, vectors.view(), sims, &self.profile);
         Ok(model.score(x.view()))
     }
     fn notes(&self, _input: &Inputs) -> Vec<String> {
         self.notes.clone()
     }
-}
-
-/// The learned model's features for a set scored together: its lexical part is measured
-/// among these papers, as the tuner and the daily ranking measure it.
-pub fn learned_features(
-    papers: &[Paper],
-    vectors: &ndarray::Array2<f32>,
-    sims: &Similarities,
-    scorer: &Scorer,
-    profile: &Profile,
-) -> ndarray::Array2<f32> {
-    let mut sims = sims.clone();
-    sims.set_lexical(Lexical::new(profile).normalized(papers));
-    crate::learn::features(papers, vectors.view(), &sims, scorer, &profile.weights)
 }
 
 /// The best cosine to any topic anchor, nothing else.

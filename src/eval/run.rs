@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::rankers::{
-    learned_features, Bm25, EmbeddingOnly, External, Hybrid, Inputs, KeywordOnly, Learned, Random,
-    Ranker,
+    Bm25, EmbeddingOnly, External, Hybrid, Inputs, KeywordOnly, Learned, Random, Ranker,
 };
 use super::tune::{calibrate, tune, Selection, TuneReport};
 use super::{compare, Calibration, EvalError, LabelledSet, SetReport, Truth};
@@ -266,31 +265,10 @@ pub fn train_learned(
     log: &mut dyn FnMut(&str),
 ) -> Result<Learned, EvalError> {
     let t = Instant::now();
-    let scorer = Scorer::new(profile);
-    let (mut xs, mut y, mut days) = (Vec::new(), Vec::new(), Vec::new());
-    for set in sets {
-        let papers = set.papers();
-        let cached = embed_cached(&mut *model.embedder, &papers, model.cache.as_deref_mut())?;
-        let sims = topic_vectors(&mut *model.embedder, profile)?.similarities(&cached.vectors);
-        xs.push(learned_features(
-            &papers,
-            &cached.vectors,
-            &sims,
-            &scorer,
-            profile,
-        ));
-        y.extend(set.selected());
-        days.extend(set.items.iter().map(|j| j.day.clone()));
-    }
-    let views: Vec<_> = xs.iter().map(|x| x.view()).collect();
-    let x = ndarray::concatenate(ndarray::Axis(0), &views)
-        .map_err(|e| EvalError::Usage(format!("training features do not line up: {e}")))?;
+    let ex = examples(sets, profile, model)?;
     let names: Vec<&str> = sets.iter().map(|s| s.name.as_str()).collect();
-    let span = match (days.iter().min(), days.iter().max()) {
-        (Some(a), Some(b)) => format!("{a} to {b}"),
-        _ => "no days".into(),
-    };
-    match crate::learn::train(&crate::learn::Examples { x, y, days }) {
+    let span = day_span(&ex.days);
+    match crate::learn::train(&ex) {
         Ok(trained) => {
             let cv: Vec<String> = trained
                 .cv
@@ -320,5 +298,40 @@ pub fn train_learned(
             "cannot learn from {}: {e}",
             names.join(", ")
         ))),
+    }
+}
+
+/// The learned model's training examples from labelled sets: every paper's vector (through
+/// the cache) and the hybrid's parts under `profile`, its pick and its day.
+pub fn examples(
+    sets: &[LabelledSet],
+    profile: &Profile,
+    model: &mut Model,
+) -> Result<crate::learn::Examples, EvalError> {
+    let (mut xs, mut y, mut days) = (Vec::new(), Vec::new(), Vec::new());
+    for set in sets {
+        let papers = set.papers();
+        let cached = embed_cached(&mut *model.embedder, &papers, model.cache.as_deref_mut())?;
+        let sims = topic_vectors(&mut *model.embedder, profile)?.similarities(&cached.vectors);
+        xs.push(crate::learn::features_for(
+            &papers,
+            cached.vectors.view(),
+            &sims,
+            profile,
+        ));
+        y.extend(set.selected());
+        days.extend(set.items.iter().map(|j| j.day.clone()));
+    }
+    let views: Vec<_> = xs.iter().map(|x| x.view()).collect();
+    let x = ndarray::concatenate(ndarray::Axis(0), &views)
+        .map_err(|e| EvalError::Usage(format!("training features do not line up: {e}")))?;
+    Ok(crate::learn::Examples { x, y, days })
+}
+
+/// `first to last` of a list of days.
+pub fn day_span(days: &[String]) -> String {
+    match (days.iter().min(), days.iter().max()) {
+        (Some(a), Some(b)) => format!("{a} to {b}"),
+        _ => "no days".into(),
     }
 }

@@ -15,8 +15,8 @@ use ndarray::{Array1, Array2, ArrayView2, Axis};
 
 use crate::eval::metrics::roc_auc;
 use crate::ingest::Paper;
-use crate::score::{Features, Scorer, Similarities};
-use crate::topics::Weights;
+use crate::score::{Features, Lexical, Scorer, Similarities};
+use crate::topics::{Profile, Weights};
 
 /// Fewer picks than this and the model would learn the handful of papers, not a taste.
 pub const MIN_POSITIVES: usize = 20;
@@ -40,8 +40,28 @@ pub const PART_NAMES: [&str; 9] = [
     "author match",
 ];
 
+pub mod stored;
+
+pub use stored::Stored;
+
 #[derive(Debug, thiserror::Error)]
 pub enum LearnError {
+    #[error(transparent)]
+    Io(#[from] crate::fsutil::IoError),
+    #[error("{path}: {message}")]
+    Invalid {
+        path: std::path::PathBuf,
+        message: String,
+    },
+    #[error(
+        "{path}: this learned model was trained on vectors of {trained}, but the model in use \
+         is {model}; train it again with `arxrank learn`, or rank with --no-learned"
+    )]
+    ModelMismatch {
+        path: std::path::PathBuf,
+        trained: String,
+        model: String,
+    },
     #[error(
         "{positives} positive papers to learn from; at least {MIN_POSITIVES} are needed, \
          so the hybrid ranking is kept"
@@ -78,6 +98,25 @@ pub fn features(
         }
     }
     x
+}
+
+/// [`features`] for papers scored together (a day, or a labelled set): the lexical part is
+/// measured among these papers, as the daily ranking and the tuner measure it.
+pub fn features_for(
+    papers: &[Paper],
+    vectors: ArrayView2<f32>,
+    sims: &Similarities,
+    profile: &Profile,
+) -> Array2<f32> {
+    let mut sims = sims.clone();
+    sims.set_lexical(Lexical::new(profile).normalized(papers));
+    features(
+        papers,
+        vectors,
+        &sims,
+        &Scorer::new(profile),
+        &profile.weights,
+    )
 }
 
 fn parts(f: &Features, w: &Weights) -> [f32; 9] {
@@ -119,11 +158,15 @@ impl LinearModel {
 #[derive(Debug, Clone)]
 pub struct Trained {
     pub model: LinearModel,
-    /// (lambda, mean held-out ROC-AUC over the day folds), in [`LAMBDAS`] order.
+    /// (lambda, mean held-out ROC-AUC over the day folds), strongest first.
     pub cv: Vec<(f32, f64)>,
     pub folds: usize,
     pub positives: usize,
     pub papers: usize,
+    /// Each training paper's score from the fold that held its day out, at the chosen
+    /// strength (NaN where no fold could): what the model does on days it has not seen, so
+    /// the 1-10 scale is fitted on these rather than on the flattering in-sample scores.
+    pub held_out: Vec<f32>,
 }
 
 /// Trains on `ex`, choosing the L2 strength by cross-validation over whole days.
@@ -141,8 +184,10 @@ pub fn train(ex: &Examples) -> Result<Trained, LearnError> {
     let folds = days.len().min(5);
     let fold_of = |d: &str| days.binary_search(&d).expect("a known day") % folds;
     let mut cv = Vec::new();
+    let mut held_out = Vec::new();
     for &lambda in &LAMBDAS {
         let mut aucs = Vec::new();
+        let mut oof = vec![f32::NAN; ex.y.len()];
         for k in 0..folds {
             let test: Vec<bool> = ex.days.iter().map(|d| fold_of(d) == k).collect();
             let train_rows: Vec<usize> = (0..ex.y.len()).filter(|&i| !test[i]).collect();
@@ -153,6 +198,9 @@ pub fn train(ex: &Examples) -> Result<Trained, LearnError> {
             }
             let model = fit(ex.x.select(Axis(0), &train_rows).view(), &ty, lambda);
             let scores = model.score(ex.x.select(Axis(0), &test_rows).view());
+            for (&i, &v) in test_rows.iter().zip(&scores) {
+                oof[i] = v;
+            }
             let held: Vec<bool> = test_rows.iter().map(|&i| ex.y[i]).collect();
             if let Some(auc) = roc_auc(&scores, &held) {
                 aucs.push(auc);
@@ -164,6 +212,7 @@ pub fn train(ex: &Examples) -> Result<Trained, LearnError> {
             aucs.iter().sum::<f64>() / aucs.len() as f64
         };
         cv.push((lambda, mean));
+        held_out.push(oof);
     }
     // Strongest first, so a tie keeps the simpler model; NaN (a single day: no fold could
     // be held out) never wins, and without any figure the middle strength is used.
@@ -174,12 +223,17 @@ pub fn train(ex: &Examples) -> Result<Trained, LearnError> {
         }
     }
     let lambda = best.map_or(LAMBDAS[2], |(l, _)| l);
+    let chosen = LAMBDAS
+        .iter()
+        .position(|&l| l == lambda)
+        .expect("one of LAMBDAS");
     Ok(Trained {
         model: fit(ex.x.view(), &ex.y, lambda),
         cv,
         folds,
         positives,
         papers: ex.y.len(),
+        held_out: held_out.swap_remove(chosen),
     })
 }
 

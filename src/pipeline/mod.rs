@@ -23,8 +23,9 @@ use ndarray::Array2;
 use crate::embed::{EmbedError, Embedder, TextKind};
 use crate::history::{History, HistoryError, PastPaper};
 use crate::ingest::{IngestError, Paper, PaperId};
+use crate::learn::Stored;
 use crate::render::{Digest, Entry};
-use crate::score::{novelty, rank_cmp, Scorer, TopicVectors};
+use crate::score::{novelty, rank_cmp, relevance_on, Scorer, TopicVectors};
 use crate::topics::Profile;
 
 /// What can stop a pipeline: one of its stages' errors, unchanged.
@@ -117,11 +118,41 @@ pub fn score_embedded(
     docs: &Array2<f32>,
     past: Option<&Past>,
 ) -> Result<Vec<Entry>, EmbedError> {
+    score_with(embedder, scorer, papers, docs, past, None)
+}
+
+/// [`score_embedded`], with the profile's learned model when it has one: the model's score
+/// then sets relevance, the rank and the digest's picks, and the comment says what pushed
+/// it; the topic and keyword parts stay in the comment and the digest's `arxrank` block.
+pub fn score_with(
+    embedder: &mut dyn Embedder,
+    scorer: &Scorer,
+    papers: &[Paper],
+    docs: &Array2<f32>,
+    past: Option<&Past>,
+    learned: Option<&Stored>,
+) -> Result<Vec<Entry>, EmbedError> {
     let topics = topic_vectors(embedder, scorer.profile())?;
     let sims = topics.similarities(docs);
+    let mut scored = scorer.score_all(papers, &sims);
+    if let Some(model) = learned {
+        let profile = scorer.profile();
+        let x = crate::learn::features_for(papers, docs.view(), &sims, profile);
+        let scale = model.scale(profile.scale.select_min);
+        for ((s, learned), row) in scored.iter_mut().zip(model.score(x.view())).zip(x.rows()) {
+            s.raw = learned;
+            s.relevance = relevance_on(&scale, learned);
+            s.selected = s.relevance >= scale.select_min || s.author.is_some();
+            s.comment = format!(
+                "Learned score {learned:.2} ({}); {}",
+                model.explain(row),
+                s.comment
+            );
+        }
+    }
     let mut entries: Vec<Entry> = papers
         .iter()
-        .zip(scorer.score_all(papers, &sims))
+        .zip(scored)
         .map(|(p, scored)| Entry {
             paper: p.clone(),
             scored,
@@ -180,6 +211,8 @@ pub struct DayRun<'a> {
     pub device: &'a str,
     /// The history to measure novelty and repeats against, if any.
     pub history: Option<&'a History>,
+    /// The profile's learned model, if it has one and it is wanted.
+    pub learned: Option<&'a Stored>,
     /// When the run began: the digest reports the time from reading to scoring.
     pub start: Instant,
 }
@@ -203,7 +236,14 @@ pub fn rank_day(
         history,
         today: run.date,
     });
-    let entries = score_embedded(embedder, &scorer, papers, &vectors, past.as_ref())?;
+    let entries = score_with(
+        embedder,
+        &scorer,
+        papers,
+        &vectors,
+        past.as_ref(),
+        run.learned,
+    )?;
     let digest = Digest {
         date: run.date.to_owned(),
         total: run.listed,
