@@ -6,9 +6,8 @@ use clap::Args;
 
 use super::{CliError, ModelArgs};
 use crate::embed::Embedder;
-use crate::eval::rankers::Learned;
 use crate::eval::report::{self, RunInfo};
-use crate::eval::run::{evaluate_set, train_learned, Model, Options, RankerKind};
+use crate::eval::run::{evaluate_set, stored_ranker, train_learned, Model, Options, RankerKind};
 use crate::eval::LabelledSet;
 use crate::history::History;
 use crate::learn::Stored;
@@ -170,7 +169,7 @@ pub fn run(args: EvalArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
             (Some(train), Some(m)) => Some(train_learned(&train[i], profile, m, &mut |line| {
                 eprintln!("{}: {line}", set.name)
             })?),
-            (None, Some(m)) => stored_learned(set, profile, m.embedder.fingerprint())?,
+            (None, Some(m)) => stored_ranker(set, profile, m.embedder.fingerprint())?,
             _ => None,
         };
         reports.push(evaluate_set(
@@ -300,43 +299,4 @@ fn split_for_training(
         training.push(train);
     }
     Ok((tests, Some(training)))
-}
-
-/// The profile's stored model as the `learned` ranker, saying which of the set's days it
-/// was trained on: figures on those days are in-sample.
-fn stored_learned(
-    set: &LabelledSet,
-    profile: &Profile,
-    fingerprint: &str,
-) -> Result<Option<Learned>, CliError> {
-    let Some(stored) = Stored::load(&profile.source, fingerprint)? else {
-        return Ok(None);
-    };
-    let seen = set
-        .days()
-        .iter()
-        .filter(|d| (stored.first_day.as_str()..=stored.last_day.as_str()).contains(&d.as_str()))
-        .count();
-    let note = format!(
-        "learned: the profile's model ({}), trained on {} ({} to {}){}",
-        Stored::path(&profile.source).display(),
-        stored
-            .training
-            .iter()
-            .map(|t| format!("{}: {} papers, {} picks", t.name, t.papers, t.positives))
-            .collect::<Vec<_>>()
-            .join("; "),
-        stored.first_day,
-        stored.last_day,
-        if seen > 0 {
-            format!(
-                "; {seen} of this set's {} days fall in that range, so its figures there are \
-                 in-sample",
-                set.days().len()
-            )
-        } else {
-            String::new()
-        }
-    );
-    Ok(Some(Learned::new(Some(stored.model), profile, vec![note])))
 }

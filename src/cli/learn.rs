@@ -7,12 +7,9 @@ use clap::Args;
 
 use super::{CliError, ModelArgs};
 use crate::embed::Embedder;
-use crate::eval::run::{day_span, examples, Model};
-use crate::eval::tune::calibrate;
+use crate::eval::run::{learn_profile, Model};
 use crate::eval::LabelledSet;
 use crate::history::History;
-use crate::learn::stored::{CvRow, TrainingSet, FORMAT, VERSION};
-use crate::learn::{train, Stored, PART_NAMES};
 use crate::topics::Profile;
 
 #[derive(Debug, Args)]
@@ -62,7 +59,7 @@ pub fn run(args: LearnArgs, models_dir: &Path) -> Result<(), CliError> {
             embedder.dim(),
         )?)
     };
-    let ex = examples(
+    let learnt = learn_profile(
         &sets,
         &profile,
         &mut Model {
@@ -70,66 +67,20 @@ pub fn run(args: LearnArgs, models_dir: &Path) -> Result<(), CliError> {
             cache: cache.as_mut(),
         },
     )?;
-    let fit_start = Instant::now();
-    let trained = train(&ex)?;
-    let fit_seconds = fit_start.elapsed().as_secs_f64();
-    // The scale is fitted on what the model does on days it did not see; with a single day
-    // no fold could be held out, and the in-sample scores are all there is.
-    let mut scores: Vec<f32> = trained
-        .held_out
-        .iter()
-        .copied()
-        .filter(|v| v.is_finite())
-        .collect();
-    if scores.is_empty() {
-        scores = trained.model.score(ex.x.view());
-    }
-    let rate = trained.positives as f64 / trained.papers as f64;
-    let scale = calibrate(&scores, rate, &profile.scale, String::new())?;
-    let mut days = ex.days.clone();
-    days.sort();
-    let stored = Stored {
-        format: FORMAT.into(),
-        version: VERSION,
-        fingerprint: embedder.fingerprint().to_owned(),
-        vector_dims: embedder.dim(),
-        parts: PART_NAMES.iter().map(|s| s.to_string()).collect(),
-        model: trained.model.clone(),
-        raw_at_1: scale.raw_at_1,
-        raw_at_10: scale.raw_at_10,
-        training: sets
-            .iter()
-            .map(|s| TrainingSet {
-                name: s.name.clone(),
-                papers: s.items.len(),
-                positives: s.positives(),
-            })
-            .collect(),
-        first_day: days.first().cloned().unwrap_or_default(),
-        last_day: days.last().cloned().unwrap_or_default(),
-        folds: trained.folds,
-        cv: trained
-            .cv
-            .iter()
-            .map(|&(lambda, roc_auc)| CvRow { lambda, roc_auc })
-            .collect(),
-        trained_by: format!("arxrank {}", env!("CARGO_PKG_VERSION")),
-    };
+    let stored = &learnt.stored;
     let path = stored.store(&args.topics)?;
     let size = fs_err::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    let best = trained
-        .cv
-        .iter()
-        .find(|(l, _)| *l == trained.model.lambda)
-        .map_or(f64::NAN, |c| c.1);
     eprintln!(
-        "learned from {} papers ({} picks, {}): L2 {} by {}-fold day-grouped CV, held-out \
-         ROC-AUC {best:.3}; fit {fit_seconds:.1} s, {:.1} s in all",
-        trained.papers,
-        trained.positives,
-        day_span(&ex.days),
-        trained.model.lambda,
-        trained.folds,
+        "learned from {} papers ({} picks, {} to {}): L2 {} by {}-fold day-grouped CV, \
+         held-out ROC-AUC {:.3}; fit {:.1} s, {:.1} s in all",
+        stored.training.iter().map(|t| t.papers).sum::<usize>(),
+        stored.training.iter().map(|t| t.positives).sum::<usize>(),
+        stored.first_day,
+        stored.last_day,
+        stored.model.lambda,
+        stored.folds,
+        learnt.held_out_roc_auc,
+        learnt.fit_seconds,
         start.elapsed().as_secs_f64()
     );
     eprintln!("model: {} ({size} bytes)", path.display());

@@ -173,6 +173,12 @@ impl CliError {
                 | EvalError::Invalid { .. }
                 | EvalError::Usage(_)
                 | EvalError::Topics(TopicsError::Invalid { .. })
+                | EvalError::Learn(
+                    LearnError::Invalid { .. }
+                    | LearnError::ModelMismatch { .. }
+                    | LearnError::ColdStart { .. }
+                    | LearnError::NoNegatives,
+                )
                 | EvalError::Ingest(_) => 2,
                 _ => 1,
             },

@@ -101,19 +101,7 @@ pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
         let dir = History::dir_for(&args.history, embedder.fingerprint());
         Some(History::open(&dir, embedder.fingerprint(), embedder.dim())?)
     };
-    let learned = match (args.no_learned, args.topics.is_dir()) {
-        (false, true) => Stored::load(&args.topics, embedder.fingerprint())?,
-        _ => None,
-    };
-    if let Some(m) = &learned {
-        eprintln!(
-            "using the learned model {} (trained on {} papers, {} to {})",
-            Stored::path(&args.topics).display(),
-            m.training.iter().map(|t| t.papers).sum::<usize>(),
-            m.first_day,
-            m.last_day
-        );
-    }
+    let learned = load_learned(&args, embedder.fingerprint())?;
     eprintln!(
         "ranking {} papers from {} with {} on {:?} ({threads} threads)",
         listing.papers.len(),
@@ -177,4 +165,22 @@ fn load_profile(args: &RankArgs) -> Result<Profile, CliError> {
         profile.scale.select_min = m;
     }
     Ok(profile)
+}
+
+/// The profile's learned model, unless `--no-learned` or the profile is not a directory.
+fn load_learned(args: &RankArgs, fingerprint: &str) -> Result<Option<Stored>, CliError> {
+    if args.no_learned || !args.topics.is_dir() {
+        return Ok(None);
+    }
+    let learned = Stored::load(&args.topics, fingerprint)?;
+    if let Some(m) = &learned {
+        eprintln!(
+            "using the learned model {} (trained on {} papers, {} to {})",
+            Stored::path(&args.topics).display(),
+            m.training.iter().map(|t| t.papers).sum::<usize>(),
+            m.first_day,
+            m.last_day
+        );
+    }
+    Ok(learned)
 }

@@ -46,6 +46,8 @@ pub enum EvalError {
     History(#[from] HistoryError),
     #[error(transparent)]
     Topics(#[from] TopicsError),
+    #[error(transparent)]
+    Learn(#[from] crate::learn::LearnError),
     #[error("cannot draw {path}: {message}")]
     Plot { path: PathBuf, message: String },
     #[error("{0}")]

@@ -12,6 +12,8 @@ use super::{compare, Calibration, EvalError, LabelledSet, SetReport, Truth};
 use crate::embed::Embedder;
 use crate::history::History;
 use crate::ingest::Paper;
+use crate::learn::stored::{CvRow, TrainingSet};
+use crate::learn::Stored;
 use crate::pipeline::{embed_cached, topic_vectors};
 use crate::score::{Lexical, Scorer, Similarities};
 use crate::topics::Profile;
@@ -334,4 +336,118 @@ pub fn day_span(days: &[String]) -> String {
         (Some(a), Some(b)) => format!("{a} to {b}"),
         _ => "no days".into(),
     }
+}
+
+/// A profile's learned model, ready to store, and how its training went.
+pub struct Learnt {
+    pub stored: Stored,
+    /// Seconds spent fitting (cross-validation and the final fit), features excluded.
+    pub fit_seconds: f64,
+    /// The held-out ROC-AUC at the chosen L2 strength.
+    pub held_out_roc_auc: f64,
+}
+
+/// Trains the learned model for `profile` on every paper of `sets` and fits its 1-10 scale
+/// on the out-of-fold scores (what it does on days it did not see), so that the share of
+/// papers at relevance 8 or more is the judge's pick rate.
+pub fn learn_profile(
+    sets: &[LabelledSet],
+    profile: &Profile,
+    model: &mut Model,
+) -> Result<Learnt, EvalError> {
+    let ex = examples(sets, profile, model)?;
+    let fit_start = Instant::now();
+    let trained = crate::learn::train(&ex)?;
+    let fit_seconds = fit_start.elapsed().as_secs_f64();
+    // With a single day no fold could be held out; the in-sample scores are all there is.
+    let mut scores: Vec<f32> = trained
+        .held_out
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    if scores.is_empty() {
+        scores = trained.model.score(ex.x.view());
+    }
+    let rate = trained.positives as f64 / trained.papers as f64;
+    let scale = calibrate(&scores, rate, &profile.scale, String::new())?;
+    let mut days = ex.days.clone();
+    days.sort();
+    let held_out_roc_auc = trained
+        .cv
+        .iter()
+        .find(|(l, _)| *l == trained.model.lambda)
+        .map_or(f64::NAN, |c| c.1);
+    let stored = Stored {
+        format: crate::learn::stored::FORMAT.into(),
+        version: crate::learn::stored::VERSION,
+        fingerprint: model.embedder.fingerprint().to_owned(),
+        vector_dims: model.embedder.dim(),
+        parts: crate::learn::PART_NAMES
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        model: trained.model,
+        raw_at_1: scale.raw_at_1,
+        raw_at_10: scale.raw_at_10,
+        training: sets
+            .iter()
+            .map(|s| TrainingSet {
+                name: s.name.clone(),
+                papers: s.items.len(),
+                positives: s.positives(),
+            })
+            .collect(),
+        first_day: days.first().cloned().unwrap_or_default(),
+        last_day: days.last().cloned().unwrap_or_default(),
+        folds: trained.folds,
+        cv: trained
+            .cv
+            .iter()
+            .map(|&(lambda, roc_auc)| CvRow { lambda, roc_auc })
+            .collect(),
+        trained_by: format!("arxrank {}", env!("CARGO_PKG_VERSION")),
+    };
+    Ok(Learnt {
+        stored,
+        fit_seconds,
+        held_out_roc_auc,
+    })
+}
+
+/// The profile's stored model as the `learned` ranker, if it has one, saying which of the
+/// set's days it was trained on: figures on those days are in-sample.
+pub fn stored_ranker(
+    set: &LabelledSet,
+    profile: &Profile,
+    fingerprint: &str,
+) -> Result<Option<Learned>, EvalError> {
+    let Some(stored) = Stored::load(&profile.source, fingerprint)? else {
+        return Ok(None);
+    };
+    let days = set.days();
+    let seen = days
+        .iter()
+        .filter(|d| (stored.first_day.as_str()..=stored.last_day.as_str()).contains(&d.as_str()))
+        .count();
+    let trained_on: Vec<String> = stored
+        .training
+        .iter()
+        .map(|t| format!("{}: {} papers, {} picks", t.name, t.papers, t.positives))
+        .collect();
+    let mut note = format!(
+        "learned: the profile's model ({}), trained on {} ({} to {})",
+        Stored::path(&profile.source).display(),
+        trained_on.join("; "),
+        stored.first_day,
+        stored.last_day,
+    );
+    if seen > 0 {
+        note.push_str(&format!(
+            "; {seen} of this set's {} days fall in that range, so its figures there are \
+             in-sample",
+            days.len()
+        ));
+    }
+    Ok(Some(Learned::new(Some(stored.model), profile, vec![note])))
 }
