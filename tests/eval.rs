@@ -410,6 +410,10 @@ fn the_learned_ranker_trains_on_earlier_days_only_and_keeps_the_hybrid_on_a_cold
             metric(&report, 0, "hybrid", m)
         );
     }
+    assert!(
+        set.get("learned_selection").is_none(),
+        "no model, no learned digest"
+    );
 
     // Trained on the 916-paper GPT-4o pool of May (54 picks), tested on the GPT-4.1 day of
     // October with that profile: only --train's days, all before the test day.
@@ -452,6 +456,11 @@ fn the_learned_ranker_trains_on_earlier_days_only_and_keeps_the_hybrid_on_a_cold
         auc.0.is_finite() && auc.1 <= auc.0 && auc.0 <= auc.2,
         "{auc:?}"
     );
+    // Its digest picks at the scale fitted on the training days, against the judge's.
+    let sel = &report["sets"][0]["learned_selection"];
+    assert_eq!(sel["papers"], 146);
+    assert_eq!(sel["judge_selected"], 42);
+    assert!(sel["both"].as_u64().unwrap() <= sel["selected"].as_u64().unwrap());
     // Deterministic: a second run (from the cache) scores every paper the same.
     let scores = |out: &Path| {
         fs_err::read_to_string(

@@ -122,6 +122,11 @@ pub struct SetReport {
     pub resamples: usize,
     pub rankers: Vec<RankerResult>,
     pub calibration: Option<Calibration>,
+    /// The learned ranker's digest picks against the judge's, at the scale fitted on its
+    /// training days (not on this set). Left out of eval.json when there is none, so runs
+    /// without a learned ranker write what earlier releases wrote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub learned_selection: Option<Selection>,
     pub tune: Option<TuneReport>,
     /// What was not done for this set, and why.
     pub notes: Vec<String>,

@@ -87,21 +87,30 @@ impl Ranker for Hybrid {
 /// without one (too few picks to learn from) it is the hybrid, and says so.
 pub struct Learned {
     model: Option<crate::learn::LinearModel>,
+    /// The 1-10 scale of its scores, fitted on days before the test days.
+    scale: Option<crate::topics::Scale>,
     profile: Profile,
     notes: Vec<String>,
 }
 
 impl Learned {
     pub fn new(
-        model: Option<crate::learn::LinearModel>,
+        model: Option<(crate::learn::LinearModel, crate::topics::Scale)>,
         profile: &Profile,
         notes: Vec<String>,
     ) -> Self {
+        let (model, scale) = model.unzip();
         Self {
             model,
+            scale,
             profile: profile.clone(),
             notes,
         }
+    }
+
+    /// The scale its digest would select with, when a model was trained.
+    pub fn scale(&self) -> Option<&crate::topics::Scale> {
+        self.scale.as_ref()
     }
 }
 

@@ -119,6 +119,10 @@ pub fn markdown(info: &RunInfo, sets: &[SetReport]) -> String {
                 &c.fitted_selection,
             );
         }
+        if let Some(l) = &set.learned_selection {
+            s += "\n### Digest selection (learned, relevance ≥ select_min, scale fitted on its training days)\n\n| scale | we select | judge selects | both | precision | recall |\n|---|---:|---:|---:|---:|---:|\n";
+            s += &selection_row("learned's", l);
+        }
         if let Some(t) = &set.tune {
             s += &format!(
                 "\n### Tuning: leave one day out ({} weightings searched; objective AP on the training days)\n\nEvery figure below is on the held-out day only.\n\n| held-out day | weights chosen on the other days | AP tuned | AP profile | ROC-AUC tuned | ROC-AUC profile | nDCG@10 tuned | nDCG@10 profile |\n|---|---|---:|---:|---:|---:|---:|---:|\n",

@@ -140,6 +140,7 @@ pub fn evaluate_set(
         vectors: vectors.as_ref(),
     };
     let mut rankers = opts.rankers_for(profile)?;
+    let learned_scale = learned.as_ref().and_then(|l| l.scale().cloned());
     rankers.extend(learned.map(|l| Box::new(l) as Box<dyn Ranker>));
     let results = compare(
         set,
@@ -155,6 +156,10 @@ pub fn evaluate_set(
         None => (None, None),
     };
     let grades = set.relevance();
+    let learned_selection = learned_scale.and_then(|scale| {
+        let r = results.iter().find(|r| r.name == "learned")?;
+        Some(Selection::measure(&r.scores, &set.selected(), &scale))
+    });
     Ok(SetReport {
         name: set.name.clone(),
         source: set.source.clone(),
@@ -169,6 +174,7 @@ pub fn evaluate_set(
         resamples: opts.resamples,
         rankers: results,
         calibration,
+        learned_selection,
         tune: tuned,
         notes,
         selected: set.selected(),
@@ -289,7 +295,12 @@ pub fn train_learned(
                 cv.join(", ")
             );
             log(&format!("  {note}"));
-            Ok(Learned::new(Some(trained.model), profile, vec![note]))
+            let scale = fit_scale(&trained, &ex, profile)?;
+            Ok(Learned::new(
+                Some((trained.model, scale)),
+                profile,
+                vec![note],
+            ))
         }
         Err(e @ crate::learn::LearnError::ColdStart { .. }) => {
             let note = format!("learned: {e} (training days {span})");
@@ -338,6 +349,28 @@ pub fn day_span(days: &[String]) -> String {
     }
 }
 
+/// The learned scores' 1-10 scale, fitted as `--calibrate` fits the hybrid's, on the
+/// out-of-fold scores (what the model does on days it did not see), so that the share of
+/// papers at relevance 8 or more is the judge's pick rate on the training days.
+fn fit_scale(
+    trained: &crate::learn::Trained,
+    ex: &crate::learn::Examples,
+    profile: &Profile,
+) -> Result<crate::topics::Scale, EvalError> {
+    // With a single day no fold could be held out; the in-sample scores are all there is.
+    let mut scores: Vec<f32> = trained
+        .held_out
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    if scores.is_empty() {
+        scores = trained.model.score(ex.x.view());
+    }
+    let rate = trained.positives as f64 / trained.papers as f64;
+    calibrate(&scores, rate, &profile.scale, String::new())
+}
+
 /// A profile's learned model, ready to store, and how its training went.
 pub struct Learnt {
     pub stored: Stored,
@@ -359,18 +392,7 @@ pub fn learn_profile(
     let fit_start = Instant::now();
     let trained = crate::learn::train(&ex)?;
     let fit_seconds = fit_start.elapsed().as_secs_f64();
-    // With a single day no fold could be held out; the in-sample scores are all there is.
-    let mut scores: Vec<f32> = trained
-        .held_out
-        .iter()
-        .copied()
-        .filter(|v| v.is_finite())
-        .collect();
-    if scores.is_empty() {
-        scores = trained.model.score(ex.x.view());
-    }
-    let rate = trained.positives as f64 / trained.papers as f64;
-    let scale = calibrate(&scores, rate, &profile.scale, String::new())?;
+    let scale = fit_scale(&trained, &ex, profile)?;
     let mut days = ex.days.clone();
     days.sort();
     let held_out_roc_auc = trained
@@ -449,5 +471,10 @@ pub fn stored_ranker(
             days.len()
         ));
     }
-    Ok(Some(Learned::new(Some(stored.model), profile, vec![note])))
+    let scale = stored.scale(profile.scale.select_min);
+    Ok(Some(Learned::new(
+        Some((stored.model, scale)),
+        profile,
+        vec![note],
+    )))
 }
