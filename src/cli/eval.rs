@@ -4,12 +4,10 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::{CliError, ModelArgs};
-use crate::embed::Embedder;
+use super::{CacheArgs, CliError, ModelArgs};
 use crate::eval::report::{self, RunInfo};
 use crate::eval::run::{evaluate_set, stored_ranker, train_learned, Model, Options, RankerKind};
 use crate::eval::LabelledSet;
-use crate::history::History;
 use crate::learn::Stored;
 use crate::topics::Profile;
 
@@ -78,13 +76,8 @@ pub struct EvalArgs {
     #[arg(long, requires = "tune")]
     pub write_weights: bool,
 
-    /// Embedding cache (an arxrank history store, per model) so a rerun embeds nothing.
-    #[arg(long, default_value = "eval-cache")]
-    pub cache: PathBuf,
-
-    /// Embed everything afresh and store nothing.
-    #[arg(long)]
-    pub no_cache: bool,
+    #[command(flatten)]
+    pub cache: CacheArgs,
 
     /// Labelled pools to train the `learned` ranker on (only their days before the test
     /// days are used). Adds `learned` to the rankers.
@@ -150,13 +143,9 @@ pub fn run(args: EvalArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
     } else {
         None
     };
-    let mut cache = match (&loaded, args.no_cache) {
-        (Some((_, e)), false) => Some(History::open(
-            &History::dir_for(&args.cache, e.fingerprint()),
-            e.fingerprint(),
-            e.dim(),
-        )?),
-        _ => None,
+    let mut cache = match &loaded {
+        Some((_, e)) => args.cache.open(e)?,
+        None => None,
     };
 
     let mut reports = Vec::new();

@@ -5,11 +5,9 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::{CliError, ModelArgs};
-use crate::embed::Embedder;
+use super::{CacheArgs, CliError, ModelArgs};
 use crate::eval::run::{learn_profile, Model};
 use crate::eval::LabelledSet;
-use crate::history::History;
 use crate::topics::Profile;
 
 #[derive(Debug, Args)]
@@ -27,13 +25,8 @@ pub struct LearnArgs {
     #[command(flatten)]
     pub model: ModelArgs,
 
-    /// Embedding cache (an arxrank history store, per model), shared with `eval`.
-    #[arg(long, default_value = "eval-cache")]
-    pub cache: PathBuf,
-
-    /// Embed everything afresh and store nothing in the cache.
-    #[arg(long)]
-    pub no_cache: bool,
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 pub fn run(args: LearnArgs, models_dir: &Path) -> Result<(), CliError> {
@@ -50,15 +43,7 @@ pub fn run(args: LearnArgs, models_dir: &Path) -> Result<(), CliError> {
     }
     let profile = Profile::load(&args.topics)?;
     let (_, mut embedder) = args.model.load(models_dir)?;
-    let mut cache = if args.no_cache {
-        None
-    } else {
-        Some(History::open(
-            &History::dir_for(&args.cache, embedder.fingerprint()),
-            embedder.fingerprint(),
-            embedder.dim(),
-        )?)
-    };
+    let mut cache = args.cache.open(&embedder)?;
     let learnt = learn_profile(
         &sets,
         &profile,

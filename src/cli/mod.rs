@@ -15,10 +15,10 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::embed::{
-    BertEmbedder, ComputePrecision, DeviceKind, EmbedError, ModelDir, DEFAULT_MODEL,
+    BertEmbedder, ComputePrecision, DeviceKind, EmbedError, Embedder, ModelDir, DEFAULT_MODEL,
 };
 use crate::eval::EvalError;
-use crate::history::HistoryError;
+use crate::history::{History, HistoryError};
 use crate::ingest::IngestError;
 use crate::learn::LearnError;
 use crate::render::RenderError;
@@ -111,6 +111,35 @@ impl ModelArgs {
     }
 }
 
+/// The embedding cache flags `eval` and `learn` share: one cache serves both, so a model
+/// learned on sets that `eval` embedded embeds nothing again.
+#[derive(Debug, clap::Args)]
+pub struct CacheArgs {
+    /// Embedding cache (an arxrank history store, per model) so a rerun embeds nothing.
+    #[arg(long, default_value = "eval-cache")]
+    pub cache: PathBuf,
+
+    /// Embed everything afresh and store nothing.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl CacheArgs {
+    /// The cache for `embedder`'s vectors, unless `--no-cache`.
+    pub fn open(&self, embedder: &dyn Embedder) -> Result<Option<History>, HistoryError> {
+        if self.no_cache {
+            return Ok(None);
+        }
+        let fingerprint = embedder.fingerprint();
+        History::open(
+            &History::dir_for(&self.cache, fingerprint),
+            fingerprint,
+            embedder.dim(),
+        )
+        .map(Some)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error(transparent)]
@@ -160,26 +189,16 @@ impl CliError {
             | CliError::Topics(TopicsError::Invalid { .. })
             | CliError::Embed(EmbedError::Unsupported(_))
             | CliError::Site(SiteError::Invalid { .. } | SiteError::Empty(_))
-            | CliError::Learn(
-                LearnError::Invalid { .. }
-                | LearnError::ModelMismatch { .. }
-                | LearnError::ColdStart { .. }
-                | LearnError::NoNegatives,
-            )
             | CliError::Usage(_) => 2,
+            CliError::Learn(e) if e.is_bad_input() => 2,
             CliError::Eval(e) => match **e {
                 EvalError::Ingest(IngestError::Io(_)) => 1,
                 EvalError::Label { .. }
                 | EvalError::Invalid { .. }
                 | EvalError::Usage(_)
                 | EvalError::Topics(TopicsError::Invalid { .. })
-                | EvalError::Learn(
-                    LearnError::Invalid { .. }
-                    | LearnError::ModelMismatch { .. }
-                    | LearnError::ColdStart { .. }
-                    | LearnError::NoNegatives,
-                )
                 | EvalError::Ingest(_) => 2,
+                EvalError::Learn(ref l) if l.is_bad_input() => 2,
                 _ => 1,
             },
             _ => 1,

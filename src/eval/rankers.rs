@@ -89,7 +89,8 @@ pub struct Learned {
     model: Option<crate::learn::LinearModel>,
     /// The 1-10 scale of its scores, fitted on days before the test days.
     scale: Option<crate::topics::Scale>,
-    profile: Profile,
+    /// What it falls back to, and whose scorer gives the features their hybrid parts.
+    hybrid: Hybrid,
     notes: Vec<String>,
 }
 
@@ -103,7 +104,7 @@ impl Learned {
         Self {
             model,
             scale,
-            profile: profile.clone(),
+            hybrid: Hybrid::new(profile),
             notes,
         }
     }
@@ -124,12 +125,12 @@ impl Ranker for Learned {
     fn score(&self, input: &Inputs) -> Result<Vec<f32>, EvalError> {
         let sims = input.sims(&self.name())?;
         let Some(model) = &self.model else {
-            return Hybrid::new(&self.profile).score(input);
+            return self.hybrid.score(input);
         };
         let vectors = input
             .vectors
             .ok_or_else(|| EvalError::Usage("ranker learned needs the papers' vectors".into()))?;
-        let x = crate::learn::features_for(input.papers, vectors.view(), sims, &self.profile);
+        let x = crate::learn::features(input.papers, vectors.view(), sims, &self.hybrid.scorer);
         Ok(model.score(x.view()))
     }
     fn notes(&self, _input: &Inputs) -> Vec<String> {

@@ -321,16 +321,17 @@ pub fn examples(
     profile: &Profile,
     model: &mut Model,
 ) -> Result<crate::learn::Examples, EvalError> {
+    let scorer = Scorer::new(profile);
     let (mut xs, mut y, mut days) = (Vec::new(), Vec::new(), Vec::new());
     for set in sets {
         let papers = set.papers();
         let cached = embed_cached(&mut *model.embedder, &papers, model.cache.as_deref_mut())?;
         let sims = topic_vectors(&mut *model.embedder, profile)?.similarities(&cached.vectors);
-        xs.push(crate::learn::features_for(
+        xs.push(crate::learn::features(
             &papers,
             cached.vectors.view(),
             &sims,
-            profile,
+            &scorer,
         ));
         y.extend(set.selected());
         days.extend(set.items.iter().map(|j| j.day.clone()));

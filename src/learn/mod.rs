@@ -16,7 +16,7 @@ use ndarray::{Array1, Array2, ArrayView2, Axis};
 use crate::eval::metrics::roc_auc;
 use crate::ingest::Paper;
 use crate::score::{Features, Lexical, Scorer, Similarities};
-use crate::topics::{Profile, Weights};
+use crate::topics::Weights;
 
 /// Fewer picks than this and the model would learn the handful of papers, not a taste.
 pub const MIN_POSITIVES: usize = 20;
@@ -71,6 +71,14 @@ pub enum LearnError {
     NoNegatives,
 }
 
+impl LearnError {
+    /// Whether the user can fix it (the labels, the model file, the flags), rather than
+    /// the machine (a file that cannot be read or written).
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, LearnError::Io(_))
+    }
+}
+
 /// Training examples: one row of features per paper, its label and its day.
 pub struct Examples {
     pub x: Array2<f32>,
@@ -79,44 +87,29 @@ pub struct Examples {
 }
 
 /// Each paper's features: its vector (row `i` of `vectors`), then the hybrid's parts under
-/// the profile's `weights` ([`PART_NAMES`]).
+/// the scorer's profile ([`PART_NAMES`]). `papers` are scored together (a day, or a labelled
+/// set): the lexical part is measured among them, as the daily ranking and the tuner do.
 pub fn features(
     papers: &[Paper],
     vectors: ArrayView2<f32>,
     sims: &Similarities,
     scorer: &Scorer,
-    weights: &Weights,
 ) -> Array2<f32> {
+    let profile = scorer.profile();
+    let lexical = Lexical::new(profile).normalized(papers);
     let dim = vectors.ncols();
     let mut x = Array2::zeros((papers.len(), dim + PART_NAMES.len()));
     for (i, p) in papers.iter().enumerate() {
-        let f = scorer.features(p, sims.row(i));
+        let mut sim = sims.row(i);
+        sim.lexical = lexical[i];
+        let f = scorer.features(p, sim);
         let mut row = x.row_mut(i);
         row.slice_mut(ndarray::s![..dim]).assign(&vectors.row(i));
-        for (j, v) in parts(&f, weights).into_iter().enumerate() {
+        for (j, v) in parts(&f, &profile.weights).into_iter().enumerate() {
             row[dim + j] = v;
         }
     }
     x
-}
-
-/// [`features`] for papers scored together (a day, or a labelled set): the lexical part is
-/// measured among these papers, as the daily ranking and the tuner measure it.
-pub fn features_for(
-    papers: &[Paper],
-    vectors: ArrayView2<f32>,
-    sims: &Similarities,
-    profile: &Profile,
-) -> Array2<f32> {
-    let mut sims = sims.clone();
-    sims.set_lexical(Lexical::new(profile).normalized(papers));
-    features(
-        papers,
-        vectors,
-        &sims,
-        &Scorer::new(profile),
-        &profile.weights,
-    )
 }
 
 fn parts(f: &Features, w: &Weights) -> [f32; 9] {

@@ -137,7 +137,7 @@ pub fn score_with(
     let mut scored = scorer.score_all(papers, &sims);
     if let Some(model) = learned {
         let profile = scorer.profile();
-        let x = crate::learn::features_for(papers, docs.view(), &sims, profile);
+        let x = crate::learn::features(papers, docs.view(), &sims, scorer);
         let scale = model.scale(profile.scale.select_min);
         for ((s, learned), row) in scored.iter_mut().zip(model.score(x.view())).zip(x.rows()) {
             s.raw = learned;
