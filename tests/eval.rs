@@ -415,6 +415,54 @@ fn the_learned_ranker_trains_on_earlier_days_only_and_keeps_the_hybrid_on_a_cold
         "no model, no learned digest"
     );
 
+    // Day-grouped cross-validation on the pool itself: the fold that trains on 2025-05-13
+    // (36 picks) learns; the one that trains on 2025-05-12 (18) keeps the hybrid. Every paper
+    // is scored by a fold that never saw its day, on one 1-10 scale.
+    let out = dir.path().join("cv");
+    let run = arxrank(&[
+        s(&common::data(POOL)),
+        "--topics",
+        s(&common::root().join("topics/daizedong-2025-05")),
+        "--cv-folds",
+        "2",
+        "--rankers",
+        "hybrid",
+        "--bootstrap",
+        "100",
+        "--out",
+        s(&out),
+        "--cache",
+        s(&cache),
+    ]);
+    ok(&run);
+    let report = read(&out);
+    let set = &report["sets"][0];
+    assert_eq!(set["papers"], 916);
+    let note = notes(&report, 0, "learned");
+    assert!(
+        note.contains("fold 1 of 2: 1 held-out days (2025-05-12 to 2025-05-12), the other 1 days trained on (644 papers, 36 picks)")
+            && note.contains("fold 2 of 2: 1 held-out days (2025-05-13 to 2025-05-13), the other 1 days: 18 positive papers"),
+        "{note}"
+    );
+    let (auc, _, _) = metric(&report, 0, "learned", "ROC-AUC");
+    assert!(
+        auc > 0.8 && auc != metric(&report, 0, "hybrid", "ROC-AUC").0,
+        "{auc}"
+    );
+    let selection = &set["learned_selection"];
+    assert_eq!(selection["judge_selected"], 54, "{selection}");
+    let learned = set["rankers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "learned")
+        .unwrap();
+    assert!(
+        learned["per_day"][0]["value"].as_f64().unwrap() > 0.3,
+        "{}",
+        learned["per_day"]
+    );
+
     // Trained on the 916-paper GPT-4o pool of May (54 picks), tested on the GPT-4.1 day of
     // October with that profile: only --train's days, all before the test day.
     let profile = common::root().join("topics/jackyfl-2025-10");

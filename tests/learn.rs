@@ -13,16 +13,6 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    fs_err::create_dir_all(to).unwrap();
-    for e in fs_err::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_file() {
-            fs_err::copy(&p, to.join(p.file_name().unwrap())).unwrap();
-        }
-    }
-}
-
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -50,7 +40,7 @@ fn rank(profile: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
 fn learn_stores_a_model_in_the_profile_and_rank_uses_it() {
     let tmp = tempfile::tempdir().unwrap();
     let profile = tmp.path().join("profile");
-    copy_dir(&common::root().join("topics/daizedong-2025-05"), &profile);
+    common::copy_dir(&common::root().join("topics/daizedong-2025-05"), &profile);
     let cache = tmp.path().join("cache");
     let learn = || {
         common::arxrank(&[
@@ -79,7 +69,8 @@ fn learn_stores_a_model_in_the_profile_and_rank_uses_it() {
         (Some("2025-05-12"), Some("2025-05-13"))
     );
     assert_eq!(model["folds"], 2);
-    assert_eq!(model["cv"].as_array().unwrap().len(), 5);
+    // Five L2 strengths, each with the words left out and at three weights.
+    assert_eq!(model["cv"].as_array().unwrap().len(), 20);
     assert_eq!(model["model"]["weights"].as_array().unwrap().len(), 384 + 9);
     let held_out = model["cv"].as_array().unwrap()[0]["roc_auc"]
         .as_f64()
@@ -111,6 +102,25 @@ fn learn_stores_a_model_in_the_profile_and_rank_uses_it() {
     assert!(papers
         .iter()
         .all(|p| p["COMMENT"].as_str().unwrap().starts_with("Learned score")));
+    // Each comment names the training pick the paper is closest to; the example day is one
+    // of the training days, so its own picks find themselves.
+    let comment = |id: &str| digest[id]["COMMENT"].as_str().unwrap().to_owned();
+    assert!(papers.iter().all(|p| p["COMMENT"]
+        .as_str()
+        .unwrap()
+        .contains("closest past pick: \"")));
+    let pick = model["liked"][0]["id"].as_str().unwrap();
+    assert!(
+        comment(pick).contains(&format!("{pick}, 2025-05-13, cosine 1.00")),
+        "{}",
+        comment(pick)
+    );
+    // The words that raised a score, when cross-validation kept the word part.
+    let words = model["model"]["text"]["weights"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert!(words > 1000, "the pool's vocabulary: {words} terms");
+    assert!(comment(pick).contains("; words: "), "{}", comment(pick));
     let picks = papers
         .iter()
         .filter(|p| p["arxrank"]["selected"] == true)
@@ -195,7 +205,7 @@ fn learn_stores_a_model_in_the_profile_and_rank_uses_it() {
 fn too_few_picks_to_learn_from_write_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let profile = tmp.path().join("profile");
-    copy_dir(&common::root().join("topics/daizedong-2025-05"), &profile);
+    common::copy_dir(&common::root().join("topics/daizedong-2025-05"), &profile);
     // The first day alone: 18 picks.
     let day: String = fs_err::read_to_string(common::data(POOL))
         .unwrap()
@@ -213,4 +223,329 @@ fn too_few_picks_to_learn_from_write_nothing() {
         "{err}"
     );
     assert!(!profile.join("learned").exists());
+}
+
+/// The two days of [`POOL`] as listings, ranked once into a history (and digests), for the
+/// label sources that join picks to a day's other papers.
+struct Days {
+    root: std::path::PathBuf,
+    listings: Vec<std::path::PathBuf>,
+    history: std::path::PathBuf,
+    picks: Vec<Value>,
+}
+
+fn days() -> &'static Days {
+    static D: std::sync::OnceLock<Days> = std::sync::OnceLock::new();
+    D.get_or_init(|| {
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("learn-sources");
+        let _ = fs_err::remove_dir_all(&root);
+        fs_err::create_dir_all(&root).unwrap();
+        let rows = common::read_jsonl(&common::data(POOL));
+        let history = root.join("history");
+        let mut listings = Vec::new();
+        for day in ["2025-05-12", "2025-05-13"] {
+            let listing = root.join(format!("{day}.jsonl"));
+            let text: String = rows
+                .iter()
+                .filter(|r| r["date"] == day)
+                .map(|r| format!("{r}\n"))
+                .collect();
+            fs_err::write(&listing, text).unwrap();
+            let out = common::arxrank(&[
+                "rank",
+                s(&listing),
+                "--out",
+                s(&root.join("digests")),
+                "--history",
+                s(&history),
+            ]);
+            assert!(out.status.success(), "rank {day}: {}", stderr(&out));
+            listings.push(listing);
+        }
+        let picks = rows
+            .into_iter()
+            .filter(|r| r["label"]["selected"] == true)
+            .collect();
+        Days {
+            root,
+            listings,
+            history,
+            picks,
+        }
+    })
+}
+
+/// A gpt_paper_assistant `output.json` of these picks, as that tool writes it.
+fn output_json(picks: &[&Value]) -> String {
+    let mut out = serde_json::Map::new();
+    for p in picks {
+        let id = p["id"].as_str().unwrap();
+        out.insert(
+            id.to_owned(),
+            serde_json::json!({
+                "authors": p["authors"],
+                "title": p["title"],
+                "abstract": p["abstract"],
+                "arxiv_id": id,
+                "COMMENT": "Matches criterion 1.",
+                "RELEVANCE": p["label"]["relevance"],
+                "NOVELTY": p["label"]["novelty"],
+            }),
+        );
+    }
+    serde_json::to_string_pretty(&out).unwrap()
+}
+
+fn learned_model(profile: &Path) -> Value {
+    serde_json::from_str(&fs_err::read_to_string(profile.join("learned/model.json")).unwrap())
+        .unwrap()
+}
+
+#[test]
+fn a_gpt_paper_assistant_archive_learns_against_listings_or_the_history() {
+    let d = days();
+    let tmp = tempfile::tempdir().unwrap();
+    // Two layouts people keep their daily outputs in.
+    let archive = tmp.path().join("archive");
+    for (day, file) in [
+        ("2025-05-12", "2025-05-12/output.json"),
+        ("2025-05-13", "out/output_2025-05-13.json"),
+    ] {
+        let picks: Vec<&Value> = d.picks.iter().filter(|p| p["date"] == day).collect();
+        let path = archive.join(file);
+        fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+        fs_err::write(&path, output_json(&picks)).unwrap();
+    }
+    let cache = d.root.join("cache");
+    let learn = |profile: &Path, extra: &[&str]| {
+        common::copy_dir(&common::root().join("topics/daizedong-2025-05"), profile);
+        common::arxrank(
+            &[
+                &[
+                    "learn",
+                    "--archive",
+                    s(&archive),
+                    "--topics",
+                    s(profile),
+                    "--cache",
+                    s(&cache),
+                ][..],
+                extra,
+            ]
+            .concat(),
+        )
+    };
+    // Negatives from the days' listings: the same 916 papers and 54 picks as the pool.
+    let with_listings = tmp.path().join("p1");
+    let out = learn(
+        &with_listings,
+        &[
+            "--listing",
+            s(&d.listings[0]),
+            "--listing",
+            s(&d.listings[1]),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m = learned_model(&with_listings);
+    assert_eq!(m["training"][0]["name"], "archive");
+    assert_eq!(m["training"][0]["papers"], 916);
+    assert_eq!(m["training"][0]["positives"], 54);
+    assert!(
+        m["cv"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["roc_auc"].as_f64().unwrap() > 0.85),
+        "{}",
+        m["cv"]
+    );
+
+    // Negatives from the history alone: its rows of those days, vectors only.
+    let with_history = tmp.path().join("p2");
+    let out = learn(&with_history, &["--history", s(&d.history)]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("vector-only"), "{err}");
+    let m = learned_model(&with_history);
+    assert_eq!(m["training"][0]["name"], "archive (history)");
+    assert_eq!(m["training"][0]["positives"], 54);
+    // A paper listed on both days has one history row, under its first day.
+    let rows = m["training"][0]["papers"].as_u64().unwrap();
+    assert!((900..=916).contains(&rows), "{rows}");
+
+    // Without any source of negatives: a clear error, nothing written.
+    let none = tmp.path().join("p3");
+    let out = learn(&none, &["--history", s(&tmp.path().join("no-history"))]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("archive") && err.contains("no negatives"),
+        "{err}"
+    );
+    assert!(!none.join("learned/model.json").exists());
+}
+
+#[test]
+fn a_library_of_ids_or_bibtex_learns_against_the_history() {
+    let d = days();
+    let tmp = tempfile::tempdir().unwrap();
+    // 30 of the judge's picks by id, and two later papers the history has never seen,
+    // with their text, in BibTeX.
+    let ids: String = d.picks[..30]
+        .iter()
+        .map(|p| format!("https://arxiv.org/abs/{}v1\n", p["id"].as_str().unwrap()))
+        .collect();
+    let list = tmp.path().join("reading-list.txt");
+    fs_err::write(&list, format!("# my reading list\n{ids}")).unwrap();
+    let later = common::read_jsonl(&common::data(
+        "jackyfl-gpt41-labels_dwdengwei-pool_2025-10-22.jsonl",
+    ));
+    let bib: String = later[..2]
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            format!(
+                "@misc{{paper{i},\n  title = {{{}}},\n  abstract = {{{}}},\n  eprint = {{{}}},\n  archivePrefix = {{arXiv}}\n}}\n",
+                p["title"].as_str().unwrap().replace(['{', '}'], ""),
+                p["abstract"].as_str().unwrap().replace(['{', '}'], ""),
+                p["id"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let bibfile = tmp.path().join("library.bib");
+    fs_err::write(&bibfile, format!("{bib}@book{{b, title = {{A Book}}}}\n")).unwrap();
+    let profile = tmp.path().join("profile");
+    common::copy_dir(&common::root().join("topics/daizedong-2025-05"), &profile);
+    let cache = d.root.join("cache");
+    let out = common::arxrank(&[
+        "learn",
+        "--library",
+        s(&list),
+        "--library",
+        s(&bibfile),
+        "--history",
+        s(&d.history),
+        "--topics",
+        s(&profile),
+        "--cache",
+        s(&cache),
+    ]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("library.bib: 1 entries without an arXiv id"),
+        "{err}"
+    );
+    let m = learned_model(&profile);
+    let t = &m["training"];
+    assert_eq!(
+        (t[0]["name"].as_str(), t[0]["positives"].as_u64()),
+        (Some("reading-list"), Some(30))
+    );
+    assert_eq!(t[0]["papers"], 30 + 30 * 20);
+    assert_eq!(
+        (t[1]["name"].as_str(), t[1]["positives"].as_u64()),
+        (Some("library"), Some(2))
+    );
+    // The comment's closest pick comes from these.
+    assert_eq!(m["liked"].as_array().unwrap().len(), 32);
+
+    // Ids the history does not hold and the file carries no text for: named, exit 2.
+    let unknown = tmp.path().join("unknown.txt");
+    fs_err::write(&unknown, format!("{ids}2401.04088\n")).unwrap();
+    let out = common::arxrank(&[
+        "learn",
+        "--library",
+        s(&unknown),
+        "--history",
+        s(&d.history),
+        "--topics",
+        s(&profile),
+        "--no-cache",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("unknown.txt") && err.contains("1 of its 31") && err.contains("2401.04088"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_label_sources_fail_early_with_exit_2_and_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("profile");
+    common::copy_dir(&common::root().join("topics/daizedong-2025-05"), &profile);
+    let run = |args: &[&str]| {
+        let out = common::arxrank(
+            &[&["learn", "--topics", s(&profile), "--no-cache"][..], args].concat(),
+        );
+        (out.status.code(), stderr(&out))
+    };
+    // A feedback file with a bad line.
+    let fb = tmp.path().join("feedback.jsonl");
+    fs_err::write(
+        &fb,
+        "{\"id\":\"2505.05648\",\"label\":1,\"date\":\"2025-05-12\"}\n{\"id\":\"2505.05648\",\"label\":\"yes\"}\n",
+    )
+    .unwrap();
+    let (code, err) = run(&["--feedback", s(&fb)]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("feedback.jsonl: line 2") && err.contains("not 1 or -1"),
+        "{err}"
+    );
+    // Feedback on papers no digest holds.
+    fs_err::write(
+        &fb,
+        "{\"id\":\"2505.05648\",\"label\":1,\"date\":\"2025-05-12\"}\n",
+    )
+    .unwrap();
+    let (code, err) = run(&["--feedback", s(&fb)]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("feedback.jsonl") && err.contains("2505.05648") && err.contains("--digests"),
+        "{err}"
+    );
+    // A pool without a single pick.
+    let none: String = fs_err::read_to_string(common::data(POOL))
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("\"selected\": false"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let set = tmp.path().join("no-picks.jsonl");
+    fs_err::write(&set, none).unwrap();
+    let (code, err) = run(&[s(&set)]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("no-picks.jsonl") && err.contains("both selected and unselected"),
+        "{err}"
+    );
+    // No labels at all.
+    let (code, err) = run(&[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--archive") || err.contains("SETS"), "{err}");
+    assert!(!profile.join("learned/model.json").exists());
+
+    // A profile the model cannot be written into is refused before any training. (Tests
+    // may run as root, whom permissions do not stop, so the folder's place is taken by a
+    // file instead.)
+    let blocked = tmp.path().join("blocked");
+    common::copy_dir(&common::root().join("topics/daizedong-2025-05"), &blocked);
+    fs_err::write(blocked.join("learned"), "not a folder").unwrap();
+    let out = common::arxrank(&[
+        "learn",
+        s(&common::data(POOL)),
+        "--topics",
+        s(&blocked),
+        "--no-cache",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("blocked/learned: cannot write the learned model there"),
+        "{err}"
+    );
 }

@@ -322,7 +322,7 @@ fn hostile_paper_text_is_escaped_and_no_page_runs_inline_script() {
     const ALLOWED: &[&str] = &[
         "html", "head", "meta", "title", "link", "script", "body", "nav", "a", "span", "h1", "h2",
         "table", "tr", "th", "td", "p", "form", "label", "select", "option", "input", "output",
-        "ol", "li", "br", "main", "article", "b", "ul", "meter", "footer",
+        "ol", "li", "br", "main", "article", "b", "ul", "meter", "footer", "button", "code",
     ];
     let tag = Regex::new(r"<([a-zA-Z][a-zA-Z0-9]*)[^>]*>").unwrap();
     let handler = Regex::new(r"(?i)\son[a-z]+\s*=").unwrap();
@@ -423,12 +423,15 @@ fn the_site_works_in_headless_chromium() {
         "the browser test needs {chromium} and tests/browser/node_modules: run scripts/setup-browser"
     );
     let shot = f.site.parent().unwrap().join("day-page.png");
+    let feedback = f.site.parent().unwrap().join("feedback.jsonl");
     let _ = fs_err::remove_file(&shot);
+    let _ = fs_err::remove_file(&feedback);
     let out = std::process::Command::new("node")
         .arg(browser.join("site.test.mjs"))
         .arg(&f.site)
         .arg(&f.digests)
         .arg(&shot)
+        .arg(&feedback)
         .env("ARXRANK_CHROMIUM", &chromium)
         .output()
         .expect("node runs (scripts/setup-browser installs it)");
@@ -439,7 +442,53 @@ fn the_site_works_in_headless_chromium() {
     );
     println!("{log}");
     assert!(out.status.success(), "browser checks failed:\n{log}");
-    assert!(log.contains("all 9 browser checks passed"), "{log}");
+    assert!(log.contains("all 10 browser checks passed"), "{log}");
     let png = fs_err::read(&shot).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+
+    // The exported file is what `learn --feedback` reads: 22 likes on two days, trained
+    // against those days' other papers from the digests the site was built from.
+    let marks = common::read_jsonl(&feedback);
+    assert_eq!(marks.iter().filter(|m| m["label"] == 1).count(), 22);
+    let days: std::collections::BTreeSet<&str> =
+        marks.iter().map(|m| m["date"].as_str().unwrap()).collect();
+    assert_eq!(days.iter().copied().collect::<Vec<_>>(), DAYS[..2]);
+    // A paper listed on both days counts once, on the day it was marked.
+    let marked_on: BTreeMap<&str, &str> = marks
+        .iter()
+        .map(|m| (m["id"].as_str().unwrap(), m["date"].as_str().unwrap()))
+        .collect();
+    let papers: usize = days
+        .iter()
+        .map(|d| {
+            output_json(f, d)
+                .iter()
+                .filter(|p| {
+                    marked_on
+                        .get(p["ARXIVID"].as_str().unwrap())
+                        .is_none_or(|m| m == d)
+                })
+                .count()
+        })
+        .sum();
+    let profile = f.site.parent().unwrap().join("feedback-profile");
+    let _ = fs_err::remove_dir_all(&profile);
+    common::copy_dir(&root.join("topics"), &profile);
+    let out = common::arxrank(&[
+        "learn",
+        "--feedback",
+        feedback.to_str().unwrap(),
+        "--digests",
+        f.digests.to_str().unwrap(),
+        "--topics",
+        profile.to_str().unwrap(),
+        "--no-cache",
+    ]);
+    assert!(out.status.success(), "learn --feedback: {}", stderr(&out));
+    let model: Value = serde_json::from_str(&read(&profile.join("learned/model.json"))).unwrap();
+    assert_eq!(model["training"][0]["name"], "feedback");
+    assert_eq!(model["training"][0]["positives"], 22);
+    assert_eq!(model["training"][0]["papers"], papers);
+    assert_eq!(model["first_day"], DAYS[0]);
+    assert_eq!(model["last_day"], DAYS[1]);
 }

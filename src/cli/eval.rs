@@ -6,7 +6,9 @@ use clap::Args;
 
 use super::{CacheArgs, CliError, ModelArgs};
 use crate::eval::report::{self, RunInfo};
-use crate::eval::run::{evaluate_set, stored_ranker, train_learned, Model, Options, RankerKind};
+use crate::eval::run::{
+    cross_validate_learned, evaluate_set, stored_ranker, train_learned, Model, Options, RankerKind,
+};
 use crate::eval::LabelledSet;
 use crate::learn::Stored;
 use crate::topics::Profile;
@@ -100,6 +102,17 @@ pub struct EvalArgs {
         requires = "train"
     )]
     pub test_from: Option<chrono::NaiveDate>,
+
+    /// Measure the `learned` ranker by cross-validation grouped by day on each set itself:
+    /// its days go round-robin into this many folds, and each fold is scored by a model
+    /// trained on the others. Adds `learned` to the rankers.
+    #[arg(
+        long,
+        value_name = "FOLDS",
+        conflicts_with_all = ["split_date", "test_from", "train"],
+        value_parser = clap::value_parser!(u16).range(2..)
+    )]
+    pub cv_folds: Option<u16>,
 }
 
 fn parse_external(s: &str) -> Result<(String, PathBuf), String> {
@@ -118,13 +131,15 @@ pub fn run(args: EvalArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
     let mut rankers = args.rankers.clone();
     // A profile that holds a learned model (`arxrank learn`) is measured with it.
     let stored = args.topics.iter().any(|t| Stored::path(t).exists());
-    if (training.is_some() || stored) && !rankers.contains(&RankerKind::Learned) {
+    let cv = args.cv_folds.map(usize::from);
+    if (training.is_some() || stored || cv.is_some()) && !rankers.contains(&RankerKind::Learned) {
         rankers.push(RankerKind::Learned);
     }
-    if training.is_none() && !stored && rankers.contains(&RankerKind::Learned) {
+    if training.is_none() && !stored && cv.is_none() && rankers.contains(&RankerKind::Learned) {
         return Err(CliError::Usage(
             "the learned ranker trains on days before the test days: give --train SET or \
-             --split-date DAY (or a --topics profile that `arxrank learn` trained)"
+             --split-date DAY, or --cv-folds K (or a --topics profile that `arxrank learn` \
+             trained)"
                 .into(),
         ));
     }
@@ -155,6 +170,13 @@ pub fn run(args: EvalArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
             cache: cache.as_mut(),
         });
         let learned = match (&training, model.as_mut()) {
+            (_, Some(m)) if cv.is_some() => Some(cross_validate_learned(
+                set,
+                profile,
+                m,
+                cv.unwrap_or(5),
+                &mut |line| eprintln!("{}: {line}", set.name),
+            )?),
             (Some(train), Some(m)) => Some(train_learned(&train[i], profile, m, &mut |line| {
                 eprintln!("{}: {line}", set.name)
             })?),

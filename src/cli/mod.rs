@@ -197,7 +197,8 @@ impl CliError {
                 | EvalError::Invalid { .. }
                 | EvalError::Usage(_)
                 | EvalError::Topics(TopicsError::Invalid { .. })
-                | EvalError::Ingest(_) => 2,
+                | EvalError::Ingest(_)
+                | EvalError::Site(SiteError::Invalid { .. } | SiteError::Empty(_)) => 2,
                 EvalError::Learn(ref l) if l.is_bad_input() => 2,
                 _ => 1,
             },

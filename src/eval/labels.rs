@@ -119,6 +119,12 @@ impl LabelledSet {
         Self::new(listing, items, 0, unmatched)
     }
 
+    /// A set built from judged papers (the label sources of `learn`), checked as a file's
+    /// would be: named after `path`'s stem, with both picks and non-picks.
+    pub fn from_items(path: &Path, items: Vec<Judged>) -> Result<Self, EvalError> {
+        Self::new(path, items, 0, Vec::new())
+    }
+
     fn new(
         path: &Path,
         items: Vec<Judged>,
@@ -239,9 +245,49 @@ fn judgement(l: &Map<String, Value>) -> Result<Judgement, String> {
     })
 }
 
+/// One paper of an `output.json`: the judge's verdict, and whatever text it carries
+/// (gpt_paper_assistant writes title, authors and abstract beside its scores).
+#[derive(Debug, Clone)]
+pub struct OutputEntry {
+    pub id: PaperId,
+    pub label: Judgement,
+    pub title: Option<String>,
+    pub abstract_text: Option<String>,
+    pub authors: Vec<String>,
+}
+
+impl OutputEntry {
+    /// The paper, when the entry carries its title and abstract.
+    pub fn paper(&self, day: &str) -> Option<Paper> {
+        let title = self.title.clone().filter(|t| !t.trim().is_empty())?;
+        let abstract_text = self
+            .abstract_text
+            .clone()
+            .filter(|a| !a.trim().is_empty())?;
+        Some(Paper {
+            id: self.id.clone(),
+            title,
+            authors: self.authors.clone(),
+            abstract_text,
+            categories: Vec::new(),
+            date: Some(day.to_owned()),
+            announce: crate::ingest::AnnounceType::Unknown,
+        })
+    }
+}
+
 /// `output.json`: an object keyed by arXiv id (or an array) of objects with `RELEVANCE`,
 /// `NOVELTY` and `ARXIVID`/`arxiv_id`.
 fn read_output_json(path: &Path) -> Result<HashMap<PaperId, Judgement>, EvalError> {
+    Ok(read_output_entries(path)?
+        .into_iter()
+        .map(|e| (e.id, e.label))
+        .collect())
+}
+
+/// Every entry of a gpt_paper_assistant / ChatGPT-ArXiv-Paper-Assistant `output.json`
+/// (or arxrank's), in file order: each one a paper the judge selected.
+pub fn read_output_entries(path: &Path) -> Result<Vec<OutputEntry>, EvalError> {
     let invalid = |message: String| EvalError::Invalid {
         path: path.to_owned(),
         message,
@@ -254,7 +300,8 @@ fn read_output_json(path: &Path) -> Result<HashMap<PaperId, Judgement>, EvalErro
         Value::Array(a) => a.into_iter().map(|v| (None, v)).collect(),
         _ => return Err(invalid("expected an object keyed by arXiv id".into())),
     };
-    let mut out = HashMap::new();
+    let mut out: Vec<OutputEntry> = Vec::new();
+    let mut seen = HashSet::new();
     for (key, v) in entries {
         let Value::Object(o) = &v else {
             return Err(invalid(format!(
@@ -269,14 +316,30 @@ fn read_output_json(path: &Path) -> Result<HashMap<PaperId, Judgement>, EvalErro
             .ok_or_else(|| invalid("an entry has no ARXIVID".into()))?;
         let id = PaperId::parse(&raw_id)
             .ok_or_else(|| invalid(format!("`{raw_id}` is not an arXiv id")))?;
-        out.insert(
+        if !seen.insert(id.clone()) {
+            continue;
+        }
+        let text = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_owned);
+        let authors = match o.get("authors") {
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+            Some(Value::String(s)) => s.split(", ").map(str::to_owned).collect(),
+            _ => Vec::new(),
+        };
+        out.push(OutputEntry {
             id,
-            Judgement {
+            label: Judgement {
                 selected: true,
                 relevance: number(o.get("RELEVANCE")),
                 novelty: number(o.get("NOVELTY")),
             },
-        );
+            title: text("title"),
+            abstract_text: text("abstract"),
+            authors,
+        });
     }
     if out.is_empty() {
         return Err(invalid("holds no papers".into()));

@@ -230,16 +230,82 @@ pub fn evaluate_with_intervals(
     point
         .into_iter()
         .zip(draws)
-        .map(|(value, mut d)| {
-            d.sort_by(f64::total_cmp);
-            // An interval needs most draws to define the metric (AUC needs both classes).
-            let ok = value.is_some() && d.len() * 10 >= resamples * 9 && !d.is_empty();
-            let q = |f: f64| d[((d.len() - 1) as f64 * f).round() as usize];
-            Estimate {
+        .map(|(value, d)| percentile_interval(value, d, resamples))
+        .collect()
+}
+
+/// The 95% percentile interval of the bootstrap draws of a metric whose point value is
+/// `value`. An interval needs most draws to define the metric (AUC needs both classes).
+fn percentile_interval(value: Option<f64>, mut draws: Vec<f64>, resamples: usize) -> Estimate {
+    draws.sort_by(f64::total_cmp);
+    let ok = value.is_some() && draws.len() * 10 >= resamples * 9 && !draws.is_empty();
+    let q = |f: f64| draws[((draws.len() - 1) as f64 * f).round() as usize];
+    Estimate {
+        value,
+        lo: ok.then(|| q(0.025)),
+        hi: ok.then(|| q(0.975)),
+    }
+}
+
+/// The per-day metrics: a reader sees one day's digest, so P@10 and R@10 are measured within
+/// each day and averaged over days (R@10 over days with a pick).
+pub const DAY_METRICS: [&str; 2] = ["P@10/day", "R@10/day"];
+
+/// [`DAY_METRICS`] with percentile bootstrap intervals over days: `resamples` draws of the
+/// days with replacement (seeded), since papers of one day are not independent draws.
+pub fn per_day_with_intervals(
+    scores: &[f32],
+    positive: &[bool],
+    days: &[String],
+    resamples: usize,
+    seed: u64,
+) -> Vec<Estimate> {
+    let mut by_day: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for (i, d) in days.iter().enumerate() {
+        by_day.entry(d.as_str()).or_default().push(i);
+    }
+    let (mut precision, mut recall) = (Vec::new(), Vec::new());
+    for rows in by_day.values() {
+        let s: Vec<f32> = rows.iter().map(|&i| scores[i]).collect();
+        let p: Vec<bool> = rows.iter().map(|&i| positive[i]).collect();
+        let k = 10.min(rows.len());
+        precision.push(hits_at_k(&s, &p, k) as f64 / k as f64);
+        if p.contains(&true) {
+            recall.push(Some(recall_at_k(&s, &p, 10)));
+        } else {
+            recall.push(None);
+        }
+    }
+    let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+    let point = [
+        mean(&precision),
+        mean(&recall.iter().flatten().copied().collect::<Vec<_>>()),
+    ];
+    let n = precision.len();
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut draws = [Vec::new(), Vec::new()];
+    for _ in 0..resamples {
+        let (mut p, mut r) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for _ in 0..n {
+            let d = rng.usize(..n);
+            p.push(precision[d]);
+            r.extend(recall[d]);
+        }
+        for (draw, v) in draws.iter_mut().zip([mean(&p), mean(&r)]) {
+            draw.extend(v);
+        }
+    }
+    point
+        .into_iter()
+        .zip(draws)
+        .map(|(value, d)| match n {
+            // One day is no sample of days: its value, without an interval.
+            1 => Estimate {
                 value,
-                lo: ok.then(|| q(0.025)),
-                hi: ok.then(|| q(0.975)),
-            }
+                lo: None,
+                hi: None,
+            },
+            _ => percentile_interval(value, d, resamples),
         })
         .collect()
 }
@@ -273,6 +339,29 @@ pub fn average_precision(scores: &[f32], positive: &[bool]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn per_day_precision_and_recall_are_measured_within_each_day() {
+        let (mut scores, mut pos, mut days) = (Vec::new(), Vec::new(), Vec::new());
+        let mut day = |name: &str, n: usize, picks: &[usize]| {
+            for r in 0..n {
+                scores.push((n - r) as f32);
+                pos.push(picks.contains(&r));
+                days.push(name.to_string());
+            }
+        };
+        day("a", 12, &[0, 1, 2]); // P@10 0.3, R@10 1
+        day("b", 15, &[0, 11]); // P@10 0.1, R@10 0.5
+        day("c", 10, &[]); // P@10 0, no recall
+        let e = per_day_with_intervals(&scores, &pos, &days, 200, 1);
+        assert!((e[0].value.unwrap() - 0.4 / 3.0).abs() < 1e-12, "{e:?}");
+        assert_eq!(e[1].value, Some(0.75));
+        let (lo, hi) = (e[0].lo.unwrap(), e[0].hi.unwrap());
+        assert!(lo <= e[0].value.unwrap() && e[0].value.unwrap() <= hi && lo < hi);
+        // One day: the value, no interval.
+        let one = per_day_with_intervals(&scores[..12], &pos[..12], &days[..12], 200, 1);
+        assert_eq!((one[0].value, one[0].lo), (Some(0.3), None));
+    }
 
     #[test]
     fn auc_of_perfect_inverted_and_tied_rankings() {

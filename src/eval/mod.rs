@@ -48,6 +48,8 @@ pub enum EvalError {
     Topics(#[from] TopicsError),
     #[error(transparent)]
     Learn(#[from] crate::learn::LearnError),
+    #[error(transparent)]
+    Site(#[from] crate::site::SiteError),
     #[error("cannot draw {path}: {message}")]
     Plot { path: PathBuf, message: String },
     #[error("{0}")]
@@ -71,6 +73,8 @@ pub struct RankerResult {
     pub name: String,
     /// In [`METRICS`] order.
     pub metrics: Vec<Estimate>,
+    /// In [`metrics::DAY_METRICS`] order: within each day, averaged over days.
+    pub per_day: Vec<Estimate>,
     /// Its own scoring time plus, for rankers that read embeddings, the embedding time.
     pub seconds: f64,
     pub papers_per_second: f64,
@@ -152,6 +156,7 @@ pub fn compare(
         selected: &selected,
         grades: &grades,
     };
+    let days: Vec<String> = set.items.iter().map(|j| j.day.clone()).collect();
     let mut out = Vec::new();
     for r in rankers {
         let t = Instant::now();
@@ -163,6 +168,7 @@ pub fn compare(
         out.push(RankerResult {
             name: r.name(),
             metrics: metrics::evaluate_with_intervals(&scores, truth, resamples, seed),
+            per_day: metrics::per_day_with_intervals(&scores, &selected, &days, resamples, seed),
             seconds,
             // NaN when the embedding time is unknown (cached vectors).
             papers_per_second: if seconds > 0.0 {

@@ -87,6 +87,9 @@ impl Ranker for Hybrid {
 /// without one (too few picks to learn from) it is the hybrid, and says so.
 pub struct Learned {
     model: Option<crate::learn::LinearModel>,
+    /// Scores already computed (day-grouped cross-validation: each day scored by the model
+    /// of the fold that held it out), in the set's paper order.
+    precomputed: Option<Vec<f32>>,
     /// The 1-10 scale of its scores, fitted on days before the test days.
     scale: Option<crate::topics::Scale>,
     /// What it falls back to, and whose scorer gives the features their hybrid parts.
@@ -103,7 +106,24 @@ impl Learned {
         let (model, scale) = model.unzip();
         Self {
             model,
+            precomputed: None,
             scale,
+            hybrid: Hybrid::new(profile),
+            notes,
+        }
+    }
+
+    /// Scores computed elsewhere (cross-validation), on `scale`.
+    pub fn precomputed(
+        scores: Vec<f32>,
+        scale: crate::topics::Scale,
+        profile: &Profile,
+        notes: Vec<String>,
+    ) -> Self {
+        Self {
+            model: None,
+            precomputed: Some(scores),
+            scale: Some(scale),
             hybrid: Hybrid::new(profile),
             notes,
         }
@@ -123,6 +143,14 @@ impl Ranker for Learned {
         true
     }
     fn score(&self, input: &Inputs) -> Result<Vec<f32>, EvalError> {
+        if let Some(scores) = &self.precomputed {
+            if scores.len() != input.papers.len() {
+                return Err(EvalError::Usage(
+                    "cross-validated scores do not match the set".into(),
+                ));
+            }
+            return Ok(scores.clone());
+        }
         let sims = input.sims(&self.name())?;
         let Some(model) = &self.model else {
             return self.hybrid.score(input);
@@ -131,7 +159,8 @@ impl Ranker for Learned {
             .vectors
             .ok_or_else(|| EvalError::Usage("ranker learned needs the papers' vectors".into()))?;
         let x = crate::learn::features(input.papers, vectors.view(), sims, &self.hybrid.scorer);
-        Ok(model.score(x.view()))
+        let texts: Vec<String> = input.papers.iter().map(crate::learn::text_of).collect();
+        Ok(model.score(x.view(), &texts))
     }
     fn notes(&self, _input: &Inputs) -> Vec<String> {
         self.notes.clone()

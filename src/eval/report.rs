@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use plotters::prelude::*;
 use serde_json::{json, Value};
 
-use super::metrics::{ranking, METRICS};
+use super::metrics::{ranking, DAY_METRICS, METRICS};
 use super::tune::Selection;
 use super::{EvalError, SetReport};
 
@@ -74,11 +74,11 @@ pub fn markdown(info: &RunInfo, sets: &[SetReport]) -> String {
             );
         }
         s += "\n\n| ranker | papers/s |";
-        for m in METRICS {
+        for m in METRICS.iter().chain(&DAY_METRICS) {
             s += &format!(" {m} |");
         }
         s += "\n|---|---:|";
-        s += &"---|".repeat(METRICS.len());
+        s += &"---|".repeat(METRICS.len() + DAY_METRICS.len());
         s += "\n";
         for r in &set.rankers {
             let speed = match r.papers_per_second {
@@ -87,7 +87,7 @@ pub fn markdown(info: &RunInfo, sets: &[SetReport]) -> String {
                 v => format!("{v:.1}"),
             };
             s += &format!("| {} | {speed} |", r.name);
-            for e in &r.metrics {
+            for e in r.metrics.iter().chain(&r.per_day) {
                 s += &match (e.value, e.lo, e.hi) {
                     (Some(v), Some(lo), Some(hi)) => format!(" {v:.3} [{lo:.3}, {hi:.3}] |"),
                     (v, _, _) => format!(" {} |", fmt(v)),
@@ -169,6 +169,7 @@ pub fn json(info: &RunInfo, sets: &[SetReport]) -> Value {
     json!({
         "run": info,
         "metrics": METRICS,
+        "day_metrics": DAY_METRICS,
         "sets": sets,
     })
 }

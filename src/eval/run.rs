@@ -12,8 +12,8 @@ use super::{compare, Calibration, EvalError, LabelledSet, SetReport, Truth};
 use crate::embed::Embedder;
 use crate::history::History;
 use crate::ingest::Paper;
-use crate::learn::stored::{CvRow, TrainingSet};
-use crate::learn::Stored;
+use crate::learn::stored::{CvRow, LikedPaper, TrainingSet, MAX_LIKED};
+use crate::learn::{Stored, Training};
 use crate::pipeline::{embed_cached, topic_vectors};
 use crate::score::{Lexical, Scorer, Similarities};
 use crate::topics::Profile;
@@ -273,26 +273,19 @@ pub fn train_learned(
     log: &mut dyn FnMut(&str),
 ) -> Result<Learned, EvalError> {
     let t = Instant::now();
-    let ex = examples(sets, profile, model)?;
+    let training: Vec<Training> = sets.iter().cloned().map(Training::full_text).collect();
+    let ex = examples(&training, profile, model)?;
     let names: Vec<&str> = sets.iter().map(|s| s.name.as_str()).collect();
     let span = day_span(&ex.days);
     match crate::learn::train(&ex) {
         Ok(trained) => {
-            let cv: Vec<String> = trained
-                .cv
-                .iter()
-                .map(|(l, auc)| format!("{l}: {auc:.3}"))
-                .collect();
             let note = format!(
-                "learned: trained on {} ({} papers, {} picks, {span}) in {:.1} s; L2 {} chosen \
-                 by {}-fold day-grouped CV (held-out ROC-AUC per L2: {})",
+                "learned: trained on {} ({} papers, {} picks, {span}) in {:.1} s; {}",
                 names.join(", "),
                 trained.papers,
                 trained.positives,
                 t.elapsed().as_secs_f64(),
-                trained.model.lambda,
-                trained.folds,
-                cv.join(", ")
+                cv_summary(&trained),
             );
             log(&format!("  {note}"));
             let scale = fit_scale(&trained, &ex, profile)?;
@@ -314,32 +307,214 @@ pub fn train_learned(
     }
 }
 
-/// The learned model's training examples from labelled sets: every paper's vector (through
-/// the cache) and the hybrid's parts under `profile`, its pick and its day.
+/// The learned ranker measured by cross-validation grouped by day on `set` itself: its days
+/// go round-robin into `folds` folds, and each fold is scored by a model trained (with its own
+/// inner cross-validation and 1-10 scale) on the other folds only. Scores are put on the
+/// relevance scale of their fold's model, so the folds rank and select on one scale.
+pub fn cross_validate_learned(
+    set: &LabelledSet,
+    profile: &Profile,
+    model: &mut Model,
+    folds: usize,
+    log: &mut dyn FnMut(&str),
+) -> Result<Learned, EvalError> {
+    let days = set.days();
+    let folds = folds.min(days.len());
+    if folds < 2 {
+        return Err(EvalError::Usage(format!(
+            "{}: cross-validation by day needs at least two days, and it has {}",
+            set.name,
+            days.len()
+        )));
+    }
+    let t = Instant::now();
+    let ex = examples(&[Training::full_text(set.clone())], profile, model)?;
+    let fold_of = |d: &str| {
+        days.binary_search_by(|x| x.as_str().cmp(d))
+            .expect("a day of the set")
+            % folds
+    };
+    let mut scores = vec![f32::NAN; ex.y.len()];
+    let mut notes = Vec::new();
+    for k in 0..folds {
+        let (train_rows, test_rows): (Vec<usize>, Vec<usize>) =
+            (0..ex.y.len()).partition(|&i| fold_of(&ex.days[i]) != k);
+        let pick = |rows: &[usize]| crate::learn::Examples {
+            x: ex.x.select(ndarray::Axis(0), rows),
+            names: rows.iter().map(|&i| ex.names[i].clone()).collect(),
+            texts: rows.iter().map(|&i| ex.texts[i].clone()).collect(),
+            y: rows.iter().map(|&i| ex.y[i]).collect(),
+            days: rows.iter().map(|&i| ex.days[i].clone()).collect(),
+        };
+        let (train, test) = (pick(&train_rows), pick(&test_rows));
+        let mut held: Vec<String> = test.days.clone();
+        held.sort();
+        held.dedup();
+        let on_scale = |scale: &crate::topics::Scale, raw: Vec<f32>, scores: &mut [f32]| {
+            let span = (scale.raw_at_10 - scale.raw_at_1).max(f32::EPSILON);
+            for (&i, r) in test_rows.iter().zip(raw) {
+                scores[i] = 1.0 + 9.0 * (r - scale.raw_at_1) / span;
+            }
+        };
+        let what = format!(
+            "learned, fold {} of {folds}: {} held-out days ({}), the other {} days",
+            k + 1,
+            held.len(),
+            day_span(&held),
+            days.len() - held.len(),
+        );
+        let note = match crate::learn::train(&train) {
+            Ok(trained) => {
+                let scale = fit_scale(&trained, &train, profile)?;
+                let texts: Vec<String> = test
+                    .texts
+                    .iter()
+                    .map(|t| t.clone().unwrap_or_default())
+                    .collect();
+                on_scale(
+                    &scale,
+                    trained.model.score(test.x.view(), &texts),
+                    &mut scores,
+                );
+                format!(
+                    "{what} trained on ({} papers, {} picks); {}",
+                    trained.papers,
+                    trained.positives,
+                    cv_summary(&trained)
+                )
+            }
+            // The fold keeps the hybrid (its score is the first part column), on the
+            // profile's scale.
+            Err(e @ crate::learn::LearnError::ColdStart { .. }) => {
+                let hybrid = test.x.column(model.embedder.dim()).to_vec();
+                on_scale(&profile.scale, hybrid, &mut scores);
+                format!("{what}: {e}")
+            }
+            Err(e) => {
+                return Err(EvalError::Usage(format!(
+                    "{}: fold {} of {folds}: {e}",
+                    set.name,
+                    k + 1
+                )))
+            }
+        };
+        log(&format!("  {note}"));
+        notes.push(note);
+    }
+    notes.push(format!(
+        "learned: day-grouped {folds}-fold cross-validation on this set ({:.1} s); each paper \
+         scored by the fold model that never saw its day, on that model's 1-10 scale",
+        t.elapsed().as_secs_f64()
+    ));
+    let scale = crate::topics::Scale {
+        raw_at_1: 1.0,
+        raw_at_10: 10.0,
+        select_min: profile.scale.select_min,
+        calibrated: None,
+    };
+    Ok(Learned::precomputed(scores, scale, profile, notes))
+}
+
+/// The learned model's training examples: every paper's vector (the history's where a
+/// vector-only set has one, else embedded through the cache) and the hybrid's parts under
+/// `profile`, its pick and its day. A vector-only set's parts are not measured (its papers'
+/// text is a title at most): they are set to the mean of the measured rows, so they weigh
+/// nothing either way and the model learns only what their vectors say.
 pub fn examples(
-    sets: &[LabelledSet],
+    sets: &[Training],
     profile: &Profile,
     model: &mut Model,
 ) -> Result<crate::learn::Examples, EvalError> {
     let scorer = Scorer::new(profile);
-    let (mut xs, mut y, mut days) = (Vec::new(), Vec::new(), Vec::new());
-    for set in sets {
-        let papers = set.papers();
-        let cached = embed_cached(&mut *model.embedder, &papers, model.cache.as_deref_mut())?;
-        let sims = topic_vectors(&mut *model.embedder, profile)?.similarities(&cached.vectors);
+    let topics = topic_vectors(&mut *model.embedder, profile)?;
+    let (mut xs, mut y, mut days, mut blind) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut texts, mut names) = (Vec::new(), Vec::new());
+    for t in sets {
+        let papers = t.set.papers();
+        let vectors = match &t.vectors {
+            None => {
+                embed_cached(&mut *model.embedder, &papers, model.cache.as_deref_mut())?.vectors
+            }
+            Some(known) => {
+                let missing: Vec<usize> =
+                    (0..papers.len()).filter(|&i| known[i].is_none()).collect();
+                let todo: Vec<Paper> = missing.iter().map(|&i| papers[i].clone()).collect();
+                let embedded =
+                    embed_cached(&mut *model.embedder, &todo, model.cache.as_deref_mut())?.vectors;
+                let dim = model.embedder.dim();
+                let mut v = ndarray::Array2::<f32>::zeros((papers.len(), dim));
+                for (i, row) in known.iter().enumerate() {
+                    if let Some(row) = row {
+                        v.row_mut(i)
+                            .assign(&ndarray::ArrayView1::from(row.as_slice()));
+                    }
+                }
+                for (k, &i) in missing.iter().enumerate() {
+                    v.row_mut(i).assign(&embedded.row(k));
+                }
+                v
+            }
+        };
+        let sims = topics.similarities(&vectors);
         xs.push(crate::learn::features(
             &papers,
-            cached.vectors.view(),
+            vectors.view(),
             &sims,
             &scorer,
         ));
-        y.extend(set.selected());
-        days.extend(set.items.iter().map(|j| j.day.clone()));
+        y.extend(t.set.selected());
+        days.extend(t.set.items.iter().map(|j| j.day.clone()));
+        blind.extend(std::iter::repeat_n(t.vectors.is_some(), papers.len()));
+        names.extend(papers.iter().map(|p| (p.id.clone(), p.title.clone())));
+        texts.extend(
+            papers
+                .iter()
+                .map(|p| t.vectors.is_none().then(|| crate::learn::text_of(p))),
+        );
     }
     let views: Vec<_> = xs.iter().map(|x| x.view()).collect();
-    let x = ndarray::concatenate(ndarray::Axis(0), &views)
+    let mut x = ndarray::concatenate(ndarray::Axis(0), &views)
         .map_err(|e| EvalError::Usage(format!("training features do not line up: {e}")))?;
-    Ok(crate::learn::Examples { x, y, days })
+    if blind.iter().any(|&b| b) {
+        let dim = model.embedder.dim();
+        let seen: Vec<usize> = (0..blind.len()).filter(|&i| !blind[i]).collect();
+        for j in dim..x.ncols() {
+            let mean = if seen.is_empty() {
+                0.0
+            } else {
+                seen.iter().map(|&i| x[[i, j]]).sum::<f32>() / seen.len() as f32
+            };
+            for (i, &b) in blind.iter().enumerate() {
+                if b {
+                    x[[i, j]] = mean;
+                }
+            }
+        }
+    }
+    Ok(crate::learn::Examples {
+        x,
+        names,
+        texts,
+        y,
+        days,
+    })
+}
+
+/// The setting cross-validation chose, and the held-out ROC-AUC of every one tried.
+pub fn cv_summary(trained: &crate::learn::Trained) -> String {
+    let rows: Vec<String> = trained
+        .cv
+        .iter()
+        .map(|c| format!("L2 {} words {}: {:.3}", c.lambda, c.text_scale, c.roc_auc))
+        .collect();
+    format!(
+        "L2 {}, words weighted {} (0: left out), chosen by {}-fold day-grouped CV (held-out \
+         ROC-AUC per setting: {})",
+        trained.model.lambda,
+        trained.model.text.as_ref().map_or(0.0, |t| t.scale),
+        trained.folds,
+        rows.join(", ")
+    )
 }
 
 /// `first to last` of a list of days.
@@ -366,10 +541,40 @@ fn fit_scale(
         .filter(|v| v.is_finite())
         .collect();
     if scores.is_empty() {
-        scores = trained.model.score(ex.x.view());
+        let texts: Vec<String> = ex
+            .texts
+            .iter()
+            .map(|t| t.clone().unwrap_or_default())
+            .collect();
+        scores = trained.model.score(ex.x.view(), &texts);
     }
     let rate = trained.positives as f64 / trained.papers as f64;
     calibrate(&scores, rate, &profile.scale, String::new())
+}
+
+/// The latest picks (up to [`MAX_LIKED`]), newest day first, for the comment's "closest
+/// pick".
+fn liked_papers(ex: &crate::learn::Examples, dim: usize) -> Vec<LikedPaper> {
+    let mut picks: Vec<usize> = (0..ex.y.len()).filter(|&i| ex.y[i]).collect();
+    picks.sort_by(|&a, &b| {
+        ex.days[b]
+            .cmp(&ex.days[a])
+            .then(ex.names[a].0.cmp(&ex.names[b].0))
+    });
+    picks.dedup_by(|a, b| ex.names[*a].0 == ex.names[*b].0);
+    picks.truncate(MAX_LIKED);
+    picks
+        .into_iter()
+        .map(|i| {
+            let (id, title) = ex.names[i].clone();
+            LikedPaper::new(
+                id,
+                title,
+                ex.days[i].clone(),
+                ex.x.row(i).slice(ndarray::s![..dim]),
+            )
+        })
+        .collect()
 }
 
 /// A profile's learned model, ready to store, and how its training went.
@@ -385,7 +590,7 @@ pub struct Learnt {
 /// on the out-of-fold scores (what it does on days it did not see), so that the share of
 /// papers at relevance 8 or more is the judge's pick rate.
 pub fn learn_profile(
-    sets: &[LabelledSet],
+    sets: &[Training],
     profile: &Profile,
     model: &mut Model,
 ) -> Result<Learnt, EvalError> {
@@ -396,11 +601,7 @@ pub fn learn_profile(
     let scale = fit_scale(&trained, &ex, profile)?;
     let mut days = ex.days.clone();
     days.sort();
-    let held_out_roc_auc = trained
-        .cv
-        .iter()
-        .find(|(l, _)| *l == trained.model.lambda)
-        .map_or(f64::NAN, |c| c.1);
+    let held_out_roc_auc = trained.held_out_roc_auc();
     let stored = Stored {
         format: crate::learn::stored::FORMAT.into(),
         version: crate::learn::stored::VERSION,
@@ -415,6 +616,7 @@ pub fn learn_profile(
         raw_at_10: scale.raw_at_10,
         training: sets
             .iter()
+            .map(|t| &t.set)
             .map(|s| TrainingSet {
                 name: s.name.clone(),
                 papers: s.items.len(),
@@ -427,9 +629,14 @@ pub fn learn_profile(
         cv: trained
             .cv
             .iter()
-            .map(|&(lambda, roc_auc)| CvRow { lambda, roc_auc })
+            .map(|c| CvRow {
+                lambda: c.lambda,
+                text_scale: c.text_scale,
+                roc_auc: c.roc_auc,
+            })
             .collect(),
         trained_by: format!("arxrank {}", env!("CARGO_PKG_VERSION")),
+        liked: liked_papers(&ex, model.embedder.dim()),
     };
     Ok(Learnt {
         stored,

@@ -12,6 +12,7 @@
 //! the same order every time, so the same inputs give the same weights bit for bit.
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
+use rayon::prelude::*;
 
 use crate::eval::metrics::roc_auc;
 use crate::ingest::Paper;
@@ -23,6 +24,10 @@ pub const MIN_POSITIVES: usize = 20;
 
 /// The L2 strengths tried by cross-validation, strongest first (ties go to the simpler model).
 const LAMBDAS: [f32; 5] = [1.0, 0.1, 0.03, 0.01, 0.001];
+
+/// How much the TF-IDF block counts against the z-scored columns (its rows have unit
+/// length, a z-scored row about √393): 0 leaves the words out. Cross-validation chooses.
+const TEXT_SCALES: [f32; 4] = [0.0, 8.0, 24.0, 64.0];
 
 /// Gradient steps per fit: enough for the held-out AUC to settle on the labelled sets.
 const STEPS: usize = 300;
@@ -40,8 +45,11 @@ pub const PART_NAMES: [&str; 9] = [
     "author match",
 ];
 
+pub mod sources;
 pub mod stored;
+pub mod tfidf;
 
+pub use sources::Training;
 pub use stored::Stored;
 
 #[derive(Debug, thiserror::Error)]
@@ -79,11 +87,20 @@ impl LearnError {
     }
 }
 
-/// Training examples: one row of features per paper, its label and its day.
+/// Training examples: one row of features per paper, its text (title and abstract; `None`
+/// where only a vector is known), its label and its day.
 pub struct Examples {
     pub x: Array2<f32>,
+    /// Each paper's id and title, to name the picks a comment compares with.
+    pub names: Vec<(crate::ingest::PaperId, String)>,
+    pub texts: Vec<Option<String>>,
     pub y: Vec<bool>,
     pub days: Vec<String>,
+}
+
+/// The text a paper's words are counted in, as the learned model reads it.
+pub fn text_of(paper: &Paper) -> String {
+    paper.embedding_text()
 }
 
 /// Each paper's features: its vector (row `i` of `vectors`), then the hybrid's parts under
@@ -135,34 +152,115 @@ pub struct LinearModel {
     pub bias: f32,
     /// The L2 strength cross-validation chose.
     pub lambda: f32,
+    /// The word part, when cross-validation kept one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<TextWeights>,
 }
 
-impl LinearModel {
-    /// One score per row of `x` (features as [`features`] builds them); higher is a likelier
-    /// pick.
-    pub fn score(&self, x: ArrayView2<f32>) -> Vec<f32> {
-        let z = standardize(x, &self.mean, &self.scale);
-        let w = Array1::from(self.weights.clone());
-        (z.dot(&w) + self.bias).to_vec()
+/// The TF-IDF block: its vocabulary, its weight against the other columns, a weight per term.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TextWeights {
+    pub scale: f32,
+    pub vocabulary: tfidf::Vocabulary,
+    pub weights: Vec<f32>,
+}
+
+impl TextWeights {
+    /// One row's word part of the score.
+    pub fn weights_dot(&self, m: &tfidf::Sparse) -> f32 {
+        self.score(m).first().copied().unwrap_or(0.0)
+    }
+
+    /// Each row's word part of the score.
+    fn score(&self, m: &tfidf::Sparse) -> Vec<f32> {
+        m.dot(&self.weights)
+            .into_iter()
+            .map(|v| v * self.scale)
+            .collect()
+    }
+
+    /// The terms of `text` that raised its score most, most first.
+    pub fn top_terms(&self, text: &str, k: usize) -> Vec<(String, f32)> {
+        let m = self.vocabulary.transform([text]);
+        let (idx, val) = m.row(0);
+        let mut c: Vec<(String, f32)> = idx
+            .iter()
+            .zip(val)
+            .map(|(&j, v)| {
+                let j = j as usize;
+                (
+                    self.vocabulary.terms[j].clone(),
+                    v * self.weights[j] * self.scale,
+                )
+            })
+            .filter(|(_, c)| *c > 0.0)
+            .collect();
+        c.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        c.truncate(k);
+        c
     }
 }
 
-/// What training found: the model and the held-out AUC of every strength tried.
+impl LinearModel {
+    /// One score per row of `x` (features as [`features`] builds them) and its paper's
+    /// text ([`text_of`]); higher is a likelier pick.
+    pub fn score(&self, x: ArrayView2<f32>, texts: &[String]) -> Vec<f32> {
+        let z = standardize(x, &self.mean, &self.scale);
+        let w = Array1::from(self.weights.clone());
+        let mut s = (z.dot(&w) + self.bias).to_vec();
+        if let Some(t) = &self.text {
+            let m = t.vocabulary.transform(texts.iter().map(String::as_str));
+            for (s, v) in s.iter_mut().zip(t.score(&m)) {
+                *s += v;
+            }
+        }
+        s
+    }
+
+    /// The dense part's contribution per column of one row (z-scored value × weight).
+    pub fn contributions(&self, row: ndarray::ArrayView1<f32>) -> Vec<f32> {
+        (0..self.weights.len())
+            .map(|j| self.weights[j] * (row[j] - self.mean[j]) / self.scale[j])
+            .collect()
+    }
+}
+
+/// One setting cross-validation tried, and its mean held-out ROC-AUC over the day folds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CvResult {
+    pub lambda: f32,
+    pub text_scale: f32,
+    pub roc_auc: f64,
+}
+
+/// What training found: the model and the held-out AUC of every setting tried.
 #[derive(Debug, Clone)]
 pub struct Trained {
     pub model: LinearModel,
-    /// (lambda, mean held-out ROC-AUC over the day folds), strongest first.
-    pub cv: Vec<(f32, f64)>,
+    /// Every setting tried, in the order tried (words off first, strongest L2 first).
+    pub cv: Vec<CvResult>,
     pub folds: usize,
     pub positives: usize,
     pub papers: usize,
     /// Each training paper's score from the fold that held its day out, at the chosen
-    /// strength (NaN where no fold could): what the model does on days it has not seen, so
+    /// setting (NaN where no fold could): what the model does on days it has not seen, so
     /// the 1-10 scale is fitted on these rather than on the flattering in-sample scores.
     pub held_out: Vec<f32>,
 }
 
-/// Trains on `ex`, choosing the L2 strength by cross-validation over whole days.
+impl Trained {
+    /// The held-out ROC-AUC of the chosen setting.
+    pub fn held_out_roc_auc(&self) -> f64 {
+        let text_scale = self.model.text.as_ref().map_or(0.0, |t| t.scale);
+        self.cv
+            .iter()
+            .find(|c| c.lambda == self.model.lambda && c.text_scale == text_scale)
+            .map_or(f64::NAN, |c| c.roc_auc)
+    }
+}
+
+/// Trains on `ex`, choosing the L2 strength and the words' weight by cross-validation over
+/// whole days.
 pub fn train(ex: &Examples) -> Result<Trained, LearnError> {
     let positives = ex.y.iter().filter(|&&y| y).count();
     if positives < MIN_POSITIVES {
@@ -171,63 +269,122 @@ pub fn train(ex: &Examples) -> Result<Trained, LearnError> {
     if positives == ex.y.len() {
         return Err(LearnError::NoNegatives);
     }
+    let vocabulary = tfidf::Vocabulary::fit(ex.texts.iter().flatten().map(String::as_str));
+    let words = vocabulary.transform(ex.texts.iter().map(|t| t.as_deref().unwrap_or("")));
     let mut days: Vec<&str> = ex.days.iter().map(String::as_str).collect();
     days.sort_unstable();
     days.dedup();
     let folds = days.len().min(5);
     let fold_of = |d: &str| days.binary_search(&d).expect("a known day") % folds;
-    let mut cv = Vec::new();
-    let mut held_out = Vec::new();
-    for &lambda in &LAMBDAS {
-        let mut aucs = Vec::new();
-        let mut oof = vec![f32::NAN; ex.y.len()];
-        for k in 0..folds {
-            let test: Vec<bool> = ex.days.iter().map(|d| fold_of(d) == k).collect();
-            let train_rows: Vec<usize> = (0..ex.y.len()).filter(|&i| !test[i]).collect();
-            let test_rows: Vec<usize> = (0..ex.y.len()).filter(|&i| test[i]).collect();
+    let scales: &[f32] = if vocabulary.is_empty() {
+        &TEXT_SCALES[..1]
+    } else {
+        &TEXT_SCALES
+    };
+    let settings: Vec<(f32, f32)> = scales
+        .iter()
+        .flat_map(|&t| LAMBDAS.iter().map(move |&l| (t, l)))
+        .collect();
+    let split: Vec<(Vec<usize>, Vec<usize>)> = (0..folds)
+        .map(|k| (0..ex.y.len()).partition(|&i| fold_of(&ex.days[i]) != k))
+        .collect();
+    // Every (setting, fold) fit is independent and deterministic, so they run in parallel
+    // and are gathered in order: the result is the same on any number of threads.
+    let jobs: Vec<(usize, usize)> = (0..settings.len())
+        .flat_map(|s| (0..folds).map(move |k| (s, k)))
+        .collect();
+    let results: Vec<Option<(Vec<f32>, Option<f64>)>> = jobs
+        .par_iter()
+        .map(|&(si, k)| {
+            let (text_scale, lambda) = settings[si];
+            let (train_rows, test_rows) = &split[k];
             let ty: Vec<bool> = train_rows.iter().map(|&i| ex.y[i]).collect();
             if !ty.contains(&true) || !ty.contains(&false) {
-                continue;
+                return None;
             }
-            let model = fit(ex.x.select(Axis(0), &train_rows).view(), &ty, lambda);
-            let scores = model.score(ex.x.select(Axis(0), &test_rows).view());
-            for (&i, &v) in test_rows.iter().zip(&scores) {
+            let train_words = words.select(train_rows);
+            let model = fit(
+                ex.x.select(Axis(0), train_rows).view(),
+                (text_scale > 0.0).then_some((&train_words, text_scale, &vocabulary)),
+                &ty,
+                lambda,
+            );
+            let scores = model.score_words(
+                ex.x.select(Axis(0), test_rows).view(),
+                &words.select(test_rows),
+            );
+            let held: Vec<bool> = test_rows.iter().map(|&i| ex.y[i]).collect();
+            let auc = roc_auc(&scores, &held);
+            Some((scores, auc))
+        })
+        .collect();
+    let mut cv = Vec::new();
+    let mut held_out = Vec::new();
+    for (si, &(text_scale, lambda)) in settings.iter().enumerate() {
+        let mut aucs = Vec::new();
+        let mut oof = vec![f32::NAN; ex.y.len()];
+        for (k, (_, test_rows)) in split.iter().enumerate() {
+            let Some((scores, auc)) = &results[si * folds + k] else {
+                continue;
+            };
+            for (&i, &v) in test_rows.iter().zip(scores) {
                 oof[i] = v;
             }
-            let held: Vec<bool> = test_rows.iter().map(|&i| ex.y[i]).collect();
-            if let Some(auc) = roc_auc(&scores, &held) {
-                aucs.push(auc);
-            }
+            aucs.extend(*auc);
         }
         let mean = if aucs.is_empty() {
             f64::NAN
         } else {
             aucs.iter().sum::<f64>() / aucs.len() as f64
         };
-        cv.push((lambda, mean));
+        cv.push(CvResult {
+            lambda,
+            text_scale,
+            roc_auc: mean,
+        });
         held_out.push(oof);
     }
-    // Strongest first, so a tie keeps the simpler model; NaN (a single day: no fold could
-    // be held out) never wins, and without any figure the middle strength is used.
-    let mut best: Option<(f32, f64)> = None;
-    for &(l, auc) in &cv {
-        if !auc.is_nan() && best.is_none_or(|(_, b)| auc > b) {
-            best = Some((l, auc));
+    // In the order tried, so a tie keeps the simpler model (no words, stronger L2); NaN (a
+    // single day: no fold could be held out) never wins, and without any figure the middle
+    // strength is used without words.
+    let mut best: Option<usize> = None;
+    for (i, c) in cv.iter().enumerate() {
+        if !c.roc_auc.is_nan() && best.is_none_or(|b| c.roc_auc > cv[b].roc_auc) {
+            best = Some(i);
         }
     }
-    let lambda = best.map_or(LAMBDAS[2], |(l, _)| l);
-    let chosen = LAMBDAS
-        .iter()
-        .position(|&l| l == lambda)
-        .expect("one of LAMBDAS");
+    let chosen = best.unwrap_or(2);
+    let CvResult {
+        lambda, text_scale, ..
+    } = cv[chosen];
     Ok(Trained {
-        model: fit(ex.x.view(), &ex.y, lambda),
+        model: fit(
+            ex.x.view(),
+            (text_scale > 0.0).then_some((&words, text_scale, &vocabulary)),
+            &ex.y,
+            lambda,
+        ),
         cv,
         folds,
         positives,
         papers: ex.y.len(),
         held_out: held_out.swap_remove(chosen),
     })
+}
+
+impl LinearModel {
+    /// [`LinearModel::score`] with the words already counted (training's folds).
+    fn score_words(&self, x: ArrayView2<f32>, words: &tfidf::Sparse) -> Vec<f32> {
+        let z = standardize(x, &self.mean, &self.scale);
+        let w = Array1::from(self.weights.clone());
+        let mut s = (z.dot(&w) + self.bias).to_vec();
+        if let Some(t) = &self.text {
+            for (s, v) in s.iter_mut().zip(t.score(words)) {
+                *s += v;
+            }
+        }
+        s
+    }
 }
 
 fn standardize(x: ArrayView2<f32>, mean: &[f32], scale: &[f32]) -> Array2<f32> {
@@ -240,9 +397,69 @@ fn standardize(x: ArrayView2<f32>, mean: &[f32], scale: &[f32]) -> Array2<f32> {
     z
 }
 
+/// The design matrix `[z | scale · words]`, multiplied without building it.
+struct Design<'a> {
+    z: Array2<f32>,
+    /// zᵀ, laid out row by row: multiplying by a transposed view reads memory with a stride
+    /// and was most of a fit's time.
+    zt: Array2<f32>,
+    words: Option<(&'a tfidf::Sparse, f32)>,
+}
+
+impl Design<'_> {
+    fn dot(&self, w: &Array1<f32>, v: &[f32]) -> Array1<f32> {
+        let mut m = self.z.dot(w);
+        if let Some((words, s)) = self.words {
+            for (m, x) in m.iter_mut().zip(words.dot(v)) {
+                *m += s * x;
+            }
+        }
+        m
+    }
+
+    fn t_dot(&self, r: &Array1<f32>) -> (Array1<f32>, Vec<f32>) {
+        let g = self.zt.dot(r);
+        let gv = match self.words {
+            Some((words, s)) => words
+                .t_dot(r.as_slice().expect("contiguous"))
+                .into_iter()
+                .map(|x| s * x)
+                .collect(),
+            None => Vec::new(),
+        };
+        (g, gv)
+    }
+
+    /// The largest eigenvalue of DᵀD by power iteration from a fixed start (deterministic).
+    fn spectral_norm_sq(&self) -> f32 {
+        let cols = self.z.ncols() + self.words.map_or(0, |(w, _)| w.cols);
+        let start = 1.0 / (cols as f32).sqrt();
+        let mut w = Array1::<f32>::from_elem(self.z.ncols(), start);
+        let mut v = vec![start; self.words.map_or(0, |(w, _)| w.cols)];
+        let mut norm = 0.0;
+        for _ in 0..30 {
+            let (uw, uv) = self.t_dot(&self.dot(&w, &v));
+            norm = (uw.dot(&uw) + uv.iter().map(|x| x * x).sum::<f32>()).sqrt();
+            if norm == 0.0 {
+                return 1.0;
+            }
+            w = uw / norm;
+            v = uv.into_iter().map(|x| x / norm).collect();
+        }
+        // Power iteration approaches from below; a margin keeps the step safe.
+        norm * 1.05
+    }
+}
+
 /// Class-balanced logistic regression with an L2 penalty of `lambda`, by Nesterov's
-/// accelerated gradient descent with the step set from the loss's Lipschitz bound.
-fn fit(x: ArrayView2<f32>, y: &[bool], lambda: f32) -> LinearModel {
+/// accelerated gradient descent with the step set from the loss's Lipschitz bound. `words`:
+/// the TF-IDF rows, their weight and vocabulary, when the word part is fitted too.
+fn fit(
+    x: ArrayView2<f32>,
+    words: Option<(&tfidf::Sparse, f32, &tfidf::Vocabulary)>,
+    y: &[bool],
+    lambda: f32,
+) -> LinearModel {
     let (n, d) = x.dim();
     let mean: Vec<f32> = (0..d).map(|j| x.column(j).mean().unwrap_or(0.0)).collect();
     let scale: Vec<f32> = (0..d)
@@ -258,6 +475,12 @@ fn fit(x: ArrayView2<f32>, y: &[bool], lambda: f32) -> LinearModel {
         })
         .collect();
     let z = standardize(x, &mean, &scale);
+    let design = Design {
+        zt: z.t().as_standard_layout().into_owned(),
+        z,
+        words: words.map(|(m, s, _)| (m, s)),
+    };
+    let v_dim = words.map_or(0, |(m, _, _)| m.cols);
     let pos = y.iter().filter(|&&v| v).count().max(1) as f32;
     let neg = (n as f32 - pos).max(1.0);
     // Each class weighs half of the loss, however rare the picks are.
@@ -267,26 +490,39 @@ fn fit(x: ArrayView2<f32>, y: &[bool], lambda: f32) -> LinearModel {
         .collect();
     let target: Array1<f32> = y.iter().map(|&v| f32::from(u8::from(v))).collect();
     // The logistic loss's curvature is at most 1/4; with the weights summing to 1 the
-    // gradient's Lipschitz constant is at most max weight * ||z||² / 4 + lambda.
-    let lipschitz = sample.iter().copied().fold(0.0, f32::max) * spectral_norm_sq(&z) / 4.0;
+    // gradient's Lipschitz constant is at most max weight * ||D||² / 4 + lambda.
+    let lipschitz = sample.iter().copied().fold(0.0, f32::max) * design.spectral_norm_sq() / 4.0;
     let step = 1.0 / (lipschitz + lambda);
     let mut w = Array1::<f32>::zeros(d);
+    let mut v = vec![0.0f32; v_dim];
     let mut b = 0.0f32;
-    let (mut w_prev, mut b_prev) = (w.clone(), b);
+    let (mut w_prev, mut v_prev, mut b_prev) = (w.clone(), v.clone(), b);
     for t in 0..STEPS {
         let momentum = t as f32 / (t as f32 + 3.0);
         let wl = &w + &((&w - &w_prev) * momentum);
+        let vl: Vec<f32> = v
+            .iter()
+            .zip(&v_prev)
+            .map(|(a, p)| a + (a - p) * momentum)
+            .collect();
         let bl = b + (b - b_prev) * momentum;
-        let margin = z.dot(&wl) + bl;
+        let margin = design.dot(&wl, &vl) + bl;
         let residual: Array1<f32> = margin
             .iter()
             .zip(&target)
             .zip(&sample)
             .map(|((m, t), s)| s * (sigmoid(*m) - t))
             .collect();
-        let grad_w = z.t().dot(&residual) + &wl * lambda;
+        let (gw, gv) = design.t_dot(&residual);
+        let grad_w = gw + &wl * lambda;
         let grad_b = residual.sum();
+        let next_v: Vec<f32> = vl
+            .iter()
+            .zip(&gv)
+            .map(|(a, g)| a - (g + a * lambda) * step)
+            .collect();
         w_prev = std::mem::replace(&mut w, &wl - &(grad_w * step));
+        v_prev = std::mem::replace(&mut v, next_v);
         b_prev = std::mem::replace(&mut b, bl - grad_b * step);
     }
     LinearModel {
@@ -295,27 +531,16 @@ fn fit(x: ArrayView2<f32>, y: &[bool], lambda: f32) -> LinearModel {
         weights: w.to_vec(),
         bias: b,
         lambda,
+        text: words.map(|(_, s, vocabulary)| TextWeights {
+            scale: s,
+            vocabulary: vocabulary.clone(),
+            weights: v,
+        }),
     }
 }
 
 fn sigmoid(m: f32) -> f32 {
     1.0 / (1.0 + (-m).exp())
-}
-
-/// The largest eigenvalue of zᵀz by power iteration from a fixed start (deterministic).
-fn spectral_norm_sq(z: &Array2<f32>) -> f32 {
-    let mut v = Array1::<f32>::from_elem(z.ncols(), 1.0 / (z.ncols() as f32).sqrt());
-    let mut norm = 0.0;
-    for _ in 0..30 {
-        let u = z.t().dot(&z.dot(&v));
-        norm = u.dot(&u).sqrt();
-        if norm == 0.0 {
-            return 1.0;
-        }
-        v = u / norm;
-    }
-    // Power iteration approaches from below; a margin keeps the step safe.
-    norm * 1.05
 }
 
 #[cfg(test)]
@@ -334,7 +559,18 @@ mod tests {
             y.push(pick);
             days.push(format!("2025-05-{:02}", 1 + i % 4));
         }
-        Examples { x, y, days }
+        Examples {
+            x,
+            names: (0..n)
+                .map(|i| {
+                    let id = format!("2505.{:05}", i + 1);
+                    (crate::ingest::PaperId::parse(&id).unwrap(), id)
+                })
+                .collect(),
+            texts: vec![None; n],
+            y,
+            days,
+        }
     }
 
     #[test]
@@ -342,8 +578,13 @@ mod tests {
         let ex = toy(200, 30);
         let a = train(&ex).unwrap();
         assert_eq!(a.folds, 4);
-        assert!(a.cv.iter().all(|(_, auc)| *auc > 0.99), "{:?}", a.cv);
-        let scores = a.model.score(ex.x.view());
+        assert_eq!(
+            a.cv.len(),
+            LAMBDAS.len(),
+            "no words, so no word weights tried"
+        );
+        assert!(a.cv.iter().all(|c| c.roc_auc > 0.99), "{:?}", a.cv);
+        let scores = a.model.score(ex.x.view(), &vec![String::new(); 200]);
         assert_eq!(roc_auc(&scores, &ex.y), Some(1.0));
         assert!(a.model.weights[0] > 0.0 && a.model.weights[0].abs() > a.model.weights[1].abs());
         let b = train(&ex).unwrap();

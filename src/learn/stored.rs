@@ -8,11 +8,13 @@
 
 use std::path::{Path, PathBuf};
 
-use ndarray::{ArrayView1, ArrayView2};
+use base64::Engine;
+use ndarray::{Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use super::{LearnError, LinearModel, PART_NAMES};
 use crate::fsutil::IoError;
+use crate::ingest::PaperId;
 use crate::topics::Scale;
 
 pub const FORMAT: &str = "arxrank-learned";
@@ -43,6 +45,80 @@ pub struct Stored {
     pub folds: usize,
     pub cv: Vec<CvRow>,
     pub trained_by: String,
+    /// The latest picks, so a comment can name the one a paper is closest to.
+    #[serde(default)]
+    pub liked: Vec<LikedPaper>,
+}
+
+/// A pick of the training days: its id, title and day, and its vector stored as 8-bit
+/// integers (base64), which is close enough to find the nearest and keeps the file small.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LikedPaper {
+    pub id: PaperId,
+    pub title: String,
+    pub day: String,
+    pub vector: String,
+}
+
+/// At most this many picks are kept, the latest first: 2,000 cost about 1 MB.
+pub const MAX_LIKED: usize = 2000;
+
+impl LikedPaper {
+    pub fn new(id: PaperId, title: String, day: String, vector: ArrayView1<f32>) -> Self {
+        let max = vector.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-12);
+        let bytes: Vec<u8> = vector
+            .iter()
+            .map(|v| ((v / max * 127.0).round() as i8) as u8)
+            .collect();
+        Self {
+            id,
+            title,
+            day,
+            vector: base64::engine::general_purpose::STANDARD.encode(bytes),
+        }
+    }
+
+    /// The stored vector, scaled back to unit length.
+    fn decode(&self, dim: usize) -> Option<Vec<f32>> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&self.vector)
+            .ok()?;
+        if bytes.len() != dim {
+            return None;
+        }
+        let v: Vec<f32> = bytes.iter().map(|&b| f32::from(b as i8)).collect();
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+        Some(v.into_iter().map(|x| x / norm).collect())
+    }
+}
+
+/// The picks' vectors, one row each, to find the pick closest to a paper.
+pub struct LikedIndex<'a> {
+    papers: &'a [LikedPaper],
+    vectors: Array2<f32>,
+}
+
+impl LikedIndex<'_> {
+    /// The closest pick to each of `docs` (unit vectors, one per row) and its cosine.
+    pub fn closest(&self, docs: ArrayView2<f32>) -> Vec<Option<(&LikedPaper, f32)>> {
+        if self.papers.is_empty() {
+            return vec![None; docs.nrows()];
+        }
+        let sims = docs.dot(&self.vectors.t());
+        sims.rows()
+            .into_iter()
+            .map(|row| {
+                let (best, cos) =
+                    row.iter()
+                        .enumerate()
+                        .fold(
+                            (0, f32::NEG_INFINITY),
+                            |b, (i, &c)| if c > b.1 { (i, c) } else { b },
+                        );
+                Some((&self.papers[best], cos))
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,6 +131,9 @@ pub struct TrainingSet {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CvRow {
     pub lambda: f32,
+    /// The TF-IDF block's weight (0: words left out).
+    #[serde(default)]
+    pub text_scale: f32,
     pub roc_auc: f64,
 }
 
@@ -92,6 +171,14 @@ impl Stored {
             || stored.model.mean.len() != columns
             || stored.model.scale.len() != columns
             || stored.parts != PART_NAMES
+            || stored.model.text.as_ref().is_some_and(|t| {
+                t.weights.len() != t.vocabulary.len()
+                    || t.vocabulary.idf.len() != t.vocabulary.len()
+            })
+            || stored
+                .liked
+                .iter()
+                .any(|l| l.decode(stored.vector_dims).is_none())
         {
             return Err(invalid(format!(
                 "{} weights for {columns} columns: the file is damaged",
@@ -127,28 +214,57 @@ impl Stored {
         }
     }
 
-    pub fn score(&self, x: ArrayView2<f32>) -> Vec<f32> {
-        self.model.score(x)
+    pub fn score(&self, x: ArrayView2<f32>, texts: &[String]) -> Vec<f32> {
+        self.model.score(x, texts)
+    }
+
+    /// The picks' vectors, decoded once for a day's papers.
+    pub fn liked_index(&self) -> LikedIndex<'_> {
+        let rows: Vec<Vec<f32>> = self
+            .liked
+            .iter()
+            .map(|l| l.decode(self.vector_dims).expect("checked on load"))
+            .collect();
+        let mut vectors = Array2::zeros((rows.len(), self.vector_dims));
+        for (i, r) in rows.iter().enumerate() {
+            vectors.row_mut(i).assign(&ArrayView1::from(r.as_slice()));
+        }
+        LikedIndex {
+            papers: &self.liked,
+            vectors,
+        }
     }
 
     /// What pushed one paper's score up or down most: the vector as one part (closeness to
-    /// the kind of paper the judge picked), and each of the hybrid's parts, strongest first.
-    pub fn explain(&self, row: ArrayView1<f32>) -> String {
-        let m = &self.model;
-        let contribution = |j: usize| m.weights[j] * (row[j] - m.mean[j]) / m.scale[j];
+    /// the kind of paper the judge picked), the words as another, and each of the hybrid's
+    /// parts, strongest first; then the words that raised it most, as arxiv-sanity shows its
+    /// SVM's.
+    pub fn explain(&self, row: ArrayView1<f32>, text: &str) -> String {
+        let c = self.model.contributions(row);
         let mut parts: Vec<(String, f32)> = vec![(
-            "paper's text like past picks".into(),
-            (0..self.vector_dims).map(contribution).sum(),
+            "vector like past picks".into(),
+            c[..self.vector_dims].iter().sum(),
         )];
         for (k, name) in self.parts.iter().enumerate() {
-            parts.push((name.clone(), contribution(self.vector_dims + k)));
+            parts.push((name.clone(), c[self.vector_dims + k]));
+        }
+        let mut words = Vec::new();
+        if let Some(t) = &self.model.text {
+            let m = t.vocabulary.transform([text]);
+            parts.push(("words".into(), t.weights_dot(&m)));
+            words = t.top_terms(text, 3);
         }
         parts.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
-        parts
+        let mut out = parts
             .iter()
             .take(3)
             .map(|(name, c)| format!("{name} {c:+.2}"))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", ");
+        if !words.is_empty() {
+            let w: Vec<&str> = words.iter().map(|(w, _)| w.as_str()).collect();
+            out.push_str(&format!("; words: {}", w.join(", ")));
+        }
+        out
     }
 }

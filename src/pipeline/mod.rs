@@ -139,13 +139,24 @@ pub fn score_with(
         let profile = scorer.profile();
         let x = crate::learn::features(papers, docs.view(), &sims, scorer);
         let scale = model.scale(profile.scale.select_min);
-        for ((s, learned), row) in scored.iter_mut().zip(model.score(x.view())).zip(x.rows()) {
+        let texts: Vec<String> = papers.iter().map(crate::learn::text_of).collect();
+        let liked = model.liked_index();
+        let closest = liked.closest(docs.view());
+        let learned_scores = model.score(x.view(), &texts);
+        for (i, (s, learned)) in scored.iter_mut().zip(learned_scores).enumerate() {
             s.raw = learned;
             s.relevance = relevance_on(&scale, learned);
             s.selected = s.relevance >= scale.select_min || s.author.is_some();
+            let near = match closest[i] {
+                Some((pick, cos)) => format!(
+                    "; closest past pick: \"{}\" ({}, {}, cosine {cos:.2})",
+                    pick.title, pick.id, pick.day
+                ),
+                None => String::new(),
+            };
             s.comment = format!(
-                "Learned score {learned:.2} ({}); {}",
-                model.explain(row),
+                "Learned score {learned:.2} ({}{near}); {}",
+                model.explain(x.row(i), &texts[i]),
                 s.comment
             );
         }

@@ -67,3 +67,95 @@
   apply();
   reveal();
 })();
+
+// Like / dislike on each card. The marks stay in this browser (localStorage, one key for
+// the whole site, so marks on every day add up) until "Export" saves them as feedback.jsonl
+// for `arxrank learn --feedback`; nothing leaves the machine. Clicking a pressed button
+// takes the mark back. Without storage (disabled, or a private window that refuses it) the
+// buttons stay hidden rather than pretend to remember.
+(function () {
+  'use strict';
+  var bar = document.getElementById('feedback-bar');
+  if (!bar) return;
+  var KEY = 'arxrank-feedback';
+  var day = bar.getAttribute('data-date');
+  var store;
+  try {
+    store = window.localStorage;
+    store.getItem(KEY);
+  } catch (e) {
+    return;
+  }
+  function load() {
+    try {
+      var marks = JSON.parse(store.getItem(KEY) || '{}');
+      return marks && typeof marks === 'object' ? marks : {};
+    } catch (e) {
+      return {};
+    }
+  }
+  var buttons = Array.prototype.slice.call(document.querySelectorAll('.vote button'));
+  var clear = document.getElementById('clear-feedback');
+
+  function paint() {
+    var marks = load(), liked = 0, disliked = 0;
+    Object.keys(marks).forEach(function (id) {
+      if (marks[id].label === 1) liked += 1;
+      else if (marks[id].label === -1) disliked += 1;
+    });
+    buttons.forEach(function (b) {
+      var m = marks[b.getAttribute('data-id')];
+      var want = b.classList.contains('like') ? 1 : -1;
+      b.setAttribute('aria-pressed', m && m.label === want ? 'true' : 'false');
+    });
+    document.getElementById('liked').textContent = String(liked);
+    document.getElementById('disliked').textContent = String(disliked);
+  }
+
+  buttons.forEach(function (b) {
+    b.addEventListener('click', function () {
+      var marks = load(), id = b.getAttribute('data-id');
+      var want = b.classList.contains('like') ? 1 : -1;
+      if (marks[id] && marks[id].label === want) delete marks[id];
+      else marks[id] = { label: want, date: day };
+      store.setItem(KEY, JSON.stringify(marks));
+      paint();
+    });
+  });
+
+  // One JSON object per line, oldest day first, so a diff of two exports reads well.
+  document.getElementById('export-feedback').addEventListener('click', function () {
+    var marks = load();
+    var lines = Object.keys(marks).map(function (id) {
+      return { id: id, label: marks[id].label, date: marks[id].date };
+    }).sort(function (a, b) {
+      return a.date < b.date ? -1 : a.date > b.date ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+    }).map(function (m) { return JSON.stringify(m) + '\n'; });
+    var url = URL.createObjectURL(new Blob(lines, { type: 'application/x-ndjson' }));
+    var a = document.createElement('a');
+    a.href = url;
+    a.download = 'feedback.jsonl';
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+  });
+
+  // Two clicks, not a dialog: clearing loses marks that may not have been exported yet.
+  clear.addEventListener('click', function () {
+    if (clear.getAttribute('data-armed') !== '1') {
+      clear.setAttribute('data-armed', '1');
+      clear.textContent = 'Click again to clear every mark';
+      return;
+    }
+    store.removeItem(KEY);
+    clear.removeAttribute('data-armed');
+    clear.textContent = 'Clear';
+    paint();
+  });
+
+  window.addEventListener('storage', paint);
+  document.querySelectorAll('p.vote').forEach(function (p) { p.hidden = false; });
+  bar.hidden = false;
+  paint();
+})();

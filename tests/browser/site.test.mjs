@@ -2,7 +2,7 @@
 // `arxrank site`, served from 127.0.0.1 and opened from disk. tests/site.rs builds the
 // site from real digests and runs this script:
 //
-//   node tests/browser/site.test.mjs <site-dir> <digests-dir> <screenshot.png>
+//   node tests/browser/site.test.mjs <site-dir> <digests-dir> <screenshot.png> <feedback.jsonl>
 //
 // Expected counts come from the digests' output.json, not from the pages, so a page that
 // drops, duplicates or mis-filters papers fails. Any console error or warning, page error,
@@ -15,9 +15,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 
-const [siteDir, digestsDir, shotPath] = process.argv.slice(2).map((p) => p && path.resolve(p));
-if (!shotPath) {
-  console.error('usage: site.test.mjs <site-dir> <digests-dir> <screenshot.png>');
+const [siteDir, digestsDir, shotPath, feedbackPath] = process.argv.slice(2).map((p) => p && path.resolve(p));
+if (!feedbackPath) {
+  console.error('usage: site.test.mjs <site-dir> <digests-dir> <screenshot.png> <feedback.jsonl>');
   process.exit(2);
 }
 
@@ -244,6 +244,59 @@ await check('a day page works opened from disk (file://)', async () => {
   assert.equal(await visibleCards().count(), middle.picks.length);
   await page.selectOption('select[name=min]', '10');
   assert.equal(await visibleCards().count(), middle.picks.filter((p) => p.relevance >= 10).length);
+});
+
+await check('likes and dislikes persist across pages and reloads, and export as feedback.jsonl', async () => {
+  await page.goto(dayUrl(first));
+  await page.evaluate(() => window.localStorage.clear());
+  await page.reload();
+  assert.ok(await page.locator('#feedback-bar').isVisible(), 'the feedback bar is shown once the script runs');
+  const vote = (id, kind) => page.click(`[id="paper-${id}"] button.${kind}`);
+  const pressed = (id, kind) => page.getAttribute(`[id="paper-${id}"] button.${kind}`, 'aria-pressed');
+  // The first day: its first eight picks liked, two more disliked.
+  for (const p of first.picks.slice(0, 8)) await vote(p.id, 'like');
+  for (const p of first.picks.slice(8, 10)) await vote(p.id, 'dislike');
+  assert.equal(await pressed(first.picks[0].id, 'like'), 'true');
+  assert.equal(await pressed(first.picks[0].id, 'dislike'), 'false');
+  // Switching a mark: a like turned into a dislike and back.
+  await vote(first.picks[1].id, 'dislike');
+  assert.equal(await pressed(first.picks[1].id, 'like'), 'false');
+  await vote(first.picks[1].id, 'like');
+  // The middle day: fourteen picks liked; the marks of the first day are still counted.
+  await follow('nav.pager a.next');
+  assert.equal(page.url(), dayUrl(middle));
+  assert.equal(await page.locator('#liked').textContent(), '8');
+  for (const p of middle.picks.slice(0, 14)) await vote(p.id, 'like');
+  // Clicking a pressed button takes the mark back.
+  await vote(middle.picks[13].id, 'like');
+  assert.equal(await pressed(middle.picks[13].id, 'like'), 'false');
+  await vote(middle.picks[13].id, 'like');
+  await page.reload();
+  assert.equal(await pressed(middle.picks[13].id, 'like'), 'true', 'marks survive a reload');
+  assert.equal(await page.locator('#liked').textContent(), '22');
+  assert.equal(await page.locator('#disliked').textContent(), '2');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-feedback')]);
+  assert.equal(download.suggestedFilename(), 'feedback.jsonl');
+  await download.saveAs(feedbackPath);
+  const lines = fs.readFileSync(feedbackPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const want = [
+    ...first.picks.slice(0, 8).map((p) => ({ id: p.id, label: 1, date: first.date })),
+    ...first.picks.slice(8, 10).map((p) => ({ id: p.id, label: -1, date: first.date })),
+    ...middle.picks.slice(0, 14).map((p) => ({ id: p.id, label: 1, date: middle.date })),
+  ].sort((a, b) => (a.date + a.id < b.date + b.id ? -1 : 1));
+  assert.deepEqual(lines, want);
+  // Clearing takes two clicks, then every mark is gone.
+  await page.click('#clear-feedback');
+  assert.equal(await page.locator('#liked').textContent(), '22');
+  await page.click('#clear-feedback');
+  assert.equal(await page.locator('#liked').textContent(), '0');
+  assert.equal(await pressed(middle.picks[0].id, 'like'), 'false');
+  // The exported marks back in place for the screenshot.
+  await page.evaluate((ls) => {
+    const marks = {};
+    for (const m of ls) marks[m.id] = { label: m.label, date: m.date };
+    window.localStorage.setItem('arxrank-feedback', JSON.stringify(marks));
+  }, lines);
 });
 
 await check('screenshot of a day page, filtered to its largest topic at relevance 9 or more', async () => {
