@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! ingest  -> embed  -> history lookup -> score  -> render -> history append
-//! (Paper)   (vectors) (novelty, repeats) (Scored)  (Digest -> output.md / output.json)
+//! (Paper)   (vectors) (novelty, repeats) (Scored)  (Digest -> output.md / .json, scores.json)
 //!              ^
 //! topics ------+  (Profile: topics, keywords, authors, weights, scales)
 //! ```

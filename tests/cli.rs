@@ -82,9 +82,9 @@ fn ranks_the_seed_day_into_a_digest_like_the_seed() {
     assert!(md.contains("Mallory &lt;b&gt;"));
 
     let json: serde_json::Value =
-        serde_json::from_str(&fs_err::read_to_string(day.join("output.json")).unwrap()).unwrap();
+        serde_json::from_str(&fs_err::read_to_string(day.join("scores.json")).unwrap()).unwrap();
     let obj = json.as_object().unwrap();
-    assert_eq!(obj.len(), 31, "every scanned paper is kept in output.json");
+    assert_eq!(obj.len(), 31, "every scanned paper is kept in scores.json");
     for (id, v) in obj {
         assert_eq!(v["ARXIVID"].as_str(), Some(id.as_str()));
         for key in [
@@ -115,6 +115,24 @@ fn ranks_the_seed_day_into_a_digest_like_the_seed() {
         selected >= 15,
         "only {selected} of the seed's 30 papers selected"
     );
+    // output.json holds the picks only, in gpt_paper_assistant's keys: no history here, so
+    // NOVELTY is the middle of the scale and SCORE their sum (tests/gpt_paper_assistant.py
+    // checks the whole contract).
+    let picks: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(day.join("output.json")).unwrap()).unwrap();
+    let picks = picks.as_object().unwrap();
+    assert_eq!(picks.len(), selected);
+    for (id, v) in picks {
+        assert_eq!(obj[id]["arxrank"]["selected"], true, "{id}");
+        assert_eq!(v["arxiv_id"].as_str(), Some(id.as_str()));
+        assert_eq!(v["NOVELTY"], 5);
+        assert!(v.get("arxrank").is_none());
+    }
+    let said = common::gpt_paper_assistant_contract(&day, 15);
+    assert!(
+        said.starts_with(&format!("ok: {selected} picks in output.json, 31 scanned")),
+        "{said}"
+    );
 
     // Same input, same scores: rerun and compare everything but timing.
     let out2 = dir.path().join("out2");
@@ -133,11 +151,13 @@ fn ranks_the_seed_day_into_a_digest_like_the_seed() {
         s(&h1),
     ]);
     assert!(run2.status.success());
-    assert_eq!(
-        fs_err::read(day.join("output.json")).unwrap(),
-        fs_err::read(out2.join("2026-03-06/output.json")).unwrap(),
-        "scores are not deterministic"
-    );
+    for file in ["output.json", "scores.json"] {
+        assert_eq!(
+            fs_err::read(day.join(file)).unwrap(),
+            fs_err::read(out2.join("2026-03-06").join(file)).unwrap(),
+            "{file}: scores are not deterministic"
+        );
+    }
 }
 
 #[test]
@@ -164,10 +184,16 @@ fn reads_gpt_paper_assistant_config() {
         String::from_utf8_lossy(&run.stderr)
     );
     let json: serde_json::Value =
-        serde_json::from_str(&fs_err::read_to_string(out.join("2026-03-06/output.json")).unwrap())
+        serde_json::from_str(&fs_err::read_to_string(out.join("2026-03-06/scores.json")).unwrap())
             .unwrap();
     let spike = &json["2603.05498"];
     assert_eq!(spike["arxrank"]["author_match"], "Yann LeCun");
+    // In output.json an author match has gpt_paper_assistant's fixed score.
+    common::gpt_paper_assistant_contract(&out.join("2026-03-06"), 15);
+    let picks: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(out.join("2026-03-06/output.json")).unwrap())
+            .unwrap();
+    assert_eq!(picks["2603.05498"]["SCORE"], 15);
     let topics: Vec<&String> = spike["arxrank"]["topic_similarity"]
         .as_object()
         .unwrap()
@@ -264,4 +290,78 @@ fn tampered_model_file_is_rejected_by_checksum() {
         err.contains("config.json") && err.contains("sha256"),
         "{err}"
     );
+}
+
+/// A crawler's day without dates inside: the day comes from `--date`, else the file name,
+/// else today, and run.json says which.
+#[test]
+fn the_digest_day_comes_from_the_flag_the_file_name_or_today() {
+    let dir = tempfile::tempdir().unwrap();
+    let crawl = common::data("daily-arxiv-ai-enhanced_2025-10-22.jsonl");
+    let undated = dir.path().join("papers.jsonl");
+    fs_err::copy(&crawl, &undated).unwrap();
+    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+    for (listing, flag, day, from) in [
+        (&crawl, None, "2025-10-22", "file name"),
+        (&crawl, Some("2025-10-23"), "2025-10-23", "--date"),
+        (&undated, None, today.as_str(), "today"),
+    ] {
+        let out = dir.path().join(from);
+        let mut args = vec!["rank", s(listing), "--out", s(&out), "--no-history"];
+        if let Some(d) = flag {
+            args.extend(["--date", d]);
+        }
+        let run = arxrank(&args);
+        let err = String::from_utf8_lossy(&run.stderr).into_owned();
+        assert!(run.status.success(), "{err}");
+        assert!(err.contains(&format!("day {day} (from {from})")), "{err}");
+        let facts: serde_json::Value =
+            serde_json::from_str(&fs_err::read_to_string(out.join(day).join("run.json")).unwrap())
+                .unwrap();
+        assert_eq!(facts["date_from"], from);
+        assert_eq!(facts["scanned"], 6, "the crawl's duplicate rows count once");
+    }
+}
+
+/// DaizeDong-style topics: the trailing block of subjects to leave out becomes penalised
+/// keywords and negative anchors (it used to join the last topic and pull those papers up),
+/// and --show-profile prints what was built.
+#[test]
+fn a_topics_files_exclusions_push_papers_down_and_show_in_the_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = arxrank(&[
+        "rank",
+        s(&common::data("daily-arxiv-ai-enhanced_2025-10-22.jsonl")),
+        "--topics",
+        s(&common::data("topics-daizedong-style.txt")),
+        "--out",
+        s(&out),
+        "--no-history",
+        "--show-profile",
+    ]);
+    let err = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert!(run.status.success(), "{err}");
+    for line in [
+        "topic 3: Model Compression and Efficiency\n  relevant: Sparsity, pruning, quantization, low-rank approaches, cache, or other algorithmic/theoretical efficiency breakthroughs.\n",
+        "irrelevant keywords (penalised): medical imaging, MRI, segmentation, 3D vision, autonomous driving, remote sensing, recommendation systems, time series\n",
+        "negative anchor: Model Architecture: New benchmarks or datasets that evaluate architectures.\n",
+        "negative anchor: Papers about time series.\n",
+    ] {
+        assert!(err.contains(line), "{line:?} not in:\n{err}");
+    }
+    let scores: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(out.join("2025-10-22/scores.json")).unwrap())
+            .unwrap();
+    let mri = &scores["2510.17851"];
+    assert_eq!(
+        mri["arxrank"]["irrelevant_keywords"],
+        serde_json::json!(["MRI"]),
+        "{mri}"
+    );
+    assert!(
+        mri["COMMENT"].as_str().unwrap().contains("off-topic: MRI"),
+        "{mri}"
+    );
+    assert_eq!(mri["arxrank"]["selected"], false);
 }

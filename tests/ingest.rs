@@ -216,3 +216,89 @@ fn malformed_inputs_name_file_and_place() {
         .to_string();
     assert!(msg.contains("line 18, <item>"), "{msg}");
 }
+
+/// arXiv's Atom announcement feed (`/atom/<cats>`): authors in one `dc:creator`, the
+/// abstract behind the RSS-style prefix, announce types filtered as in RSS.
+#[test]
+fn atom_announcement_feed_reads_like_the_rss_one() {
+    let path = common::data("cs-announce-2025-10-22.atom.xml");
+    let l = read_listing(&path, &ReadOptions::default()).unwrap();
+    assert_eq!(l.entries, 5);
+    let ids: Vec<&str> = l.papers.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["2510.18189", "2510.18278", "2510.18658"],
+        "new and cross only"
+    );
+    assert_eq!(l.date.as_deref(), Some("2025-10-22"));
+    let first = &l.papers[0];
+    assert_eq!(first.authors.len(), 8);
+    assert_eq!(first.authors[1], "Mukund Varma T");
+    assert!(first
+        .abstract_text
+        .starts_with("Global illumination (GI) is essential"));
+    assert_eq!(first.categories, ["cs.GR", "cs.CV"]);
+    assert_eq!(first.announce, AnnounceType::New);
+    assert_eq!(l.papers[2].announce, AnnounceType::Cross);
+    assert_eq!(l.papers[2].categories[0], "stat.ML", "primary first");
+    // Asked for, replacements come too; the DOI and journal reference do not get in the way.
+    let all = read_listing(
+        &path,
+        &ReadOptions {
+            format: Format::Atom,
+            announce: vec![
+                AnnounceType::New,
+                AnnounceType::Cross,
+                AnnounceType::Replace,
+                AnnounceType::ReplaceCross,
+            ],
+        },
+    )
+    .unwrap();
+    assert_eq!(all.papers.len(), 5);
+    // Without its dc:creator an entry names what is missing.
+    let dir = tempfile::tempdir().unwrap();
+    let text = fs_err::read_to_string(&path).unwrap();
+    let start = text.find("<dc:creator>").unwrap();
+    let end = text[start..].find("</dc:creator>").unwrap() + start + "</dc:creator>".len();
+    let p = write(
+        dir.path(),
+        "noauthors.atom.xml",
+        &format!("{}{}", &text[..start], &text[end..]),
+    );
+    let msg = read_listing(&p, &ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("noauthors.atom.xml")
+            && msg.contains("<entry>")
+            && msg.contains("author (or dc:creator)"),
+        "{msg}"
+    );
+}
+
+/// daily-arXiv-ai-enhanced style JSON lines: `summary` for the abstract, no date, rows
+/// repeated.
+#[test]
+fn crawler_json_lines_with_summary_and_duplicates() {
+    let path = common::data("daily-arxiv-ai-enhanced_2025-10-22.jsonl");
+    let l = read_listing(&path, &ReadOptions::default()).unwrap();
+    assert_eq!((l.entries, l.papers.len()), (8, 6), "duplicates dropped");
+    assert_eq!(l.date, None, "the rows carry no date");
+    assert!(l.papers.iter().all(|p| p.abstract_text.len() > 100));
+    // A row without an abstract under any accepted name says which names those are.
+    let dir = tempfile::tempdir().unwrap();
+    let text = fs_err::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let mut row: serde_json::Value = serde_json::from_str(&lines[2]).unwrap();
+    row.as_object_mut().unwrap().remove("summary");
+    lines[2] = row.to_string();
+    let p = write(dir.path(), "crawl.jsonl", &lines.join("\n"));
+    let msg = read_listing(&p, &ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("crawl.jsonl: line 3: missing or empty field `abstract` (accepted names: `abstract`, `summary`)"),
+        "{msg}"
+    );
+}

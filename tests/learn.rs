@@ -95,7 +95,7 @@ fn learn_stores_a_model_in_the_profile_and_rank_uses_it() {
         stderr(&run)
     );
     let digest: Value = serde_json::from_str(
-        &fs_err::read_to_string(learned_out.join("2025-05-13/output.json")).unwrap(),
+        &fs_err::read_to_string(learned_out.join("2025-05-13/scores.json")).unwrap(),
     )
     .unwrap();
     let papers: Vec<&Value> = digest.as_object().unwrap().values().collect();
@@ -144,7 +144,7 @@ fn learn_stores_a_model_in_the_profile_and_rank_uses_it() {
     )
     .status
     .success());
-    let read = |d: &Path| fs_err::read_to_string(d.join("2025-05-13/output.json")).unwrap();
+    let read = |d: &Path| fs_err::read_to_string(d.join("2025-05-13/scores.json")).unwrap();
     assert_eq!(read(&without), read(&plain));
     assert_ne!(read(&without), read(&learned_out));
 

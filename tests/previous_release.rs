@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use arxrank::render::{output_json, read_output_json, read_run_json, SCHEMA_VERSION};
+use arxrank::render::{read_run_json, read_scores_json, scores_json, SCHEMA_VERSION};
 use serde_json::Value;
 
 fn previous(name: &str) -> std::path::PathBuf {
@@ -37,7 +37,7 @@ fn first_difference(a: &str, b: &str) -> String {
 }
 
 #[test]
-fn the_example_days_output_json_is_byte_identical_to_the_previous_release() {
+fn the_example_days_scores_json_is_byte_identical_to_the_previous_releases_output_json() {
     let dir = tempfile::tempdir().unwrap();
     let out = common::arxrank(&[
         "rank",
@@ -50,7 +50,7 @@ fn the_example_days_output_json_is_byte_identical_to_the_previous_release() {
         "--no-history",
     ]);
     ok(&out);
-    let now = fs_err::read_to_string(dir.path().join("2025-05-13/output.json")).unwrap();
+    let now = fs_err::read_to_string(dir.path().join("2025-05-13/scores.json")).unwrap();
     let before = fs_err::read_to_string(previous("example-2025-05-13.output.json")).unwrap();
     assert!(now == before, "{}", first_difference(&before, &now));
 }
@@ -126,15 +126,15 @@ fn the_previous_releases_digests_read_back_through_the_typed_schema() {
         let dir = previous("digests").join(day);
         let run = read_run_json(&dir.join("run.json")).unwrap();
         // Written before the version was recorded: read as the first version.
-        assert_eq!((run.schema_version, SCHEMA_VERSION), (1, 1));
+        assert_eq!((run.schema_version, SCHEMA_VERSION), (1, 2));
         assert_eq!(run.date, day);
-        let papers = read_output_json(&dir.join("output.json"), |_| true).unwrap();
+        let papers = read_scores_json(&dir.join("output.json"), |_| true).unwrap();
         assert!(papers.len() >= 60, "{day}: {}", papers.len());
         // Every field survives the round trip: the types hold all that release wrote.
         let file: Value =
             serde_json::from_str(&fs_err::read_to_string(dir.join("output.json")).unwrap())
                 .unwrap();
-        let again: Value = serde_json::from_str(&output_json(&papers)).unwrap();
+        let again: Value = serde_json::from_str(&scores_json(&papers)).unwrap();
         assert_eq!(file, again, "{day}");
         if day == "2025-05-13" {
             assert!(papers.iter().any(|p| p.arxrank.nearest_past.is_some()));
@@ -152,7 +152,7 @@ fn the_site_builds_from_the_previous_releases_digests_and_refuses_a_newer_schema
     let out = common::arxrank(&["site", digests.to_str().unwrap(), site.to_str().unwrap()]);
     ok(&out);
     let page = fs_err::read_to_string(site.join("days/2025-05-13.html")).unwrap();
-    let papers = read_output_json(&digests.join("2025-05-13/output.json"), |_| true).unwrap();
+    let papers = read_scores_json(&digests.join("2025-05-13/output.json"), |_| true).unwrap();
     let picks: Vec<_> = papers.iter().filter(|p| p.arxrank.selected).collect();
     assert_eq!(
         page.matches("<article class=\"paper\" ").count(),

@@ -104,7 +104,7 @@ fn html_files(site: &Path) -> Vec<PathBuf> {
 }
 
 fn output_json(f: &Fixture, day: &str) -> Vec<Value> {
-    let v: Value = serde_json::from_str(&read(&f.digests.join(day).join("output.json"))).unwrap();
+    let v: Value = serde_json::from_str(&read(&f.digests.join(day).join("scores.json"))).unwrap();
     v.as_object().unwrap().values().cloned().collect()
 }
 
@@ -382,6 +382,46 @@ fn the_site_is_the_same_every_time_it_is_built() {
     }
 }
 
+/// Days ranked on a growing history: the first without novelty (NOVELTY 5 in output.json),
+/// the later ones with it; the October day has an author match (SCORE 15).
+#[test]
+fn every_day_speaks_gpt_paper_assistant() {
+    let f = fixture();
+    for d in DAYS {
+        let said = common::gpt_paper_assistant_contract(&f.digests.join(d), 15);
+        let picks = output_json(f, d)
+            .iter()
+            .filter(|p| p["arxrank"]["selected"] == true)
+            .count();
+        assert!(
+            said.starts_with(&format!("ok: {picks} picks")),
+            "{d}: {said}"
+        );
+        let out: Value =
+            serde_json::from_str(&read(&f.digests.join(d).join("output.json"))).unwrap();
+        let novelty: Vec<i64> = out
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|p| p["NOVELTY"].as_i64().unwrap())
+            .collect();
+        if d == DAYS[0] {
+            assert!(novelty.iter().all(|&n| n == 5), "{d}: no history yet");
+        } else {
+            assert!(
+                novelty.iter().any(|&n| n != 5),
+                "{d}: novelty against the history"
+            );
+        }
+    }
+    let oct: Value =
+        serde_json::from_str(&read(&f.digests.join("2025-10-22/output.json"))).unwrap();
+    assert_eq!(
+        oct[HOSTILE_ID]["SCORE"], 15,
+        "the author match's fixed score"
+    );
+}
+
 #[test]
 fn bad_digest_folders_fail_with_exit_2_naming_the_file() {
     let f = fixture();
@@ -389,13 +429,13 @@ fn bad_digest_folders_fail_with_exit_2_naming_the_file() {
     let day = bad.path().join("2025-05-13");
     fs_err::create_dir_all(&day).unwrap();
     fs_err::copy(f.digests.join("2025-05-13/run.json"), day.join("run.json")).unwrap();
-    let text = read(&f.digests.join("2025-05-13/output.json"));
-    fs_err::write(day.join("output.json"), &text[..text.len() / 2]).unwrap();
+    let text = read(&f.digests.join("2025-05-13/scores.json"));
+    fs_err::write(day.join("scores.json"), &text[..text.len() / 2]).unwrap();
     let site = bad.path().join("site");
     let out = common::arxrank(&["site", bad.path().to_str().unwrap(), site.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let e = stderr(&out);
-    assert!(e.contains("2025-05-13/output.json: not valid JSON"), "{e}");
+    assert!(e.contains("2025-05-13/scores.json: not valid JSON"), "{e}");
     assert!(!site.exists(), "nothing is written from a bad digest");
 
     let empty = tempfile::tempdir().unwrap();

@@ -43,7 +43,7 @@ pub struct EvalArgs {
     pub rankers: Vec<RankerKind>,
 
     /// Another ranker's scores as NAME=FILE: JSON keyed by arXiv id (numbers, or
-    /// objects with score / RELEVANCE, so an `output.json` works) or JSON lines with `id`
+    /// objects with score / RELEVANCE, so a digest's `scores.json` or `output.json` works) or JSON lines with `id`
     /// and `score`. Repeatable.
     #[arg(long, value_parser = parse_external)]
     pub external: Vec<(String, PathBuf)>,

@@ -57,7 +57,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Rank one day's listing and write its digest (output.md, output.json, run.json).
+    /// Rank one day's listing and write its digest (output.md; output.json, the picks as
+    /// gpt_paper_assistant writes them; scores.json, every scanned paper; run.json).
     Rank(rank::RankArgs),
     /// Embed a large corpus (JSONL or the Kaggle arXiv snapshot, streamed) into the
     /// history, resumably: a killed run picks up where its last checkpoint ended.

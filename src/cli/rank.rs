@@ -71,6 +71,11 @@ pub struct RankArgs {
     /// (`<topics>/learned/`, written by `arxrank learn`).
     #[arg(long)]
     pub no_learned: bool,
+
+    /// Print the profile as built (topics, keywords, negative anchors, authors, what a
+    /// `paper_topics.txt`'s exclusion and filter lines became) to stderr before ranking.
+    #[arg(long)]
+    pub show_profile: bool,
 }
 
 pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliError> {
@@ -89,11 +94,11 @@ pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
         },
     )?;
     let profile = load_profile(&args)?;
-    let date = args
-        .date
-        .clone()
-        .or(listing.date.clone())
-        .unwrap_or_else(|| chrono::Local::now().format("%Y-%m-%d").to_string());
+    if args.show_profile {
+        eprint!("{}", profile.describe());
+    }
+    let (date, date_from) = day_of(args.date.as_deref(), listing.date.as_deref(), &args.listing);
+    eprintln!("day {date} (from {date_from})");
     let (model_dir, mut embedder) = args.model.load(models_dir)?;
     let mut history = if args.no_history {
         None
@@ -115,6 +120,7 @@ pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
         &listing.papers,
         &DayRun {
             date: &date,
+            date_from,
             listed: listing.entries,
             profile: &profile,
             model: &model_dir.manifest.name,
@@ -183,4 +189,29 @@ fn load_learned(args: &RankArgs, fingerprint: &str) -> Result<Option<Stored>, Cl
         );
     }
     Ok(learned)
+}
+
+/// The digest's day and where it came from: `--date`, else the listing's own (the feed's,
+/// or most papers' dates), else a `YYYY-MM-DD` in the file name (crawlers write
+/// `2025-05-13.jsonl` without dates inside), else today.
+fn day_of(flag: Option<&str>, listing: Option<&str>, path: &Path) -> (String, &'static str) {
+    if let Some(d) = flag {
+        return (d.to_owned(), "--date");
+    }
+    if let Some(d) = listing {
+        return (d.to_owned(), "listing");
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let in_name = regex::Regex::new(r"\d{4}-\d{2}-\d{2}")
+        .expect("a valid pattern")
+        .find_iter(&name)
+        .map(|m| m.as_str().to_owned())
+        .find(|d| crate::render::parse_date(d).is_some());
+    match in_name {
+        Some(d) => (d, "file name"),
+        None => (chrono::Local::now().format("%Y-%m-%d").to_string(), "today"),
+    }
 }

@@ -10,7 +10,7 @@ use crate::site::{load_days, write_site, SiteOptions, DEFAULT_LIST_FROM};
 #[derive(Debug, Args)]
 pub struct SiteArgs {
     /// Folder of digests: the `--out` of `arxrank rank`, one YYYY-MM-DD folder per day
-    /// holding its output.json and run.json.
+    /// holding its output.json, scores.json and run.json.
     pub digests: PathBuf,
 
     /// Folder to write the site into: index.html, days/, months/ and assets/. Pages are
@@ -29,7 +29,7 @@ pub fn run(args: SiteArgs) -> Result<(), CliError> {
     })?;
     for dir in &loaded.skipped {
         eprintln!(
-            "arxrank: skipped {}: no output.json (no digest was written for that day)",
+            "arxrank: skipped {}: no digest files (no digest was written for that day)",
             dir.display()
         );
     }

@@ -60,14 +60,27 @@ pub fn paper_from_object(
             _ => Err(IngestError::missing(path, loc(), name)),
         }
     };
-    let raw_id = field("id")?;
+    // daily-arXiv-ai-enhanced and other crawlers: `arxiv_id` for the id, `summary` for
+    // the abstract.
+    let any = |names: &[&'static str]| -> Result<String, IngestError> {
+        let mut last = None;
+        for &n in names {
+            match field(n) {
+                Ok(v) => return Ok(v),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.expect("at least one name"))
+    };
+    let raw_id = any(&["id", "arxiv_id"]).map_err(|_| IngestError::missing(path, loc(), "id"))?;
     let id = PaperId::parse(&raw_id).ok_or_else(|| IngestError::BadId {
         path: path.to_owned(),
         location: loc(),
         value: raw_id.clone(),
     })?;
     let title = field("title")?;
-    let abstract_text = field("abstract")?;
+    let abstract_text =
+        any(&["abstract", "summary"]).map_err(|_| IngestError::missing(path, loc(), "abstract"))?;
     let authors = authors(obj);
     if authors.is_empty() {
         return Err(IngestError::missing(path, loc(), "authors"));
@@ -233,7 +246,10 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert_eq!(e, "day.jsonl: line 7: missing or empty field `abstract`");
+        assert_eq!(
+            e,
+            "day.jsonl: line 7: missing or empty field `abstract` (accepted names: `abstract`, `summary`)"
+        );
         let e = parse_json_line(Path::new("day.jsonl"), 3, r#"{"id":"2505.00001","#)
             .unwrap_err()
             .to_string();

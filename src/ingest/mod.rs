@@ -82,7 +82,7 @@ pub enum Format {
     Auto,
     /// arXiv's RSS 2.0 daily feed (rss.arxiv.org style).
     Rss,
-    /// arXiv API Atom response.
+    /// Atom: an arXiv API response, or arXiv's daily announcement feed (`/atom/<cats>`).
     Atom,
     /// One JSON object per line: `{id,title,authors,abstract,categories,date}`, or the
     /// Kaggle `arxiv-metadata-oai-snapshot` record (recognised per line).
@@ -123,7 +123,10 @@ pub enum IngestError {
         location: Location,
         message: String,
     },
-    #[error("{path}: {location}: missing or empty field `{field}`")]
+    #[error(
+        "{path}: {location}: missing or empty field `{field}`{}",
+        accepted_names(field)
+    )]
     Missing {
         path: PathBuf,
         location: Location,
@@ -141,6 +144,17 @@ pub enum IngestError {
     UnknownFormat { path: PathBuf },
     #[error("{path}: holds no papers")]
     Empty { path: PathBuf },
+}
+
+/// The other spellings a JSON listing may use for a field, for the error that says it is
+/// missing.
+fn accepted_names(field: &str) -> &'static str {
+    match field {
+        "id" => " (accepted names: `id`, `arxiv_id`)",
+        "abstract" => " (accepted names: `abstract`, `summary`)",
+        "authors" => " (accepted names: `authors` as a list or a string, `authors_parsed`)",
+        _ => "",
+    }
 }
 
 impl IngestError {

@@ -41,6 +41,20 @@ impl Node {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
+    /// The authors of an announcement item or entry: one `dc:creator`, comma-separated.
+    fn creators(&self) -> Vec<String> {
+        self.child_text("creator")
+            .map(|c| split_authors(&c))
+            .unwrap_or_default()
+    }
+
+    /// `arxiv:announce_type` (new, cross, replace, …), or `Unknown` without one.
+    fn announce_type(&self) -> AnnounceType {
+        self.child_text("announce_type")
+            .map(|t| AnnounceType::parse(&t))
+            .unwrap_or(AnnounceType::Unknown)
+    }
+
     fn location(&self) -> Location {
         Location::Element {
             line: self.line,
@@ -195,17 +209,11 @@ pub(super) fn read_rss(
         if abstract_text.is_empty() {
             return Err(missing("description"));
         }
-        let authors = item
-            .child_text("creator")
-            .map(|c| split_authors(&c))
-            .unwrap_or_default();
+        let authors = item.creators();
         if authors.is_empty() {
             return Err(missing("dc:creator"));
         }
-        let announce = item
-            .child_text("announce_type")
-            .map(|t| AnnounceType::parse(&t))
-            .unwrap_or(AnnounceType::Unknown);
+        let announce = item.announce_type();
         papers.push(Paper {
             id,
             title,
@@ -253,16 +261,27 @@ pub(super) fn read_atom(
         }
         let id = PaperId::parse(&raw_id).ok_or_else(|| bad_id(path, entry, raw_id))?;
         let title = entry.child_text("title").ok_or_else(|| missing("title"))?;
-        let abstract_text = entry
+        // arXiv's Atom announcement feed prefixes the abstract as its RSS does.
+        let summary = entry
             .child_text("summary")
             .ok_or_else(|| missing("summary"))?;
-        let authors: Vec<String> = entry
+        let abstract_text = rss_prefix().replace(&summary, "").trim().to_owned();
+        if abstract_text.is_empty() {
+            return Err(missing("summary"));
+        }
+        // The API gives one <author><name> per author; the announcement feed one
+        // <dc:creator> with them all, comma-separated.
+        let mut authors: Vec<String> = entry
             .children("author")
             .filter_map(|a| a.child_text("name"))
             .collect();
         if authors.is_empty() {
-            return Err(missing("author"));
+            authors = entry.creators();
         }
+        if authors.is_empty() {
+            return Err(missing("author (or dc:creator)"));
+        }
+        let announce = entry.announce_type();
         let primary = entry.child("primary_category").and_then(|c| c.attr("term"));
         let mut categories: Vec<String> = primary.into_iter().map(str::to_owned).collect();
         for c in entry.children("category").filter_map(|c| c.attr("term")) {
@@ -279,8 +298,15 @@ pub(super) fn read_atom(
             date: entry
                 .child_text("published")
                 .and_then(|d| super::json::iso_day(&d)),
-            announce: AnnounceType::Unknown,
+            announce,
         });
     }
-    Ok((papers, None))
+    // An announcement feed is one day's listing: its <updated> is that day. (An API
+    // response's <updated> is when the query ran, so it says nothing of the papers.)
+    let announced = papers.iter().any(|p| p.announce != AnnounceType::Unknown);
+    let feed_date = announced
+        .then(|| feed.child_text("updated"))
+        .flatten()
+        .and_then(|d| super::json::iso_day(&d));
+    Ok((papers, feed_date))
 }

@@ -214,6 +214,8 @@ fn look_back(e: &mut Entry, vector: &[f32], scorer: &Scorer, past: &Past) {
 pub struct DayRun<'a> {
     /// The digest's day (`YYYY-MM-DD`).
     pub date: &'a str,
+    /// Where the day came from (`--date`, the listing, the file name, today).
+    pub date_from: &'a str,
     /// Entries in the listing before filtering by announce type and dedupe.
     pub listed: usize,
     pub profile: &'a Profile,
@@ -265,6 +267,8 @@ pub fn rank_day(
         profile: run.profile.name.clone(),
         tokens: embedder.tokens_processed(),
         seconds: run.start.elapsed().as_secs_f64(),
+        author_score: run.profile.digest.author_score,
+        date_from: run.date_from.to_owned(),
     };
     Ok(RankedDay { digest, vectors })
 }

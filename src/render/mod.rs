@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 mod schema;
 
 pub use schema::{
-    output_json, parse_date, read_output_json, read_run_json, run_json, Arxrank, DigestPaper,
-    NearestPast, RunFacts, SCHEMA_VERSION,
+    output_json, parse_date, read_run_json, read_scores_json, run_json, scores_json, scores_path,
+    Arxrank, DigestPaper, NearestPast, PickEntry, RunFacts, NOVELTY_UNKNOWN, SCHEMA_VERSION,
 };
 
 use askama::filters::Escaper as _;
@@ -47,6 +47,10 @@ pub struct Digest {
     pub profile: String,
     pub tokens: u64,
     pub seconds: f64,
+    /// gpt_paper_assistant's fixed SCORE of an author match in `output.json`.
+    pub author_score: u32,
+    /// Where the day came from: `--date`, `listing`, `file name` or `today`.
+    pub date_from: String,
 }
 
 impl Digest {
@@ -168,7 +172,7 @@ pub fn markdown(d: &Digest) -> String {
         "Ranked by arxrank with {} (fingerprint `{}`) against the profile `{}`. \
          Relevance is cosine similarity to the profile's topics plus keyword boosts, \
          penalties and author matches, mapped to 1-10; every scanned paper's scores are in \
-         `output.json`.\n",
+         `scores.json`.\n",
         escape_html(&d.model),
         d.fingerprint,
         escape_html(&d.profile)
@@ -190,15 +194,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RenderError> {
     Ok(crate::fsutil::write_atomic(path, bytes)?)
 }
 
-/// Writes `output.md`, `output.json` and `run.json` into `dir`; returns their paths.
+/// Writes `output.md`, `output.json` (the picks, as gpt_paper_assistant writes them),
+/// `scores.json` (every scanned paper with arxrank's scores) and `run.json` into `dir`;
+/// returns their paths. `run.json` goes last: a day without it is unfinished.
 pub fn write_digest(d: &Digest, dir: &Path) -> Result<Vec<PathBuf>, RenderError> {
     let md = dir.join("output.md");
     let js = dir.join("output.json");
+    let scores = dir.join("scores.json");
     let run = dir.join("run.json");
-    write_atomic(&js, output_json(&digest_papers(d)).as_bytes())?;
-    write_atomic(&run, run_json(&RunFacts::of(d)).as_bytes())?;
+    let papers = digest_papers(d);
+    write_atomic(&scores, scores_json(&papers).as_bytes())?;
+    write_atomic(&js, output_json(&papers, d.author_score).as_bytes())?;
     write_atomic(&md, markdown(d).as_bytes())?;
-    Ok(vec![md, js, run])
+    write_atomic(&run, run_json(&RunFacts::of(d)).as_bytes())?;
+    Ok(vec![md, js, scores, run])
 }
 
 #[cfg(test)]

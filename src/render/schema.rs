@@ -1,13 +1,23 @@
-//! The digest's files as types: `output.json` (gpt_paper_assistant's keys plus our
-//! `arxrank` block, one object keyed by arXiv id) and `run.json` (the day's counts and run
-//! facts). `render` writes them from these types and `site` (or any tool built on arxrank)
-//! reads them back through the same types, so the two cannot drift apart.
+//! The digest's files as types:
 //!
-//! Versioning: `run.json` records [`SCHEMA_VERSION`] as `schema_version`. Digests written
-//! before the field existed (arxrank 0.1.0 up to issue 7) have the same shape and read as
-//! version 1. A reader refuses a digest of a newer version rather than misread it; a change
-//! that renames or retypes a field bumps the version. The top level of `output.json` stays
-//! an object keyed by arXiv id, as gpt_paper_assistant writes it, so its tools read ours.
+//! - `output.json`: what gpt_paper_assistant's pipeline writes for a day, so its renderers,
+//!   Slack pusher and site builders read ours unchanged: the selected papers only, one object
+//!   keyed by arXiv id, each entry the paper's own fields (`authors`, `title`, `abstract`,
+//!   `arxiv_id`, as its paper dataclass is spread into the entry) and the judge's
+//!   (`ARXIVID`, `COMMENT`, `RELEVANCE`, `NOVELTY`, `SCORE` = RELEVANCE + NOVELTY, or the
+//!   profile's fixed author score for an author match) ([`PickEntry`]);
+//! - `scores.json`: every scanned paper with those keys plus our `arxrank` block
+//!   ([`DigestPaper`]): what `site`, `learn --digests` and `eval --external` read;
+//! - `run.json`: the day's counts and run facts ([`RunFacts`]).
+//!
+//! `render` writes them from these types and readers read them back through the same
+//! types, so the two cannot drift apart.
+//!
+//! Versioning: `run.json` records [`SCHEMA_VERSION`] as `schema_version`. Version 1 (up to
+//! issue 15) kept every scanned paper, with the `arxrank` block, in `output.json` and had no
+//! `scores.json`; [`scores_path`] finds the scores of either. Digests written before the
+//! field existed read as version 1. A reader refuses a digest of a newer version rather
+//! than misread it; a change that renames or retypes a field bumps the version.
 
 use std::path::Path;
 
@@ -19,9 +29,70 @@ use crate::fsutil::IoError;
 use crate::ingest::{AnnounceType, PaperId};
 
 /// The digest schema this build writes and the newest it reads.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
-/// One paper of `output.json`.
+/// `output.json`'s NOVELTY on a day without one (no history yet, or `--no-history`):
+/// gpt_paper_assistant's tools need a number (they sum it into SCORE, print it, and key
+/// pages on SCORE ≥ 15), and the middle of the scale claims neither "seen it" nor "new".
+/// `scores.json` keeps `null` there.
+pub const NOVELTY_UNKNOWN: u8 = 5;
+
+/// The file of a day's digest that holds every scanned paper with arxrank's scores:
+/// `scores.json`, or `output.json` in a digest of schema version 1.
+pub fn scores_path(day_dir: &Path, run: &RunFacts) -> std::path::PathBuf {
+    if run.schema_version >= 2 {
+        day_dir.join("scores.json")
+    } else {
+        day_dir.join("output.json")
+    }
+}
+
+/// One paper of `output.json`, as gpt_paper_assistant writes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PickEntry {
+    #[serde(rename = "ARXIVID")]
+    pub id: PaperId,
+    #[serde(rename = "COMMENT")]
+    pub comment: String,
+    #[serde(rename = "RELEVANCE")]
+    pub relevance: u8,
+    #[serde(rename = "NOVELTY")]
+    pub novelty: u8,
+    pub authors: Vec<String>,
+    pub title: String,
+    #[serde(rename = "abstract")]
+    pub abstract_text: String,
+    pub arxiv_id: String,
+    #[serde(rename = "SCORE")]
+    pub score: u32,
+}
+
+impl PickEntry {
+    /// A digest pick in gpt_paper_assistant's terms: NOVELTY [`NOVELTY_UNKNOWN`] when the
+    /// day has none, SCORE their sum, or `author_score` for an author match (their pipeline
+    /// gives author matches a fixed score).
+    pub fn of(p: &DigestPaper, author_score: u32) -> Self {
+        let novelty = p.novelty.unwrap_or(NOVELTY_UNKNOWN);
+        let score = if p.arxrank.author_match.is_some() {
+            author_score
+        } else {
+            u32::from(p.relevance) + u32::from(novelty)
+        };
+        Self {
+            id: p.id.clone(),
+            comment: p.comment.clone(),
+            relevance: p.relevance,
+            novelty,
+            authors: p.authors.clone(),
+            title: p.title.clone(),
+            abstract_text: p.abstract_text.clone(),
+            arxiv_id: p.id.to_string(),
+            score,
+        }
+    }
+}
+
+/// One paper of `scores.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DigestPaper {
     #[serde(rename = "ARXIVID")]
@@ -82,6 +153,10 @@ pub struct NearestPast {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunFacts {
     pub date: String,
+    /// Where the day came from: `--date`, `listing` (the feed's or the papers' dates),
+    /// `file name` (a YYYY-MM-DD in it) or `today`. Absent before schema version 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_from: Option<String>,
     /// Entries in the listing before filtering by announce type and dedupe.
     pub total: usize,
     pub scanned: usize,
@@ -178,6 +253,7 @@ impl RunFacts {
     pub fn of(d: &Digest) -> Self {
         Self {
             date: d.date.clone(),
+            date_from: Some(d.date_from.clone()),
             total: d.total,
             scanned: d.entries.len(),
             relevant: d.selected().count(),
@@ -203,13 +279,29 @@ pub(super) fn round4(x: f32) -> f64 {
     (x as f64 * 10_000.0).round() / 10_000.0
 }
 
-/// `output.json`'s text: every paper keyed by its id, in rank order.
-pub fn output_json(papers: &[DigestPaper]) -> String {
-    let mut map = Map::new();
-    for p in papers {
-        // Through a map, as gpt_paper_assistant's dict: an id listed twice keeps one entry.
+/// `scores.json`'s text: every paper keyed by its id, in rank order.
+pub fn scores_json(papers: &[DigestPaper]) -> String {
+    keyed(papers.iter().map(|p| {
         let value = serde_json::to_value(p).expect("digest papers serialise");
-        map.insert(p.id.to_string(), value);
+        (p.id.to_string(), value)
+    }))
+}
+
+/// `output.json`'s text: the digest's picks as gpt_paper_assistant writes them, keyed by
+/// id, in rank order.
+pub fn output_json(papers: &[DigestPaper], author_score: u32) -> String {
+    keyed(papers.iter().filter(|p| p.arxrank.selected).map(|p| {
+        let entry = PickEntry::of(p, author_score);
+        let value = serde_json::to_value(&entry).expect("picks serialise");
+        (entry.arxiv_id, value)
+    }))
+}
+
+/// Through a map, as gpt_paper_assistant's dict: an id listed twice keeps one entry.
+fn keyed(entries: impl Iterator<Item = (String, Value)>) -> String {
+    let mut map = Map::new();
+    for (k, v) in entries {
+        map.insert(k, v);
     }
     pretty(&Value::Object(map))
 }
@@ -254,17 +346,18 @@ pub fn read_run_json(path: &Path) -> Result<RunFacts, RenderError> {
     Ok(run)
 }
 
-/// Reads and checks every paper of `output.json`, in file order, keeping those `keep`
-/// accepts: a year of digests is about half a gigabyte of JSON, and a reader that shows
-/// only some papers should not hold the rest. Every paper is checked all the same.
-pub fn read_output_json(
+/// Reads and checks every paper of `scores.json` (or a version-1 `output.json`), in file
+/// order, keeping those `keep` accepts: a year of digests is about half a gigabyte of JSON,
+/// and a reader that shows only some papers should not hold the rest. Every paper is
+/// checked all the same.
+pub fn read_scores_json(
     path: &Path,
     mut keep: impl FnMut(&DigestPaper) -> bool,
 ) -> Result<Vec<DigestPaper>, RenderError> {
     let Value::Object(map) = read_json(path)? else {
         return Err(invalid(
             path,
-            "expected an object keyed by arXiv id (the digest's output.json)".into(),
+            "expected an object keyed by arXiv id (the digest's scores)".into(),
         ));
     };
     let mut papers = Vec::new();

@@ -404,6 +404,8 @@ mod tests {
                 cosine_at_1: 0.9,
                 cosine_at_10: 0.4,
             },
+            digest: crate::topics::DigestSettings::default(),
+            ignored: Vec::new(),
             source: "test".into(),
         }
     }

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use crate::render::{
-    parse_date, read_output_json, read_run_json, DigestPaper, RenderError, RunFacts,
+    parse_date, read_run_json, read_scores_json, scores_path, DigestPaper, RenderError, RunFacts,
 };
 
 pub use pages::{write_site, SiteOptions, Written, DEFAULT_LIST_FROM};
@@ -100,7 +100,7 @@ pub fn load_days(dir: &Path, keep: impl Fn(&DigestPaper) -> bool) -> Result<Load
         skipped: Vec::new(),
     };
     for (date, path) in dated {
-        if !path.join("output.json").exists() {
+        if !path.join("output.json").exists() && !path.join("scores.json").exists() {
             loaded.skipped.push(path);
             continue;
         }
@@ -121,8 +121,8 @@ fn load_day(
     if !run_path.exists() {
         return Err(SiteError::Invalid {
             path: run_path,
-            what: "missing; output.json is there, so `arxrank rank` stopped before \
-                   finishing this day: run it again for this day"
+            what: "missing; the digest's other files are there, so `arxrank rank` stopped \
+                   before finishing this day: run it again for this day"
                 .into(),
         });
     }
@@ -137,7 +137,7 @@ fn load_day(
             ),
         });
     }
-    let mut papers = read_output_json(&dir.join("output.json"), keep)?;
+    let mut papers = read_scores_json(&scores_path(dir, &run), keep)?;
     papers.sort_by_key(|p| p.arxrank.rank);
     Ok(Day { date, run, papers })
 }

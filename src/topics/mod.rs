@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-pub use gpt::{parse_authors_txt, parse_paper_topics};
+pub use gpt::{parse_authors_txt, parse_paper_topics, PaperTopics};
 
 /// One research topic the profile ranks papers against.
 #[derive(Debug, Clone, Deserialize)]
@@ -150,6 +150,28 @@ pub struct NoveltyScale {
     pub cosine_at_10: f32,
 }
 
+/// How the digest's `output.json` speaks gpt_paper_assistant's language.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestSettings {
+    /// The fixed SCORE of an author match in `output.json`. gpt_paper_assistant
+    /// (tatsu-lab) uses 15; DaizeDong's fork 20.
+    #[serde(default = "default_author_score")]
+    pub author_score: u32,
+}
+
+fn default_author_score() -> u32 {
+    15
+}
+
+impl Default for DigestSettings {
+    fn default() -> Self {
+        Self {
+            author_score: default_author_score(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ProfileFile {
@@ -163,6 +185,8 @@ struct ProfileFile {
     weights: Weights,
     scale: Scale,
     novelty: NoveltyScale,
+    #[serde(default)]
+    digest: DigestSettings,
 }
 
 /// The bundled profile. gpt_paper_assistant's txt files carry no weights or scale, so an
@@ -189,6 +213,10 @@ pub struct Profile {
     pub weights: Weights,
     pub scale: Scale,
     pub novelty: NoveltyScale,
+    pub digest: DigestSettings,
+    /// Lines of a `paper_topics.txt` outside its topics that say nothing arxrank uses
+    /// (shown by `rank --show-profile`).
+    pub ignored: Vec<String>,
     /// Where it was read from, for the digest footer.
     pub source: PathBuf,
 }
@@ -270,6 +298,8 @@ impl Profile {
             weights: profile.weights,
             scale: profile.scale,
             novelty: profile.novelty,
+            digest: profile.digest,
+            ignored: Vec::new(),
             source: dir.to_owned(),
         };
         p.validate(&profile_path)?;
@@ -286,17 +316,74 @@ impl Profile {
         };
         let defaults: ProfileFile =
             toml::from_str(DEFAULT_PROFILE).expect("the bundled profile.toml parses (tested)");
+        // What the file asks to leave out: listed subjects are penalised as keywords and
+        // embedded as "Papers about …" anchors; filter prose is embedded as written.
+        let mut anchors = parsed.filters.clone();
+        anchors.extend(parsed.excluded.iter().map(|x| format!("Papers about {x}.")));
         Ok(Self {
             name: topics.display().to_string(),
-            topics: parsed,
-            keywords: Keywords::default(),
-            negative: Negative::default(),
+            topics: parsed.topics,
+            keywords: Keywords {
+                irrelevant: parsed.excluded,
+                ..Keywords::default()
+            },
+            negative: Negative { anchors },
             authors,
             weights: defaults.weights,
             scale: defaults.scale,
             novelty: defaults.novelty,
+            digest: defaults.digest,
+            ignored: parsed.ignored,
             source: topics.to_owned(),
         })
+    }
+
+    /// The profile as built, in words: what `rank --show-profile` prints, so a user of a
+    /// `paper_topics.txt` can see what each line became.
+    pub fn describe(&self) -> String {
+        let mut s = format!("profile {} (from {})\n", self.name, self.source.display());
+        for (i, t) in self.topics.iter().enumerate() {
+            s += &format!(
+                "topic {}: {}\n  relevant: {}\n",
+                i + 1,
+                t.name,
+                t.description
+            );
+            if !t.irrelevant.is_empty() {
+                s += &format!("  irrelevant (prose, not embedded): {}\n", t.irrelevant);
+            }
+            for a in &t.anchors {
+                s += &format!("  anchor: {a}\n");
+            }
+            if !t.keywords.is_empty() {
+                s += &format!("  keywords: {}\n", t.keywords.join(", "));
+            }
+        }
+        let list = |name: &str, v: &[String]| {
+            if v.is_empty() {
+                String::new()
+            } else {
+                format!("{name}: {}\n", v.join(", "))
+            }
+        };
+        s += &list("relevant keywords", &self.keywords.relevant);
+        s += &list("irrelevant keywords (penalised)", &self.keywords.irrelevant);
+        s += &list(
+            "application keywords (penalised)",
+            &self.keywords.application,
+        );
+        for a in &self.negative.anchors {
+            s += &format!("negative anchor: {a}\n");
+        }
+        s += &list("authors", &self.authors);
+        s += &format!(
+            "digest: relevance >= {} selected; an author match scores {} in output.json\n",
+            self.scale.select_min, self.digest.author_score
+        );
+        for l in &self.ignored {
+            s += &format!("ignored (neither a topic nor an exclusion): {l}\n");
+        }
+        s
     }
 
     /// Writes `scale` and, when given, `weights` into the profile's `profile.toml`, keeping

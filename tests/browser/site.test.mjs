@@ -4,7 +4,7 @@
 //
 //   node tests/browser/site.test.mjs <site-dir> <digests-dir> <screenshot.png> <feedback.jsonl>
 //
-// Expected counts come from the digests' output.json, not from the pages, so a page that
+// Expected counts come from the digests' scores.json (every scanned paper), not from the pages, so a page that
 // drops, duplicates or mis-filters papers fails. Any console error or warning, page error,
 // dialog, failed or off-site request fails the run too.
 
@@ -29,7 +29,7 @@ const days = fs
   .filter((d) => /^\d{4}-\d{2}-\d{2}$/.test(d))
   .sort()
   .map((date) => {
-    const out = JSON.parse(fs.readFileSync(path.join(digestsDir, date, 'output.json'), 'utf8'));
+    const out = JSON.parse(fs.readFileSync(path.join(digestsDir, date, 'scores.json'), 'utf8'));
     const papers = Object.values(out).map((p) => ({
       id: p.ARXIVID,
       title: p.title,

@@ -55,3 +55,23 @@ pub fn arxrank(args: &[&str]) -> std::process::Output {
         .output()
         .expect("binary runs")
 }
+
+/// Runs tests/gpt_paper_assistant.py on a day's digest: reads its output.json as
+/// gpt_paper_assistant's renderer does and checks it against scores.json. Returns what the
+/// script printed; panics with its complaint otherwise.
+pub fn gpt_paper_assistant_contract(day: &Path, author_score: u32) -> String {
+    let out = std::process::Command::new("python3")
+        .arg(root().join("tests/gpt_paper_assistant.py"))
+        .arg(day)
+        .arg(author_score.to_string())
+        .output()
+        .expect("python3 runs (the README's test command needs it for the model too)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{}: {}{text}",
+        day.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
