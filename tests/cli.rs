@@ -239,6 +239,18 @@ fn malformed_listing_exits_2_and_writes_nothing() {
         "--no-history",
     ]);
     assert_eq!(run.status.code(), Some(2));
+
+    // A file that is not UTF-8 is malformed input too: exit 2, named, with the offset.
+    let latin1 = dir.path().join("latin1.jsonl");
+    fs_err::write(&latin1, b"{\"id\":\"2505.00001\",\"title\":\"Caf\xe9\"}\n").unwrap();
+    let run = arxrank(&["rank", s(&latin1), "--out", s(&out), "--no-history"]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("latin1.jsonl: not UTF-8 text (the first bad byte is at offset 31)"),
+        "{err}"
+    );
+    assert!(!out.exists());
 }
 
 #[test]

@@ -144,6 +144,12 @@ pub enum IngestError {
     UnknownFormat { path: PathBuf },
     #[error("{path}: holds no papers")]
     Empty { path: PathBuf },
+    /// A malformed file like any other (exit 2), not a failure to read it.
+    #[error(
+        "{path}: not UTF-8 text (the first bad byte is at offset {offset}); arXiv feeds and \
+         JSON lines are UTF-8"
+    )]
+    NotUtf8 { path: PathBuf, offset: usize },
 }
 
 /// The other spellings a JSON listing may use for a field, for the error that says it is
@@ -196,7 +202,11 @@ pub struct Listing {
 
 /// Reads one listing file of any supported format.
 pub fn read_listing(path: &Path, opts: &ReadOptions) -> Result<Listing, IngestError> {
-    let text = fs_err::read_to_string(path).map_err(IoError::read(path))?;
+    let bytes = fs_err::read(path).map_err(IoError::read(path))?;
+    let text = String::from_utf8(bytes).map_err(|e| IngestError::NotUtf8 {
+        path: path.to_owned(),
+        offset: e.utf8_error().valid_up_to(),
+    })?;
     if text.trim().is_empty() {
         return Err(IngestError::Empty {
             path: path.to_owned(),
