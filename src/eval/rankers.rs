@@ -160,7 +160,7 @@ impl Ranker for Learned {
             .ok_or_else(|| EvalError::Usage("ranker learned needs the papers' vectors".into()))?;
         let x = crate::learn::features(input.papers, vectors.view(), sims, &self.hybrid.scorer);
         let texts: Vec<String> = input.papers.iter().map(crate::learn::text_of).collect();
-        Ok(model.score(x.view(), &texts))
+        Ok(model.score(x.view(), texts.iter().map(String::as_str)))
     }
     fn notes(&self, _input: &Inputs) -> Vec<String> {
         self.notes.clone()

@@ -329,24 +329,13 @@ pub fn cross_validate_learned(
     }
     let t = Instant::now();
     let ex = examples(&[Training::full_text(set.clone())], profile, model)?;
-    let fold_of = |d: &str| {
-        days.binary_search_by(|x| x.as_str().cmp(d))
-            .expect("a day of the set")
-            % folds
-    };
+    let (_, fold) = crate::learn::day_folds(&ex.days, folds);
     let mut scores = vec![f32::NAN; ex.y.len()];
     let mut notes = Vec::new();
     for k in 0..folds {
         let (train_rows, test_rows): (Vec<usize>, Vec<usize>) =
-            (0..ex.y.len()).partition(|&i| fold_of(&ex.days[i]) != k);
-        let pick = |rows: &[usize]| crate::learn::Examples {
-            x: ex.x.select(ndarray::Axis(0), rows),
-            names: rows.iter().map(|&i| ex.names[i].clone()).collect(),
-            texts: rows.iter().map(|&i| ex.texts[i].clone()).collect(),
-            y: rows.iter().map(|&i| ex.y[i]).collect(),
-            days: rows.iter().map(|&i| ex.days[i].clone()).collect(),
-        };
-        let (train, test) = (pick(&train_rows), pick(&test_rows));
+            (0..ex.y.len()).partition(|&i| fold[i] != k);
+        let (train, test) = (ex.rows(&train_rows), ex.rows(&test_rows));
         let mut held: Vec<String> = test.days.clone();
         held.sort();
         held.dedup();
@@ -366,14 +355,9 @@ pub fn cross_validate_learned(
         let note = match crate::learn::train(&train) {
             Ok(trained) => {
                 let scale = fit_scale(&trained, &train, profile)?;
-                let texts: Vec<String> = test
-                    .texts
-                    .iter()
-                    .map(|t| t.clone().unwrap_or_default())
-                    .collect();
                 on_scale(
                     &scale,
-                    trained.model.score(test.x.view(), &texts),
+                    trained.model.score(test.x.view(), test.text_strs()),
                     &mut scores,
                 );
                 format!(
@@ -541,12 +525,7 @@ fn fit_scale(
         .filter(|v| v.is_finite())
         .collect();
     if scores.is_empty() {
-        let texts: Vec<String> = ex
-            .texts
-            .iter()
-            .map(|t| t.clone().unwrap_or_default())
-            .collect();
-        scores = trained.model.score(ex.x.view(), &texts);
+        scores = trained.model.score(ex.x.view(), ex.text_strs());
     }
     let rate = trained.positives as f64 / trained.papers as f64;
     calibrate(&scores, rate, &profile.scale, String::new())

@@ -98,6 +98,36 @@ pub struct Examples {
     pub days: Vec<String>,
 }
 
+impl Examples {
+    /// Each paper's text, empty where only a vector is known (it then counts no words).
+    pub fn text_strs(&self) -> impl Iterator<Item = &str> {
+        self.texts.iter().map(|t| t.as_deref().unwrap_or(""))
+    }
+
+    /// The given rows, in that order.
+    pub fn rows(&self, rows: &[usize]) -> Examples {
+        Examples {
+            x: self.x.select(Axis(0), rows),
+            names: rows.iter().map(|&i| self.names[i].clone()).collect(),
+            texts: rows.iter().map(|&i| self.texts[i].clone()).collect(),
+            y: rows.iter().map(|&i| self.y[i]).collect(),
+            days: rows.iter().map(|&i| self.days[i].clone()).collect(),
+        }
+    }
+}
+
+/// Cross-validation folds grouped by day: the distinct days, sorted, go round-robin into
+/// `max_folds` folds (fewer when there are fewer days). Returns the number of folds and
+/// each row's fold. Training and `eval --cv-folds` split the same way.
+pub fn day_folds(days: &[String], max_folds: usize) -> (usize, Vec<usize>) {
+    let mut distinct: Vec<&str> = days.iter().map(String::as_str).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let folds = distinct.len().min(max_folds);
+    let fold_of = |d: &str| distinct.binary_search(&d).expect("a known day") % folds.max(1);
+    (folds, days.iter().map(|d| fold_of(d)).collect())
+}
+
 /// The text a paper's words are counted in, as the learned model reads it.
 pub fn text_of(paper: &Paper) -> String {
     paper.embedding_text()
@@ -166,11 +196,6 @@ pub struct TextWeights {
 }
 
 impl TextWeights {
-    /// One row's word part of the score.
-    pub fn weights_dot(&self, m: &tfidf::Sparse) -> f32 {
-        self.score(m).first().copied().unwrap_or(0.0)
-    }
-
     /// Each row's word part of the score.
     fn score(&self, m: &tfidf::Sparse) -> Vec<f32> {
         m.dot(&self.weights)
@@ -179,10 +204,18 @@ impl TextWeights {
             .collect()
     }
 
-    /// The terms of `text` that raised its score most, most first.
-    pub fn top_terms(&self, text: &str, k: usize) -> Vec<(String, f32)> {
-        let m = self.vocabulary.transform([text]);
-        let (idx, val) = m.row(0);
+    /// One paper's word part of the score, from its row of [`LinearModel::words`].
+    pub fn row_score(&self, (idx, val): (&[u32], &[f32])) -> f32 {
+        idx.iter()
+            .zip(val)
+            .map(|(&j, v)| v * self.weights[j as usize])
+            .sum::<f32>()
+            * self.scale
+    }
+
+    /// The terms of one paper's row of [`LinearModel::words`] that raised its score most,
+    /// most first.
+    pub fn top_terms(&self, (idx, val): (&[u32], &[f32]), k: usize) -> Vec<(String, f32)> {
         let mut c: Vec<(String, f32)> = idx
             .iter()
             .zip(val)
@@ -204,13 +237,27 @@ impl TextWeights {
 impl LinearModel {
     /// One score per row of `x` (features as [`features`] builds them) and its paper's
     /// text ([`text_of`]); higher is a likelier pick.
-    pub fn score(&self, x: ArrayView2<f32>, texts: &[String]) -> Vec<f32> {
+    pub fn score<'a>(
+        &self,
+        x: ArrayView2<f32>,
+        texts: impl IntoIterator<Item = &'a str>,
+    ) -> Vec<f32> {
+        self.score_words(x, self.words(texts).as_ref())
+    }
+
+    /// The papers' TF-IDF rows under the model's vocabulary, when it has a word part.
+    pub fn words<'a>(&self, texts: impl IntoIterator<Item = &'a str>) -> Option<tfidf::Sparse> {
+        self.text.as_ref().map(|t| t.vocabulary.transform(texts))
+    }
+
+    /// [`LinearModel::score`] with the words already counted ([`LinearModel::words`], or
+    /// training's rows under the same vocabulary).
+    pub fn score_words(&self, x: ArrayView2<f32>, words: Option<&tfidf::Sparse>) -> Vec<f32> {
         let z = standardize(x, &self.mean, &self.scale);
         let w = Array1::from(self.weights.clone());
         let mut s = (z.dot(&w) + self.bias).to_vec();
-        if let Some(t) = &self.text {
-            let m = t.vocabulary.transform(texts.iter().map(String::as_str));
-            for (s, v) in s.iter_mut().zip(t.score(&m)) {
+        if let (Some(t), Some(words)) = (&self.text, words) {
+            for (s, v) in s.iter_mut().zip(t.score(words)) {
                 *s += v;
             }
         }
@@ -270,12 +317,8 @@ pub fn train(ex: &Examples) -> Result<Trained, LearnError> {
         return Err(LearnError::NoNegatives);
     }
     let vocabulary = tfidf::Vocabulary::fit(ex.texts.iter().flatten().map(String::as_str));
-    let words = vocabulary.transform(ex.texts.iter().map(|t| t.as_deref().unwrap_or("")));
-    let mut days: Vec<&str> = ex.days.iter().map(String::as_str).collect();
-    days.sort_unstable();
-    days.dedup();
-    let folds = days.len().min(5);
-    let fold_of = |d: &str| days.binary_search(&d).expect("a known day") % folds;
+    let words = vocabulary.transform(ex.text_strs());
+    let (folds, fold) = day_folds(&ex.days, 5);
     let scales: &[f32] = if vocabulary.is_empty() {
         &TEXT_SCALES[..1]
     } else {
@@ -286,7 +329,7 @@ pub fn train(ex: &Examples) -> Result<Trained, LearnError> {
         .flat_map(|&t| LAMBDAS.iter().map(move |&l| (t, l)))
         .collect();
     let split: Vec<(Vec<usize>, Vec<usize>)> = (0..folds)
-        .map(|k| (0..ex.y.len()).partition(|&i| fold_of(&ex.days[i]) != k))
+        .map(|k| (0..ex.y.len()).partition(|&i| fold[i] != k))
         .collect();
     // Every (setting, fold) fit is independent and deterministic, so they run in parallel
     // and are gathered in order: the result is the same on any number of threads.
@@ -311,7 +354,7 @@ pub fn train(ex: &Examples) -> Result<Trained, LearnError> {
             );
             let scores = model.score_words(
                 ex.x.select(Axis(0), test_rows).view(),
-                &words.select(test_rows),
+                Some(&words.select(test_rows)),
             );
             let held: Vec<bool> = test_rows.iter().map(|&i| ex.y[i]).collect();
             let auc = roc_auc(&scores, &held);
@@ -370,21 +413,6 @@ pub fn train(ex: &Examples) -> Result<Trained, LearnError> {
         papers: ex.y.len(),
         held_out: held_out.swap_remove(chosen),
     })
-}
-
-impl LinearModel {
-    /// [`LinearModel::score`] with the words already counted (training's folds).
-    fn score_words(&self, x: ArrayView2<f32>, words: &tfidf::Sparse) -> Vec<f32> {
-        let z = standardize(x, &self.mean, &self.scale);
-        let w = Array1::from(self.weights.clone());
-        let mut s = (z.dot(&w) + self.bias).to_vec();
-        if let Some(t) = &self.text {
-            for (s, v) in s.iter_mut().zip(t.score(words)) {
-                *s += v;
-            }
-        }
-        s
-    }
 }
 
 fn standardize(x: ArrayView2<f32>, mean: &[f32], scale: &[f32]) -> Array2<f32> {
@@ -584,7 +612,7 @@ mod tests {
             "no words, so no word weights tried"
         );
         assert!(a.cv.iter().all(|c| c.roc_auc > 0.99), "{:?}", a.cv);
-        let scores = a.model.score(ex.x.view(), &vec![String::new(); 200]);
+        let scores = a.model.score(ex.x.view(), ex.text_strs());
         assert_eq!(roc_auc(&scores, &ex.y), Some(1.0));
         assert!(a.model.weights[0] > 0.0 && a.model.weights[0].abs() > a.model.weights[1].abs());
         let b = train(&ex).unwrap();

@@ -21,7 +21,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde_json::Value;
 
-use crate::eval::labels::read_output_entries;
+use crate::eval::labels::{read_output_entries, OutputEntry};
 use crate::eval::{EvalError, Judged, Judgement, LabelledSet};
 use crate::fsutil::IoError;
 use crate::history::History;
@@ -330,12 +330,16 @@ pub fn archive_sets(
         for f in files {
             picks.extend(read_output_entries(f)?);
         }
-        let picked: HashSet<&PaperId> = picks.iter().map(|e| &e.id).collect();
+        // The first entry of an id wins, as a day's files are read in order.
+        let mut picked: HashMap<&PaperId, &OutputEntry> = HashMap::new();
+        for e in &picks {
+            picked.entry(&e.id).or_insert(e);
+        }
         let listed = known.day(day);
         if !listed.is_empty() {
             let on_day: HashSet<&PaperId> = listed.iter().map(|p| &p.id).collect();
             for p in listed {
-                full.push(judged(p.clone(), day, picked.contains(&p.id)));
+                full.push(judged(p.clone(), day, picked.contains_key(&p.id)));
             }
             for e in picks.iter().filter(|e| !on_day.contains(&e.id)) {
                 match e.paper(day).or_else(|| known.find(&e.id).cloned()) {
@@ -346,14 +350,11 @@ pub fn archive_sets(
         } else if let (Some(h), Some(rows)) = (history, history_days.get(day.as_str())) {
             for &r in rows {
                 let past = &h.papers()[r];
-                let pick = picked.contains(&past.id);
+                let pick = picked.get(&past.id);
                 // A pick's own text, where the output carries it, beats a bare title.
-                let text = picks
-                    .iter()
-                    .find(|e| pick && e.id == past.id)
-                    .and_then(|e| e.paper(day));
+                let text = pick.and_then(|e| e.paper(day));
                 let paper = text.unwrap_or_else(|| title_only(&past.id, &past.title, Some(day)));
-                vector_only.push(judged(paper, day, pick));
+                vector_only.push(judged(paper, day, pick.is_some()));
                 vectors.push(h.vector(&past.id).map(<[f32]>::to_vec));
             }
             let in_history: HashSet<&PaperId> = rows.iter().map(|&r| &h.papers()[r].id).collect();

@@ -214,10 +214,6 @@ impl Stored {
         }
     }
 
-    pub fn score(&self, x: ArrayView2<f32>, texts: &[String]) -> Vec<f32> {
-        self.model.score(x, texts)
-    }
-
     /// The picks' vectors, decoded once for a day's papers.
     pub fn liked_index(&self) -> LikedIndex<'_> {
         let rows: Vec<Vec<f32>> = self
@@ -238,8 +234,8 @@ impl Stored {
     /// What pushed one paper's score up or down most: the vector as one part (closeness to
     /// the kind of paper the judge picked), the words as another, and each of the hybrid's
     /// parts, strongest first; then the words that raised it most, as arxiv-sanity shows its
-    /// SVM's.
-    pub fn explain(&self, row: ArrayView1<f32>, text: &str) -> String {
+    /// SVM's. `words` is the paper's row of [`super::LinearModel::words`].
+    pub fn explain(&self, row: ArrayView1<f32>, words: Option<(&[u32], &[f32])>) -> String {
         let c = self.model.contributions(row);
         let mut parts: Vec<(String, f32)> = vec![(
             "vector like past picks".into(),
@@ -248,11 +244,10 @@ impl Stored {
         for (k, name) in self.parts.iter().enumerate() {
             parts.push((name.clone(), c[self.vector_dims + k]));
         }
-        let mut words = Vec::new();
-        if let Some(t) = &self.model.text {
-            let m = t.vocabulary.transform([text]);
-            parts.push(("words".into(), t.weights_dot(&m)));
-            words = t.top_terms(text, 3);
+        let mut top = Vec::new();
+        if let (Some(t), Some(words)) = (&self.model.text, words) {
+            parts.push(("words".into(), t.row_score(words)));
+            top = t.top_terms(words, 3);
         }
         parts.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
         let mut out = parts
@@ -261,8 +256,8 @@ impl Stored {
             .map(|(name, c)| format!("{name} {c:+.2}"))
             .collect::<Vec<_>>()
             .join(", ");
-        if !words.is_empty() {
-            let w: Vec<&str> = words.iter().map(|(w, _)| w.as_str()).collect();
+        if !top.is_empty() {
+            let w: Vec<&str> = top.iter().map(|(w, _)| w.as_str()).collect();
             out.push_str(&format!("; words: {}", w.join(", ")));
         }
         out

@@ -142,7 +142,9 @@ pub fn score_with(
         let texts: Vec<String> = papers.iter().map(crate::learn::text_of).collect();
         let liked = model.liked_index();
         let closest = liked.closest(docs.view());
-        let learned_scores = model.score(x.view(), &texts);
+        // Counted once for the day: the scores and every comment's words come from these.
+        let words = model.model.words(texts.iter().map(String::as_str));
+        let learned_scores = model.model.score_words(x.view(), words.as_ref());
         for (i, (s, learned)) in scored.iter_mut().zip(learned_scores).enumerate() {
             s.raw = learned;
             s.relevance = relevance_on(&scale, learned);
@@ -156,7 +158,7 @@ pub fn score_with(
             };
             s.comment = format!(
                 "Learned score {learned:.2} ({}{near}); {}",
-                model.explain(x.row(i), &texts[i]),
+                model.explain(x.row(i), words.as_ref().map(|w| w.row(i))),
                 s.comment
             );
         }
