@@ -25,6 +25,10 @@
 //!   ([`render::DigestPaper`], [`render::RunFacts`]), which [`site`] reads back to write a
 //!   static website from askama templates: day pages, monthly overviews, an index, and a
 //!   small filter script.
+//! - [`fetch`] downloads the day's RSS (or API pages for missed days) from arXiv, politely
+//!   and conditionally, and saves only what parses; [`deliver`] posts the picks to a
+//!   webhook or mails them; [`config`] resolves where files live (a project directory or
+//!   the platform's directories) and `daily`'s settings from `arxrank.toml`.
 //! - [`pipeline`] strings the stages together for the daily ranking, the embedding cache of
 //!   [`eval`] and the bulk backfill; [`cli`] parses flags, resolves settings, calls it and
 //!   prints; `main` turns errors into exit codes.
@@ -32,8 +36,11 @@
 //! ARCHITECTURE.md has the full map: type ownership, on-disk formats, where to add things.
 
 pub mod cli;
+pub mod config;
+pub mod deliver;
 pub mod embed;
 pub mod eval;
+pub mod fetch;
 mod fsutil;
 pub mod history;
 pub mod ingest;

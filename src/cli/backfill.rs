@@ -35,7 +35,7 @@ pub struct BackfillArgs {
     pub categories: Vec<String>,
 
     /// History root; papers go to `<history>/<model fingerprint>/`.
-    #[arg(long, default_value = "history")]
+    #[arg(long, env = "ARXRANK_HISTORY", default_value_os_t = crate::config::defaults().history().value)]
     pub history: PathBuf,
 
     #[command(flatten)]

@@ -30,7 +30,7 @@ pub struct EvalArgs {
 
     /// Profile for the sets: once for all of them, or once per set in order (pools first,
     /// then listings).
-    #[arg(long, default_value = "topics")]
+    #[arg(long, default_values_os_t = [crate::config::defaults().topics().value])]
     pub topics: Vec<PathBuf>,
 
     /// Rankers to compare (comma-separated).

@@ -54,12 +54,12 @@ pub struct LearnArgs {
 
     /// The history (as `rank --history`): vectors and titles of papers seen before, for
     /// --library's negatives and for archive days no digest or listing covers.
-    #[arg(long, default_value = "history")]
+    #[arg(long, env = "ARXRANK_HISTORY", default_value_os_t = crate::config::defaults().history().value)]
     pub history: PathBuf,
 
     /// The profile to train for: a directory of TOML topic files. The model goes to
     /// `<topics>/learned/model.json`, replacing any earlier one.
-    #[arg(long, default_value = "topics")]
+    #[arg(long, env = "ARXRANK_TOPICS", default_value_os_t = crate::config::defaults().topics().value)]
     pub topics: PathBuf,
 
     #[command(flatten)]

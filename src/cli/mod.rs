@@ -4,7 +4,10 @@
 //! stdout (the paths written), diagnostics to stderr.
 
 pub mod backfill;
+pub mod daily;
 pub mod eval;
+pub mod fetch;
+pub mod init;
 pub mod learn;
 mod model;
 pub mod rank;
@@ -50,7 +53,7 @@ pub struct Cli {
         long,
         global = true,
         env = "ARXRANK_MODELS_DIR",
-        default_value = "models"
+        default_value_os_t = crate::config::defaults().models().value
     )]
     pub models_dir: PathBuf,
 }
@@ -75,7 +78,22 @@ pub enum Command {
     /// Install or check embedding models.
     #[command(subcommand)]
     Model(model::ModelCommand),
+    /// Download today's arXiv listing (RSS) into the listings folder, politely and only
+    /// when it changed; or, with --api, missed days through the arXiv API.
+    Fetch(fetch::FetchArgs),
+    /// The daily job, for cron: fetch today's listing, rank it against the history, update
+    /// the site, deliver the picks. Exit 0: done (or already done); 3: no papers today;
+    /// 4: digest written but delivery failed (retried next run); 1/2: failed.
+    Daily(daily::DailyArgs),
+    /// Set up an installed arxrank: a starter profile and arxrank.toml in the config
+    /// directory, the model in the data directory.
+    Init(init::InitArgs),
 }
+
+/// `daily`'s exit code when arXiv announced nothing (weekends, holidays).
+pub const EXIT_NO_PAPERS: u8 = 3;
+/// `daily`'s exit code when the digest was written but a delivery failed.
+pub const EXIT_DELIVERY_FAILED: u8 = 4;
 
 /// The model flags every embedding command shares.
 #[derive(Debug, clap::Args)]
@@ -117,7 +135,7 @@ impl ModelArgs {
 #[derive(Debug, clap::Args)]
 pub struct CacheArgs {
     /// Embedding cache (an arxrank history store, per model) so a rerun embeds nothing.
-    #[arg(long, default_value = "eval-cache")]
+    #[arg(long, default_value_os_t = crate::config::defaults().cache().value)]
     pub cache: PathBuf,
 
     /// Embed everything afresh and store nothing.
@@ -160,6 +178,14 @@ pub enum CliError {
     /// Boxed: it can carry an ingest or embed error of its own.
     #[error(transparent)]
     Eval(Box<EvalError>),
+    #[error(transparent)]
+    Io(#[from] crate::IoError),
+    #[error(transparent)]
+    Fetch(#[from] crate::fetch::FetchError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Deliver(#[from] crate::deliver::DeliverError),
     #[error("{0}")]
     Usage(String),
 }
@@ -192,6 +218,8 @@ impl CliError {
             | CliError::Site(SiteError::Invalid { .. } | SiteError::Empty(_))
             | CliError::Usage(_) => 2,
             CliError::Learn(e) if e.is_bad_input() => 2,
+            CliError::Config(crate::config::ConfigError::Invalid { .. })
+            | CliError::Fetch(crate::fetch::FetchError::Usage(_)) => 2,
             CliError::Eval(e) => match **e {
                 EvalError::Ingest(IngestError::Io(_)) => 1,
                 EvalError::Label { .. }
@@ -224,7 +252,9 @@ fn init_threads(threads: Option<usize>) -> usize {
     n
 }
 
-pub fn run(cli: Cli) -> Result<(), CliError> {
+/// Runs a command; `Ok` carries the exit code (0 but for `daily`'s "no papers today" and
+/// "delivery failed").
+pub fn run(cli: Cli) -> Result<u8, CliError> {
     let threads = init_threads(cli.threads);
     match cli.command {
         Command::Rank(args) => rank::run(args, &cli.models_dir, threads),
@@ -233,5 +263,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Learn(args) => learn::run(args, &cli.models_dir),
         Command::Model(cmd) => model::run(cmd, &cli.models_dir),
         Command::Site(args) => site::run(args),
+        Command::Fetch(args) => fetch::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Daily(args) => return daily::run(args, &cli.models_dir, threads),
     }
+    .map(|()| 0)
 }

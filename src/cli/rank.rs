@@ -26,7 +26,7 @@ pub struct RankArgs {
 
     /// Profile: a directory of TOML topic files, or gpt_paper_assistant's paper_topics.txt
     /// (or a directory holding it and authors.txt).
-    #[arg(long, default_value = "topics")]
+    #[arg(long, env = "ARXRANK_TOPICS", default_value_os_t = crate::config::defaults().topics().value)]
     pub topics: PathBuf,
 
     /// gpt_paper_assistant-style authors.txt (one `Name[, id]` per line) that replaces the
@@ -56,7 +56,7 @@ pub struct RankArgs {
     /// History root: novelty is measured against the papers stored under
     /// `<history>/<model fingerprint>/`, and the day is added there after the digest is
     /// written.
-    #[arg(long, default_value = "history")]
+    #[arg(long, env = "ARXRANK_HISTORY", default_value_os_t = crate::config::defaults().history().value)]
     pub history: PathBuf,
 
     /// Read the history for novelty but do not add this day's papers to it.

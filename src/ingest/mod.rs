@@ -203,6 +203,16 @@ pub struct Listing {
 /// Reads one listing file of any supported format.
 pub fn read_listing(path: &Path, opts: &ReadOptions) -> Result<Listing, IngestError> {
     let bytes = fs_err::read(path).map_err(IoError::read(path))?;
+    parse_listing(path, bytes, opts)
+}
+
+/// Parses a listing held in memory (a feed as it came off the network, before it is saved);
+/// `path` names it in errors (a URL reads as well as a file name).
+pub fn parse_listing(
+    path: &Path,
+    bytes: Vec<u8>,
+    opts: &ReadOptions,
+) -> Result<Listing, IngestError> {
     let text = String::from_utf8(bytes).map_err(|e| IngestError::NotUtf8 {
         path: path.to_owned(),
         offset: e.utf8_error().valid_up_to(),
@@ -241,7 +251,8 @@ pub fn read_listing(path: &Path, opts: &ReadOptions) -> Result<Listing, IngestEr
     })
 }
 
-fn sniff(text: &str) -> Option<Format> {
+/// The format a listing's text looks like, from its first element or character.
+pub fn sniff(text: &str) -> Option<Format> {
     let head = text.trim_start_matches('\u{feff}').trim_start();
     if head.starts_with('{') {
         return Some(Format::Jsonl);

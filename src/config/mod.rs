@@ -1,0 +1,496 @@
+//! Where arxrank keeps its files, and the daily job's settings (`arxrank.toml`).
+//!
+//! Two layouts, so that both the checkout's README commands and an installed binary work:
+//! a directory holding `topics/` or `arxrank.toml` (the checkout is one) is a *project*, and
+//! defaults are relative to it. Anywhere else the platform's directories are used: models,
+//! history, listings and digests in the data directory, the profile and `arxrank.toml` in
+//! the config directory (`ARXRANK_DATA_DIR` / `ARXRANK_CONFIG_DIR` move them). A flag or
+//! environment variable always wins, and every resolved setting remembers where it came
+//! from, for `daily --show-config`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::deliver::Delivery;
+use crate::fsutil::IoError;
+
+/// The daily job's settings file.
+pub const CONFIG_FILE: &str = "arxrank.toml";
+
+/// The categories `daily` fetches when nothing says otherwise: those of the bundled profile.
+pub const DEFAULT_CATEGORIES: [&str; 2] = ["cs.LG", "cs.AI"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error("{}: {message}", path.display())]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// A resolved setting and where its value came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting<T> {
+    pub value: T,
+    pub from: String,
+}
+
+impl<T> Setting<T> {
+    fn new(value: T, from: impl Into<String>) -> Self {
+        Self {
+            value,
+            from: from.into(),
+        }
+    }
+}
+
+/// Where defaults point: the current directory when it is a project, the platform's
+/// directories otherwise.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// The directory defaults are relative to (the current one, or a test's).
+    root: PathBuf,
+    /// Whether `root` holds `topics/` or `arxrank.toml`.
+    project: bool,
+    config_dir: Option<Setting<PathBuf>>,
+    data_dir: Option<Setting<PathBuf>>,
+}
+
+/// The layout of the current directory, detected once: command-line defaults come from it.
+pub fn defaults() -> &'static Layout {
+    static LAYOUT: std::sync::OnceLock<Layout> = std::sync::OnceLock::new();
+    LAYOUT.get_or_init(Layout::detect)
+}
+
+impl Layout {
+    /// The layout seen from the current directory.
+    pub fn detect() -> Self {
+        Self::at(Path::new("."))
+    }
+
+    /// The layout seen from `dir` (tests use a temporary one).
+    pub fn at(dir: &Path) -> Self {
+        let project = dir.join("topics").is_dir() || dir.join(CONFIG_FILE).is_file();
+        let dirs = directories::ProjectDirs::from("", "", "arxrank");
+        let pick = |var: &str, platform: Option<PathBuf>| {
+            std::env::var_os(var)
+                .filter(|v| !v.is_empty())
+                .map(|v| Setting::new(PathBuf::from(v), format!("${var}")))
+                .or_else(|| platform.map(|p| Setting::new(p, "the platform's directory")))
+        };
+        Self {
+            root: dir.to_owned(),
+            project,
+            config_dir: pick(
+                "ARXRANK_CONFIG_DIR",
+                dirs.as_ref().map(|d| d.config_dir().to_owned()),
+            ),
+            data_dir: pick(
+                "ARXRANK_DATA_DIR",
+                dirs.as_ref().map(|d| d.data_dir().to_owned()),
+            ),
+        }
+    }
+
+    /// The config directory (`arxrank init` writes there), if the platform has one.
+    pub fn config_dir(&self) -> Option<&Setting<PathBuf>> {
+        self.config_dir.as_ref()
+    }
+
+    /// The data directory, if the platform has one.
+    pub fn data_dir(&self) -> Option<&Setting<PathBuf>> {
+        self.data_dir.as_ref()
+    }
+
+    /// Whether defaults are relative to the current directory.
+    pub fn is_project(&self) -> bool {
+        self.project
+    }
+
+    /// `name` under the root, written bare when the root is the current directory.
+    fn here(&self, name: &str) -> PathBuf {
+        if self.root == Path::new(".") {
+            PathBuf::from(name)
+        } else {
+            self.root.join(name)
+        }
+    }
+
+    /// `name` in the current directory if it exists there (or, with `project_wide`, if the
+    /// directory is a project), else `name` under the platform directory `base`.
+    fn pick(
+        &self,
+        name: &str,
+        project_wide: bool,
+        base: Option<&Setting<PathBuf>>,
+        platform_name: &str,
+    ) -> Setting<PathBuf> {
+        let here = self.here(name);
+        if here.exists() {
+            return Setting::new(here, "the current directory");
+        }
+        if project_wide && self.project {
+            return Setting::new(here, "the current directory (a project)");
+        }
+        match base {
+            Some(b) => Setting::new(
+                b.value.join(platform_name),
+                format!("the data/config directory ({})", b.from),
+            ),
+            None => Setting::new(here, "default (no home directory)"),
+        }
+    }
+
+    /// Model manifests and installed models.
+    pub fn models(&self) -> Setting<PathBuf> {
+        self.pick("models", false, self.data_dir.as_ref(), "models")
+    }
+
+    /// The profile: `topics/` here, else the one `arxrank init` wrote.
+    pub fn topics(&self) -> Setting<PathBuf> {
+        self.pick("topics", false, self.config_dir.as_ref(), "topics")
+    }
+
+    /// The history root.
+    pub fn history(&self) -> Setting<PathBuf> {
+        self.pick("history", true, self.data_dir.as_ref(), "history")
+    }
+
+    /// The embedding cache of `eval` and `learn`.
+    pub fn cache(&self) -> Setting<PathBuf> {
+        self.pick("eval-cache", true, self.data_dir.as_ref(), "eval-cache")
+    }
+
+    /// Where `daily` keeps the digests.
+    pub fn digests(&self) -> Setting<PathBuf> {
+        self.pick("out", true, self.data_dir.as_ref(), "digests")
+    }
+
+    /// Where `fetch` and `daily` save listings.
+    pub fn listings(&self) -> Setting<PathBuf> {
+        self.pick("listings", true, self.data_dir.as_ref(), "listings")
+    }
+
+    /// The settings file `daily` reads when `--config` is not given: `arxrank.toml` here,
+    /// else the config directory's, if either exists.
+    pub fn config_file(&self) -> Option<PathBuf> {
+        let here = self.here(CONFIG_FILE);
+        if here.is_file() {
+            return Some(here);
+        }
+        self.config_dir
+            .as_ref()
+            .map(|d| d.value.join(CONFIG_FILE))
+            .filter(|p| p.is_file())
+    }
+}
+
+/// `arxrank.toml` as written. Relative paths are relative to the file's directory.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// arXiv categories of the daily feed, e.g. `["cs.LG", "cs.AI"]`.
+    pub categories: Option<Vec<String>>,
+    pub topics: Option<PathBuf>,
+    pub authors: Option<PathBuf>,
+    pub out: Option<PathBuf>,
+    pub site: Option<PathBuf>,
+    pub history: Option<PathBuf>,
+    pub listings: Option<PathBuf>,
+    pub model: Option<String>,
+    /// An e-mail address for the User-Agent, so arXiv can reach whoever runs the job.
+    pub contact: Option<String>,
+    pub base_url: Option<String>,
+    #[serde(default)]
+    pub delivery: Delivery,
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = fs_err::read_to_string(path).map_err(IoError::read(path))?;
+        let mut c: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        for p in [
+            &mut c.topics,
+            &mut c.authors,
+            &mut c.out,
+            &mut c.site,
+            &mut c.history,
+            &mut c.listings,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if p.is_relative() && !base.as_os_str().is_empty() {
+                *p = base.join(&*p);
+            }
+        }
+        if let Some(cats) = &c.categories {
+            if cats.is_empty() || cats.iter().any(|c| !valid_category(c)) {
+                return Err(ConfigError::Invalid {
+                    path: path.to_owned(),
+                    message: format!(
+                        "categories {cats:?}: expected arXiv categories such as \"cs.LG\""
+                    ),
+                });
+            }
+        }
+        c.delivery.check().map_err(|message| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        })?;
+        Ok(c)
+    }
+}
+
+/// An arXiv category name (`cs.LG`, `math`, `astro-ph.GA`, `q-bio.NC`).
+pub fn valid_category(c: &str) -> bool {
+    !c.is_empty()
+        && c.chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '.' || ch == '-')
+        && c.chars().next().is_some_and(|ch| ch.is_ascii_alphabetic())
+}
+
+/// Everything `daily` runs with, resolved: flag, else `arxrank.toml`, else the layout.
+#[derive(Debug, Clone)]
+pub struct DailySettings {
+    pub config_file: Option<PathBuf>,
+    pub categories: Setting<Vec<String>>,
+    pub topics: Setting<PathBuf>,
+    pub authors: Option<Setting<PathBuf>>,
+    pub out: Setting<PathBuf>,
+    pub site: Setting<PathBuf>,
+    pub history: Setting<PathBuf>,
+    pub listings: Setting<PathBuf>,
+    pub models: Setting<PathBuf>,
+    pub model: Setting<String>,
+    pub contact: Setting<Option<String>>,
+    pub base_url: Setting<Option<String>>,
+    pub delivery: Setting<Delivery>,
+}
+
+/// The flags of `daily` that override the file, as given (None = not given).
+#[derive(Debug, Default, Clone)]
+pub struct DailyOverrides {
+    pub categories: Option<Vec<String>>,
+    pub topics: Option<PathBuf>,
+    pub authors: Option<PathBuf>,
+    pub out: Option<PathBuf>,
+    pub site: Option<PathBuf>,
+    pub history: Option<PathBuf>,
+    pub listings: Option<PathBuf>,
+    pub models: Option<PathBuf>,
+    pub model: Option<String>,
+    pub contact: Option<String>,
+    pub base_url: Option<String>,
+}
+
+impl DailySettings {
+    /// Resolves the settings from the flags, the config file (`config`, else the layout's)
+    /// and the layout's defaults.
+    pub fn resolve(
+        flags: DailyOverrides,
+        config: Option<&Path>,
+        layout: &Layout,
+    ) -> Result<Self, ConfigError> {
+        let config_file = config.map(Path::to_owned).or_else(|| layout.config_file());
+        let file = match &config_file {
+            Some(p) => FileConfig::load(p)?,
+            None => FileConfig::default(),
+        };
+        let from_file = || match &config_file {
+            Some(p) => p.display().to_string(),
+            None => String::new(),
+        };
+        fn choose<T>(
+            flag: Option<T>,
+            file: Option<T>,
+            file_name: &str,
+            default: Setting<T>,
+        ) -> Setting<T> {
+            match (flag, file) {
+                (Some(v), _) => Setting::new(v, "flag or environment"),
+                (None, Some(v)) => Setting::new(v, file_name.to_owned()),
+                (None, None) => default,
+            }
+        }
+        let f = from_file();
+        let out = choose(flags.out, file.out, &f, layout.digests());
+        let site_default = Setting::new(out.value.join("site"), "default (<out>/site)");
+        let categories = choose(
+            flags.categories,
+            file.categories,
+            &f,
+            Setting::new(
+                DEFAULT_CATEGORIES.iter().map(|s| s.to_string()).collect(),
+                "default",
+            ),
+        );
+        Ok(Self {
+            categories,
+            topics: choose(flags.topics, file.topics, &f, layout.topics()),
+            authors: flags
+                .authors
+                .map(|a| Setting::new(a, "flag or environment"))
+                .or_else(|| file.authors.map(|a| Setting::new(a, f.clone()))),
+            site: choose(flags.site, file.site, &f, site_default),
+            out,
+            history: choose(flags.history, file.history, &f, layout.history()),
+            listings: choose(flags.listings, file.listings, &f, layout.listings()),
+            models: choose(flags.models, None, &f, layout.models()),
+            model: choose(
+                flags.model,
+                file.model,
+                &f,
+                Setting::new(crate::embed::DEFAULT_MODEL.to_owned(), "default"),
+            ),
+            contact: choose(
+                flags.contact.map(Some),
+                file.contact.map(Some),
+                &f,
+                Setting::new(None, "not set"),
+            ),
+            base_url: choose(
+                flags.base_url.map(Some),
+                file.base_url.map(Some),
+                &f,
+                Setting::new(None, "default (arXiv)"),
+            ),
+            delivery: if config_file.is_some() {
+                Setting::new(file.delivery, f)
+            } else {
+                Setting::new(Delivery::default(), "default (off)")
+            },
+            config_file,
+        })
+    }
+}
+
+impl fmt::Display for DailySettings {
+    /// The resolved settings, one per line with its origin; secrets are never among them
+    /// (credentials live only in environment variables, which this names but never reads).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let row = |f: &mut fmt::Formatter<'_>, k: &str, v: String, from: &str| {
+            writeln!(f, "{k:<11} = {v:<48} # {from}")
+        };
+        match &self.config_file {
+            Some(p) => writeln!(f, "# config file: {}", p.display())?,
+            None => writeln!(f, "# config file: none (no --config, no ./{CONFIG_FILE}, none in the config directory)")?,
+        }
+        row(
+            f,
+            "categories",
+            format!("{:?}", self.categories.value),
+            &self.categories.from,
+        )?;
+        row(f, "topics", quote(&self.topics.value), &self.topics.from)?;
+        if let Some(a) = &self.authors {
+            row(f, "authors", quote(&a.value), &a.from)?;
+        }
+        row(f, "out", quote(&self.out.value), &self.out.from)?;
+        row(f, "site", quote(&self.site.value), &self.site.from)?;
+        row(f, "history", quote(&self.history.value), &self.history.from)?;
+        row(
+            f,
+            "listings",
+            quote(&self.listings.value),
+            &self.listings.from,
+        )?;
+        row(
+            f,
+            "models_dir",
+            quote(&self.models.value),
+            &self.models.from,
+        )?;
+        row(
+            f,
+            "model",
+            format!("{:?}", self.model.value),
+            &self.model.from,
+        )?;
+        row(
+            f,
+            "contact",
+            self.contact
+                .value
+                .as_deref()
+                .map_or("(none)".into(), |c| format!("{c:?}")),
+            &self.contact.from,
+        )?;
+        row(
+            f,
+            "base_url",
+            self.base_url
+                .value
+                .as_deref()
+                .map_or("(arXiv)".into(), |c| format!("{c:?}")),
+            &self.base_url.from,
+        )?;
+        for line in self.delivery.value.describe() {
+            row(f, "delivery", line, &self.delivery.from)?;
+        }
+        Ok(())
+    }
+}
+
+fn quote(p: &Path) -> String {
+    format!("{:?}", p.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn categories_are_checked() {
+        assert!(valid_category("cs.LG"));
+        assert!(valid_category("astro-ph.GA"));
+        assert!(valid_category("math"));
+        assert!(!valid_category("cs.LG+cs.AI"));
+        assert!(!valid_category("../etc"));
+        assert!(!valid_category(""));
+    }
+
+    #[test]
+    fn file_paths_are_relative_to_the_file_and_flags_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join(CONFIG_FILE);
+        std::fs::write(
+            &cfg,
+            "categories = [\"cs.CL\"]\ntopics = \"my-topics\"\nout = \"/abs/out\"\n",
+        )
+        .unwrap();
+        let layout = Layout::at(dir.path());
+        let s = DailySettings::resolve(
+            DailyOverrides {
+                out: Some("flag-out".into()),
+                ..Default::default()
+            },
+            Some(&cfg),
+            &layout,
+        )
+        .unwrap();
+        assert_eq!(s.categories.value, vec!["cs.CL".to_string()]);
+        assert_eq!(s.topics.value, dir.path().join("my-topics"));
+        assert_eq!(s.out.value, PathBuf::from("flag-out"));
+        assert_eq!(s.out.from, "flag or environment");
+        assert_eq!(s.site.value, PathBuf::from("flag-out/site"));
+    }
+
+    #[test]
+    fn a_bad_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join(CONFIG_FILE);
+        std::fs::write(&cfg, "categorys = [\"cs.CL\"]\n").unwrap();
+        let e = FileConfig::load(&cfg).unwrap_err().to_string();
+        assert!(e.contains("arxrank.toml") && e.contains("categorys"), "{e}");
+        std::fs::write(&cfg, "categories = [\"cs.LG+cs.AI\"]\n").unwrap();
+        let e = FileConfig::load(&cfg).unwrap_err().to_string();
+        assert!(e.contains("expected arXiv categories"), "{e}");
+    }
+}

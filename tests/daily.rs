@@ -1,0 +1,605 @@
+//! Daily operation over the network, with every server on 127.0.0.1 and started here:
+//! `fetch` (RSS and API) against a local arXiv, `daily` end to end with a webhook receiver
+//! and an SMTP sink, `init` and the hub download path against a local hub.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::feeds;
+use common::http::{Reply, Server};
+
+/// Runs the binary in `cwd` with `env`, isolated from the machine's own arxrank config.
+fn run_in(cwd: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_arxrank"));
+    cmd.current_dir(cwd)
+        .args(args)
+        .args(["--threads", "2"])
+        .env("ARXRANK_CONFIG_DIR", cwd.join(".cfg"))
+        .env("ARXRANK_DATA_DIR", cwd.join(".data"))
+        .env_remove("ARXRANK_MODELS_DIR")
+        .env_remove("ARXRANK_CONFIG")
+        .env_remove("ARXRANK_WEBHOOK_URL")
+        .env_remove("ARXRANK_SMTP_USER")
+        .env_remove("ARXRANK_SMTP_PASSWORD");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("binary runs")
+}
+
+fn models() -> String {
+    common::root().join("models").display().to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited")
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn fetch_saves_todays_feed_and_asks_again_conditionally() {
+    let body = feeds::example_rss();
+    let server = Server::start(move |req| {
+        if req.header("If-None-Match") == Some("\"ex-1\"") {
+            return Reply::status(304);
+        }
+        Reply::ok("application/rss+xml", body.clone())
+            .with("ETag", "\"ex-1\"")
+            .with("Last-Modified", "Tue, 13 May 2025 04:00:00 GMT")
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "fetch",
+        "--categories",
+        "cs.LG,cs.AI",
+        "--out",
+        "listings",
+        "--base-url",
+        &server.base,
+        "--contact",
+        "reader@example.org",
+    ];
+    let first = run_in(dir.path(), &[], &args);
+    assert_eq!(code(&first), 0, "{}", stderr(&first));
+    let saved = dir.path().join("listings/2025-05-13.xml");
+    assert_eq!(stdout(&first).trim(), "listings/2025-05-13.xml");
+    assert_eq!(std::fs::read(&saved).unwrap(), feeds::example_rss());
+    assert!(
+        stderr(&first).contains("2025-05-13: 644 papers saved"),
+        "{}",
+        stderr(&first)
+    );
+
+    let second = run_in(dir.path(), &[], &args);
+    assert_eq!(code(&second), 0, "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains("not modified"),
+        "{}",
+        stderr(&second)
+    );
+    assert_eq!(stdout(&second).trim(), "listings/2025-05-13.xml");
+    assert_eq!(std::fs::read(&saved).unwrap(), feeds::example_rss());
+
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0].path(), "/rss/cs.LG+cs.AI");
+    let ua = reqs[0].header("User-Agent").unwrap();
+    assert!(
+        ua.starts_with("arxrank/") && ua.contains("mailto:reader@example.org"),
+        "{ua}"
+    );
+    assert_eq!(reqs[0].header("If-None-Match"), None);
+    assert_eq!(reqs[1].header("If-None-Match"), Some("\"ex-1\""));
+    assert_eq!(
+        reqs[1].header("If-Modified-Since"),
+        Some("Tue, 13 May 2025 04:00:00 GMT")
+    );
+    // One request per 3 s, also across runs.
+    let gap = reqs[1].at - reqs[0].at;
+    assert!(gap >= Duration::from_millis(2900), "{gap:?}");
+    println!("two fetches {gap:?} apart; the second cost a 304");
+}
+
+#[test]
+fn a_503_is_retried_after_the_time_it_asks_for() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let body = feeds::pool_rss("2025-05-12", 20);
+    let server = Server::start(move |_| {
+        if c.fetch_add(1, Ordering::SeqCst) == 0 {
+            Reply::status(503).with("Retry-After", "5")
+        } else {
+            Reply::ok("application/rss+xml", body.clone())
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(
+        dir.path(),
+        &[],
+        &["fetch", "--out", "l", "--base-url", &server.base],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("answered 503"), "{}", stderr(&out));
+    assert!(dir.path().join("l/2025-05-12.xml").is_file());
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    let gap = reqs[1].at - reqs[0].at;
+    assert!(
+        gap >= Duration::from_millis(4900),
+        "Retry-After: 5 not honoured: {gap:?}"
+    );
+}
+
+#[test]
+fn an_empty_feed_is_a_day_without_papers() {
+    let body = feeds::rss("2025-05-17", &[]);
+    let server = Server::start(move |_| Reply::ok("application/rss+xml", body.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(
+        dir.path(),
+        &[],
+        &["fetch", "--out", "l", "--base-url", &server.base],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no papers today") && stderr(&out).contains("2025-05-17"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out), "");
+    assert_eq!(files_in(&dir.path().join("l")), vec![".fetch-state.json"]);
+
+    // `daily` skips the day with its own exit code, and writes no digest.
+    let daily = run_in(
+        dir.path(),
+        &[],
+        &[
+            "daily",
+            "--listings",
+            "l",
+            "--out",
+            "digests",
+            "--base-url",
+            &server.base,
+            "--topics",
+            &common::root().join("topics").display().to_string(),
+            "--models-dir",
+            &models(),
+        ],
+    );
+    assert_eq!(code(&daily), 3, "{}", stderr(&daily));
+    assert!(
+        stderr(&daily).contains("no papers today"),
+        "{}",
+        stderr(&daily)
+    );
+    assert!(!dir.path().join("digests").exists());
+}
+
+#[test]
+fn an_html_error_page_or_a_cut_body_saves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = Server::start(|_| {
+        Reply::ok(
+            "text/html",
+            "<!DOCTYPE html>\n<html><head><title>arXiv is down for maintenance</title></head></html>",
+        )
+    });
+    let out = run_in(
+        dir.path(),
+        &[],
+        &["fetch", "--out", "l", "--base-url", &html.base],
+    );
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("{}/rss/cs.LG+cs.AI", html.base))
+            && err.contains("not an arXiv RSS feed")
+            && err.contains("nothing was saved"),
+        "{err}"
+    );
+    assert!(!files_in(&dir.path().join("l"))
+        .iter()
+        .any(|f| f.ends_with(".xml")));
+
+    // A body cut mid-way (the server claims more bytes than it sends), every time.
+    let full = feeds::example_rss();
+    let cut = Server::start(move |_| Reply::Cut {
+        claimed: full.len(),
+        body: full[..full.len() / 2].to_vec(),
+    });
+    let out = run_in(
+        dir.path(),
+        &[],
+        &[
+            "fetch",
+            "--out",
+            "l",
+            "--base-url",
+            &cut.base,
+            "--retries",
+            "1",
+        ],
+    );
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("connection broke") && err.contains("after 2 attempts"),
+        "{err}"
+    );
+    assert_eq!(cut.requests().len(), 2);
+    assert!(!files_in(&dir.path().join("l"))
+        .iter()
+        .any(|f| f.ends_with(".xml")));
+}
+
+#[test]
+fn api_catches_up_missed_days_page_by_page() {
+    let server = Server::start(|req| {
+        let q: Vec<(String, String)> = req
+            .target
+            .split_once('?')
+            .map(|(_, q)| q)
+            .unwrap_or("")
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_owned(), percent_decode(v)))
+            .collect();
+        let get = |k: &str| {
+            q.iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        };
+        let search = get("search_query");
+        let day = if search.contains("20250512") {
+            "2025-05-12"
+        } else {
+            "2025-05-13"
+        };
+        let start: usize = get("start").parse().unwrap();
+        let max: usize = get("max_results").parse().unwrap();
+        Reply::ok("application/atom+xml", feeds::api_page(day, 25, start, max))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(
+        dir.path(),
+        &[],
+        &[
+            "fetch",
+            "--api",
+            "--from",
+            "2025-05-12",
+            "--to",
+            "2025-05-13",
+            "--page-size",
+            "10",
+            "--out",
+            "l",
+            "--base-url",
+            &server.base,
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    for day in ["2025-05-12", "2025-05-13"] {
+        let lines = common::read_jsonl(&dir.path().join(format!("l/{day}.jsonl")));
+        assert_eq!(lines.len(), 25, "{day}");
+        assert_eq!(lines[0]["date"], day);
+    }
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 6, "3 pages of 10 per day");
+    assert!(reqs.iter().all(|r| r.path() == "/api/query"));
+    let q = percent_decode(&reqs[0].target);
+    assert!(
+        q.contains("(cat:cs.LG OR cat:cs.AI) AND submittedDate:[202505120000 TO 202505122359]"),
+        "{q}"
+    );
+    for w in reqs.windows(2) {
+        assert!(w[1].at - w[0].at >= Duration::from_millis(2900));
+    }
+    // What it saved is a listing `rank` reads.
+    let listing =
+        arxrank::ingest::read_listing(&dir.path().join("l/2025-05-12.jsonl"), &Default::default())
+            .unwrap();
+    assert_eq!(listing.papers.len(), 25);
+    assert_eq!(listing.date.as_deref(), Some("2025-05-12"));
+}
+
+fn percent_decode(s: &str) -> String {
+    let s = s.replace('+', " ");
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+const SMTP_PASSWORD: &str = "s3cret-Pa55-for-the-sink";
+const HOOK_SECRET: &str = "T000/B000/XXXXhooksecretXXXX";
+
+/// A hostile copy of a day-1 MoE paper: its title carries markup and Slack link syntax.
+fn hostile_item() -> String {
+    let mut p = feeds::pool_papers("2025-05-12", 1000)
+        .into_iter()
+        .find(|p| p["id"] == "2505.05799")
+        .unwrap();
+    p["id"] = "2505.09999".into();
+    p["title"] = "MxMoE <script>alert(1)</script> & <https://evil.example|click>: \
+                  Mixed-precision Quantization for MoE"
+        .into();
+    feeds::rss_item(&p, "2025-05-12")
+}
+
+#[test]
+fn daily_end_to_end_twice_a_day_and_on_the_next_day() {
+    // Day 1: 80 papers of the pool's 2025-05-12 and the hostile one; day 2: the bundled
+    // example day, 2025-05-13.
+    let mut items: Vec<String> = feeds::pool_papers("2025-05-12", 80)
+        .iter()
+        .map(|p| feeds::rss_item(p, "2025-05-12"))
+        .collect();
+    items.push(hostile_item());
+    let day1 = feeds::rss("2025-05-12", &items).into_bytes();
+    let day2 = feeds::example_rss();
+    let day = Arc::new(AtomicUsize::new(1));
+    let d = day.clone();
+    let arxiv = Server::start(move |req| {
+        let (body, tag) = if d.load(Ordering::SeqCst) == 1 {
+            (day1.clone(), "\"day-1\"")
+        } else {
+            (day2.clone(), "\"day-2\"")
+        };
+        if req.header("If-None-Match") == Some(tag) {
+            return Reply::status(304);
+        }
+        Reply::ok("application/rss+xml", body).with("ETag", tag)
+    });
+    // The webhook fails once, then works.
+    let hook_calls = Arc::new(AtomicUsize::new(0));
+    let h = hook_calls.clone();
+    let hook = Server::start(move |_| {
+        if h.fetch_add(1, Ordering::SeqCst) == 0 {
+            Reply::status(500)
+        } else {
+            Reply::ok("text/plain", "ok")
+        }
+    });
+    let smtp = common::smtp::Sink::start();
+
+    let dir = tempfile::tempdir().unwrap();
+    let topics = common::root().join("topics");
+    std::fs::write(
+        dir.path().join("arxrank.toml"),
+        format!(
+            "categories = [\"cs.LG\", \"cs.AI\"]\ntopics = {:?}\ncontact = \"reader@example.org\"\n\
+             base_url = {:?}\n\n[delivery.webhook]\ntop = 50\nsite_url = \"https://reader.example/arxrank\"\n\n\
+             [delivery.email]\nto = [\"reader@example.org\"]\nfrom = \"arxrank@example.org\"\n\
+             server = \"127.0.0.1\"\nport = {}\ntls = \"none\"\ntop = 50\n\
+             site_url = \"https://reader.example/arxrank/\"\n",
+            topics.display().to_string(),
+            arxiv.base,
+            smtp.port
+        ),
+    )
+    .unwrap();
+    let hook_url = format!("{}/services/{HOOK_SECRET}", hook.base);
+    let env = [
+        ("ARXRANK_WEBHOOK_URL", hook_url.as_str()),
+        ("ARXRANK_SMTP_USER", "reader"),
+        ("ARXRANK_SMTP_PASSWORD", SMTP_PASSWORD),
+    ];
+    let m = models();
+    let daily = |extra: &[&str]| {
+        let mut args = vec!["daily", "--models-dir", &m];
+        args.extend_from_slice(extra);
+        let out = run_in(dir.path(), &env, &args);
+        let (o, e) = (stdout(&out), stderr(&out));
+        for secret in [SMTP_PASSWORD, HOOK_SECRET] {
+            assert!(
+                !o.contains(secret) && !e.contains(secret),
+                "a secret was printed:\n{o}{e}"
+            );
+        }
+        println!("--- arxrank daily {}\n{e}{o}", extra.join(" "));
+        out
+    };
+
+    let shown = daily(&["--show-config", "--out", "elsewhere"]);
+    assert_eq!(code(&shown), 0);
+    let s = stdout(&shown);
+    assert!(s.contains("# config file: arxrank.toml"), "{s}");
+    assert!(
+        s.contains("\"elsewhere\"") && s.contains("# flag or environment"),
+        "{s}"
+    );
+    assert!(
+        s.contains("[\"cs.LG\", \"cs.AI\"]") && s.contains("# arxrank.toml"),
+        "{s}"
+    );
+    assert!(
+        s.contains("webhook: top 50 to $ARXRANK_WEBHOOK_URL (set)"),
+        "{s}"
+    );
+
+    // Day 1: ranked, site written, e-mail sent; the webhook answers 500: exit 4.
+    let first = daily(&[]);
+    assert_eq!(code(&first), 4, "{}", stderr(&first));
+    let e = stderr(&first);
+    assert!(
+        e.contains("delivery failed: webhook:") && e.contains("answered 500"),
+        "{e}"
+    );
+    assert!(e.contains(&format!("{}/…", hook.base)), "{e}");
+    let d1 = dir.path().join("out/2025-05-12");
+    for f in ["output.md", "output.json", "scores.json", "run.json"] {
+        assert!(d1.join(f).is_file(), "{f}");
+    }
+    assert!(dir.path().join("out/site/days/2025-05-12.html").is_file());
+    assert!(dir.path().join("listings/2025-05-12.xml").is_file());
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), 1);
+    let picks = arxrank::deliver::DayPicks::load(&d1).unwrap();
+    assert!(
+        picks.picks.iter().any(|p| p.id.as_str() == "2505.09999"),
+        "the hostile paper is a pick"
+    );
+    let mail = &mails[0];
+    assert_eq!(
+        mail.auth.as_deref(),
+        Some(format!("reader\0{SMTP_PASSWORD}").as_str())
+    );
+    assert_eq!(mail.to, vec!["<reader@example.org>"]);
+    let data = mail.data.replace("=\r\n", "");
+    assert!(
+        data.contains(&format!(
+            "Subject: arxrank: {} picks for 2025-05-12",
+            picks.picks.len()
+        )),
+        "{data}"
+    );
+    assert!(
+        data.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp;"),
+        "{data}"
+    );
+    let html = &data[data.find("Content-Type: text/html").expect("an HTML part")..];
+    assert!(
+        html.contains("&lt;script&gt;") && !html.contains("<script>"),
+        "the HTML part must escape titles: {html}"
+    );
+    assert!(data.contains("https://arxiv.org/abs/2505.09999"), "{data}");
+    assert!(data.contains("https://reader.example/arxrank/days/2025-05-12.html"));
+    let digest_before = std::fs::read(d1.join("scores.json")).unwrap();
+
+    // Same day again: not ranked again, the webhook retried and sent, the e-mail not resent.
+    let second = daily(&[]);
+    assert_eq!(code(&second), 0, "{}", stderr(&second));
+    let e = stderr(&second);
+    assert!(e.contains("has not changed since the last fetch"), "{e}");
+    assert!(e.contains("already ranked from this listing"), "{e}");
+    assert!(e.contains("delivered 2025-05-12 by webhook"), "{e}");
+    assert_eq!(smtp.mails().len(), 1);
+    let hooks: Vec<_> = hook.requests();
+    assert_eq!(hooks.len(), 2);
+    assert_eq!(hooks[1].path(), format!("/services/{HOOK_SECRET}"));
+    let msg: serde_json::Value = serde_json::from_slice(&hooks[1].body).unwrap();
+    let text = msg["text"].as_str().unwrap();
+    assert!(
+        text.starts_with(&format!(
+            "arxrank: {} picks for 2025-05-12",
+            picks.picks.len()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("<https://arxiv.org/abs/2505.09999|MxMoE &lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;https://evil.example/click&gt;: Mixed-precision Quantization for MoE>"),
+        "{text}"
+    );
+    // Every `<` left opens one of our links.
+    for (i, _) in text.match_indices('<') {
+        let rest = &text[i..];
+        assert!(
+            rest.starts_with("<https://arxiv.org/abs/")
+                || rest.starts_with("<https://reader.example/"),
+            "{rest}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(d1.join("scores.json")).unwrap(),
+        digest_before
+    );
+
+    // And again: nothing to do.
+    let third = daily(&[]);
+    assert_eq!(code(&third), 0);
+    assert!(
+        stderr(&third).contains("nothing to do"),
+        "{}",
+        stderr(&third)
+    );
+    assert_eq!(hook.requests().len(), 2);
+    assert_eq!(smtp.mails().len(), 1);
+    assert_eq!(
+        std::fs::read(d1.join("scores.json")).unwrap(),
+        digest_before
+    );
+
+    // The next day: novelty against day 1, prev/next links between the two days.
+    day.store(2, Ordering::SeqCst);
+    let next = daily(&[]);
+    assert_eq!(code(&next), 0, "{}", stderr(&next));
+    let d2 = dir.path().join("out/2025-05-13");
+    let scores: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d2.join("scores.json")).unwrap()).unwrap();
+    let scores = scores.as_object().unwrap();
+    assert_eq!(scores.len(), 644);
+    let with_novelty = scores.values().filter(|p| p["NOVELTY"].is_u64()).count();
+    assert!(with_novelty > 600, "{with_novelty} of 644 have a novelty");
+    assert!(
+        scores
+            .values()
+            .any(|p| p["arxrank"]["nearest_past"]["date"] == "2025-05-12"),
+        "day 2's nearest past papers come from day 1"
+    );
+    let p1 = std::fs::read_to_string(dir.path().join("out/site/days/2025-05-12.html")).unwrap();
+    let p2 = std::fs::read_to_string(dir.path().join("out/site/days/2025-05-13.html")).unwrap();
+    assert!(
+        p1.contains("2025-05-13.html"),
+        "day 1 links to the next day"
+    );
+    assert!(
+        p2.contains("2025-05-12.html"),
+        "day 2 links to the previous day"
+    );
+    assert_eq!(smtp.mails().len(), 2);
+    assert_eq!(hook.requests().len(), 3);
+    let history = arxrank::history::History::open(
+        &arxrank::history::History::dir_for(
+            &dir.path().join("history"),
+            &common::model_dir().fingerprint,
+        ),
+        &common::model_dir().fingerprint,
+        384,
+    )
+    .unwrap();
+    // Papers day 1 listed too are repeats: kept in the digest, not stored twice.
+    let repeats = scores
+        .values()
+        .filter(|p| p["arxrank"]["repeat_of"] == "2025-05-12")
+        .count();
+    assert!(repeats > 0);
+    assert_eq!(history.len(), 81 + 644 - repeats);
+}
