@@ -251,6 +251,34 @@ fn malformed_listing_exits_2_and_writes_nothing() {
         "{err}"
     );
     assert!(!out.exists());
+
+    // So is any other file arxrank reads: a topics file, arxrank.toml.
+    let topics = dir.path().join("latin1-topics");
+    common::copy_dir(&common::root().join("topics"), &topics);
+    fs_err::write(
+        topics.join("1-model-architecture.toml"),
+        b"name = \"Caf\xe9\"\n",
+    )
+    .unwrap();
+    let run = arxrank(&[
+        "rank",
+        s(&seed_listing(dir.path())),
+        "--topics",
+        s(&topics),
+        "--out",
+        s(&out),
+        "--no-history",
+    ]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{err}");
+    assert!(err.contains("1-model-architecture.toml"), "{err}");
+    let toml = dir.path().join("arxrank.toml");
+    fs_err::write(&toml, b"contact = \"caf\xe9@example.org\"\n").unwrap();
+    let run = arxrank(&["daily", "--config", s(&toml), "--show-config"]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{err}");
+    assert!(err.contains("arxrank.toml"), "{err}");
+    assert!(!out.exists());
 }
 
 #[test]

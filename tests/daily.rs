@@ -49,7 +49,7 @@ fn code(o: &Output) -> i32 {
 }
 
 fn files_in(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
+    let mut v: Vec<String> = fs_err::read_dir(dir)
         .map(|rd| {
             rd.filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -87,7 +87,7 @@ fn fetch_saves_todays_feed_and_asks_again_conditionally() {
     assert_eq!(code(&first), 0, "{}", stderr(&first));
     let saved = dir.path().join("listings/2025-05-13.xml");
     assert_eq!(stdout(&first).trim(), "listings/2025-05-13.xml");
-    assert_eq!(std::fs::read(&saved).unwrap(), feeds::example_rss());
+    assert_eq!(fs_err::read(&saved).unwrap(), feeds::example_rss());
     assert!(
         stderr(&first).contains("2025-05-13: 644 papers saved"),
         "{}",
@@ -102,7 +102,7 @@ fn fetch_saves_todays_feed_and_asks_again_conditionally() {
         stderr(&second)
     );
     assert_eq!(stdout(&second).trim(), "listings/2025-05-13.xml");
-    assert_eq!(std::fs::read(&saved).unwrap(), feeds::example_rss());
+    assert_eq!(fs_err::read(&saved).unwrap(), feeds::example_rss());
 
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2);
@@ -402,7 +402,7 @@ fn daily_end_to_end_twice_a_day_and_on_the_next_day() {
 
     let dir = tempfile::tempdir().unwrap();
     let topics = common::root().join("topics");
-    std::fs::write(
+    fs_err::write(
         dir.path().join("arxrank.toml"),
         format!(
             "categories = [\"cs.LG\", \"cs.AI\"]\ntopics = {:?}\ncontact = \"reader@example.org\"\n\
@@ -502,7 +502,7 @@ fn daily_end_to_end_twice_a_day_and_on_the_next_day() {
     );
     assert!(data.contains("https://arxiv.org/abs/2505.09999"), "{data}");
     assert!(data.contains("https://reader.example/arxrank/days/2025-05-12.html"));
-    let digest_before = std::fs::read(d1.join("scores.json")).unwrap();
+    let digest_before = fs_err::read(d1.join("scores.json")).unwrap();
 
     // Same day again: not ranked again, the webhook retried and sent, the e-mail not resent.
     let second = daily(&[]);
@@ -537,10 +537,7 @@ fn daily_end_to_end_twice_a_day_and_on_the_next_day() {
             "{rest}"
         );
     }
-    assert_eq!(
-        std::fs::read(d1.join("scores.json")).unwrap(),
-        digest_before
-    );
+    assert_eq!(fs_err::read(d1.join("scores.json")).unwrap(), digest_before);
 
     // And again: nothing to do.
     let third = daily(&[]);
@@ -552,10 +549,7 @@ fn daily_end_to_end_twice_a_day_and_on_the_next_day() {
     );
     assert_eq!(hook.requests().len(), 2);
     assert_eq!(smtp.mails().len(), 1);
-    assert_eq!(
-        std::fs::read(d1.join("scores.json")).unwrap(),
-        digest_before
-    );
+    assert_eq!(fs_err::read(d1.join("scores.json")).unwrap(), digest_before);
 
     // The next day: novelty against day 1, prev/next links between the two days.
     day.store(2, Ordering::SeqCst);
@@ -563,7 +557,7 @@ fn daily_end_to_end_twice_a_day_and_on_the_next_day() {
     assert_eq!(code(&next), 0, "{}", stderr(&next));
     let d2 = dir.path().join("out/2025-05-13");
     let scores: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(d2.join("scores.json")).unwrap()).unwrap();
+        serde_json::from_slice(&fs_err::read(d2.join("scores.json")).unwrap()).unwrap();
     let scores = scores.as_object().unwrap();
     assert_eq!(scores.len(), 644);
     let with_novelty = scores.values().filter(|p| p["NOVELTY"].is_u64()).count();
@@ -574,8 +568,8 @@ fn daily_end_to_end_twice_a_day_and_on_the_next_day() {
             .any(|p| p["arxrank"]["nearest_past"]["date"] == "2025-05-12"),
         "day 2's nearest past papers come from day 1"
     );
-    let p1 = std::fs::read_to_string(dir.path().join("out/site/days/2025-05-12.html")).unwrap();
-    let p2 = std::fs::read_to_string(dir.path().join("out/site/days/2025-05-13.html")).unwrap();
+    let p1 = fs_err::read_to_string(dir.path().join("out/site/days/2025-05-12.html")).unwrap();
+    let p2 = fs_err::read_to_string(dir.path().join("out/site/days/2025-05-13.html")).unwrap();
     assert!(
         p1.contains("2025-05-13.html"),
         "day 1 links to the next day"

@@ -210,6 +210,17 @@ impl From<EvalError> for CliError {
 impl CliError {
     /// 2 for bad input (the user can fix the file or the flags), 1 for everything else.
     pub fn exit_code(&self) -> u8 {
+        // A file that is not UTF-8 (a topics file, labels, arxrank.toml) is malformed input
+        // like any other, whichever reader found it.
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(e) = source {
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData)
+            {
+                return 2;
+            }
+            source = e.source();
+        }
         match self {
             CliError::Ingest(IngestError::Io(_)) => 1,
             CliError::Ingest(_)

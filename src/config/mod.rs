@@ -460,7 +460,7 @@ mod tests {
     fn file_paths_are_relative_to_the_file_and_flags_win() {
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join(CONFIG_FILE);
-        std::fs::write(
+        fs_err::write(
             &cfg,
             "categories = [\"cs.CL\"]\ntopics = \"my-topics\"\nout = \"/abs/out\"\n",
         )
@@ -486,10 +486,10 @@ mod tests {
     fn a_bad_file_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join(CONFIG_FILE);
-        std::fs::write(&cfg, "categorys = [\"cs.CL\"]\n").unwrap();
+        fs_err::write(&cfg, "categorys = [\"cs.CL\"]\n").unwrap();
         let e = FileConfig::load(&cfg).unwrap_err().to_string();
         assert!(e.contains("arxrank.toml") && e.contains("categorys"), "{e}");
-        std::fs::write(&cfg, "categories = [\"cs.LG+cs.AI\"]\n").unwrap();
+        fs_err::write(&cfg, "categories = [\"cs.LG+cs.AI\"]\n").unwrap();
         let e = FileConfig::load(&cfg).unwrap_err().to_string();
         assert!(e.contains("expected arXiv categories"), "{e}");
     }

@@ -457,6 +457,9 @@ pub struct Outcome {
     pub failed: Vec<DeliverError>,
 }
 
+/// One channel's send, deferred until the record says it is still pending.
+type Sender<'a> = Box<dyn Fn() -> Result<(), DeliverError> + 'a>;
+
 /// Delivers the day on every configured channel not yet delivered, recording each success
 /// at once, so that one channel's failure neither loses the digest nor repeats the others.
 pub fn deliver_day(day_dir: &Path, delivery: &Delivery) -> Result<Outcome, DeliverError> {
@@ -466,8 +469,7 @@ pub fn deliver_day(day_dir: &Path, delivery: &Delivery) -> Result<Outcome, Deliv
     }
     let mut record = Delivered::load(day_dir)?;
     let day = DayPicks::load(day_dir)?;
-    let mut channels: Vec<(&'static str, Box<dyn Fn() -> Result<(), DeliverError> + '_>)> =
-        Vec::new();
+    let mut channels: Vec<(&'static str, Sender<'_>)> = Vec::new();
     if let Some(w) = &delivery.webhook {
         channels.push(("webhook", Box::new(|| send_webhook(&day, w))));
     }

@@ -166,7 +166,9 @@ pub struct JsonLines<R> {
     path: PathBuf,
     reader: R,
     line_no: usize,
-    buf: String,
+    /// Bytes before the current line, to place a byte that is not UTF-8.
+    offset: usize,
+    buf: Vec<u8>,
 }
 
 impl<R: BufRead> JsonLines<R> {
@@ -175,7 +177,8 @@ impl<R: BufRead> JsonLines<R> {
             path: path.into(),
             reader,
             line_no: 0,
-            buf: String::new(),
+            offset: 0,
+            buf: Vec::new(),
         }
     }
 
@@ -191,13 +194,25 @@ impl<R: BufRead> Iterator for JsonLines<R> {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             self.buf.clear();
-            match self.reader.read_line(&mut self.buf) {
+            match self.reader.read_until(b'\n', &mut self.buf) {
                 Ok(0) => return None,
                 Ok(_) => {}
                 Err(source) => return Some(Err(IoError::read(&self.path)(source).into())),
             }
             self.line_no += 1;
-            match parse_json_line(&self.path, self.line_no, &self.buf) {
+            let start = self.offset;
+            self.offset += self.buf.len();
+            // Malformed input like any other (exit 2), not a failure to read the file.
+            let line = match std::str::from_utf8(&self.buf) {
+                Ok(l) => l,
+                Err(e) => {
+                    return Some(Err(IngestError::NotUtf8 {
+                        path: self.path.clone(),
+                        offset: start + e.valid_up_to(),
+                    }))
+                }
+            };
+            match parse_json_line(&self.path, self.line_no, line) {
                 Ok(Some(p)) => return Some(Ok(p)),
                 Ok(None) => continue,
                 Err(e) => return Some(Err(e)),
