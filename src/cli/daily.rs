@@ -43,7 +43,7 @@ pub struct DailyArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
 
-    /// Site folder; default: <out>/site.
+    /// Site folder; default: `<out>/site`.
     #[arg(long)]
     pub site: Option<PathBuf>,
 
