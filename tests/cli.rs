@@ -405,3 +405,91 @@ fn a_topics_files_exclusions_push_papers_down_and_show_in_the_profile() {
     );
     assert_eq!(mri["arxrank"]["selected"], false);
 }
+
+/// Splits a shell line into words: whitespace, with '…' and "…" quoting.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut quote = None;
+    let mut any = false;
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => cur.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                any = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if !cur.is_empty() || any {
+                    words.push(std::mem::take(&mut cur));
+                }
+                any = false;
+            }
+            (None, c) => cur.push(c),
+        }
+    }
+    if !cur.is_empty() || any {
+        words.push(cur);
+    }
+    words
+}
+
+/// Every `arxrank …` command the README and the GitHub Actions example show parses with
+/// today's flags, so the documented recipes cannot drift from the binary.
+#[test]
+fn documented_commands_parse() {
+    use clap::Parser;
+    let mut lines = Vec::new();
+    let readme = fs_err::read_to_string(common::root().join("README.md")).unwrap();
+    let mut in_block = false;
+    for l in readme.lines() {
+        if l.starts_with("```") {
+            in_block = !in_block && l.starts_with("```sh");
+            continue;
+        }
+        if in_block {
+            lines.push(l.to_owned());
+        }
+    }
+    let workflow =
+        fs_err::read_to_string(common::root().join("examples/github-actions-daily.yml")).unwrap();
+    lines.extend(
+        workflow
+            .lines()
+            .map(|l| l.trim())
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| {
+                l.trim_start_matches("- ")
+                    .trim_start_matches("run: ")
+                    .to_owned()
+            }),
+    );
+    let mut checked = 0;
+    for line in lines {
+        // Drop comments, crontab's schedule fields and a path before the binary.
+        let line = line.split(" #").next().unwrap();
+        // The binary starts the line, or ends a path (crontab, systemd).
+        let Some(at) = line
+            .match_indices("arxrank ")
+            .map(|(i, _)| i)
+            .find(|&i| line[..i].trim().is_empty() || line[..i].ends_with('/'))
+        else {
+            continue;
+        };
+        let cmd = &line[at..];
+        if cmd.contains('[') || cmd.contains(';') || cmd.contains(">>") && !cmd.contains(" daily") {
+            continue; // a synopsis or two commands on one line
+        }
+        let cmd = cmd.split(">>").next().unwrap();
+        let words = shell_words(cmd);
+        if words.len() < 2 || words[1].starts_with('-') && words[1] != "--help" {
+            continue;
+        }
+        arxrank::cli::Cli::try_parse_from(&words)
+            .unwrap_or_else(|e| panic!("`{cmd}` does not parse:\n{e}"));
+        checked += 1;
+    }
+    assert!(checked >= 30, "only {checked} commands found");
+    println!("{checked} documented commands parse");
+}

@@ -177,7 +177,8 @@ pub fn run(args: DailyArgs, models_dir: &Path, threads: usize) -> Result<u8, Cli
                 },
                 format: Format::Auto,
                 announce: vec![AnnounceType::New, AnnounceType::Cross],
-                date: Some(date.clone()),
+                // The listing's own day, as found above.
+                date: None,
                 min_relevance: None,
                 history: settings.history.value.clone(),
                 no_append: false,

@@ -89,6 +89,12 @@ impl NetArgs {
         dir: &std::path::Path,
     ) -> Result<Fetcher, CliError> {
         fs_err::create_dir_all(dir).map_err(crate::IoError::write(dir))?;
+        if settings.contact.value.is_none() {
+            eprintln!(
+                "fetch: no contact set (--contact, or `contact` in arxrank.toml); arXiv asks \
+                 automated clients for an address it can reach"
+            );
+        }
         Ok(Fetcher::new(
             dir,
             FetchOptions {

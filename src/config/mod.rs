@@ -78,7 +78,7 @@ impl Layout {
             std::env::var_os(var)
                 .filter(|v| !v.is_empty())
                 .map(|v| Setting::new(PathBuf::from(v), format!("${var}")))
-                .or_else(|| platform.map(|p| Setting::new(p, "the platform's directory")))
+                .or_else(|| platform.map(|p| Setting::new(p, "platform default")))
         };
         Self {
             root: dir.to_owned(),
@@ -124,7 +124,7 @@ impl Layout {
         &self,
         name: &str,
         project_wide: bool,
-        base: Option<&Setting<PathBuf>>,
+        (which, base): (&str, Option<&Setting<PathBuf>>),
         platform_name: &str,
     ) -> Setting<PathBuf> {
         let here = self.here(name);
@@ -137,7 +137,7 @@ impl Layout {
         match base {
             Some(b) => Setting::new(
                 b.value.join(platform_name),
-                format!("the data/config directory ({})", b.from),
+                format!("the {which} directory ({})", b.from),
             ),
             None => Setting::new(here, "default (no home directory)"),
         }
@@ -145,32 +145,47 @@ impl Layout {
 
     /// Model manifests and installed models.
     pub fn models(&self) -> Setting<PathBuf> {
-        self.pick("models", false, self.data_dir.as_ref(), "models")
+        self.pick("models", false, ("data", self.data_dir.as_ref()), "models")
     }
 
     /// The profile: `topics/` here, else the one `arxrank init` wrote.
     pub fn topics(&self) -> Setting<PathBuf> {
-        self.pick("topics", false, self.config_dir.as_ref(), "topics")
+        self.pick(
+            "topics",
+            false,
+            ("config", self.config_dir.as_ref()),
+            "topics",
+        )
     }
 
     /// The history root.
     pub fn history(&self) -> Setting<PathBuf> {
-        self.pick("history", true, self.data_dir.as_ref(), "history")
+        self.pick("history", true, ("data", self.data_dir.as_ref()), "history")
     }
 
     /// The embedding cache of `eval` and `learn`.
     pub fn cache(&self) -> Setting<PathBuf> {
-        self.pick("eval-cache", true, self.data_dir.as_ref(), "eval-cache")
+        self.pick(
+            "eval-cache",
+            true,
+            ("data", self.data_dir.as_ref()),
+            "eval-cache",
+        )
     }
 
     /// Where `daily` keeps the digests.
     pub fn digests(&self) -> Setting<PathBuf> {
-        self.pick("out", true, self.data_dir.as_ref(), "digests")
+        self.pick("out", true, ("data", self.data_dir.as_ref()), "digests")
     }
 
     /// Where `fetch` and `daily` save listings.
     pub fn listings(&self) -> Setting<PathBuf> {
-        self.pick("listings", true, self.data_dir.as_ref(), "listings")
+        self.pick(
+            "listings",
+            true,
+            ("data", self.data_dir.as_ref()),
+            "listings",
+        )
     }
 
     /// The settings file `daily` reads when `--config` is not given: `arxrank.toml` here,
