@@ -5,7 +5,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,24 +13,7 @@ use std::time::Duration;
 use common::feeds;
 use common::http::{Reply, Server};
 
-/// Runs the binary in `cwd` with `env`, isolated from the machine's own arxrank config.
-fn run_in(cwd: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_arxrank"));
-    cmd.current_dir(cwd)
-        .args(args)
-        .args(["--threads", "2"])
-        .env("ARXRANK_CONFIG_DIR", cwd.join(".cfg"))
-        .env("ARXRANK_DATA_DIR", cwd.join(".data"))
-        .env_remove("ARXRANK_MODELS_DIR")
-        .env_remove("ARXRANK_CONFIG")
-        .env_remove("ARXRANK_WEBHOOK_URL")
-        .env_remove("ARXRANK_SMTP_USER")
-        .env_remove("ARXRANK_SMTP_PASSWORD");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("binary runs")
-}
+use common::run_isolated as run_in;
 
 fn models() -> String {
     common::root().join("models").display().to_string()

@@ -4,8 +4,8 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Output;
 
 use common::http::{Reply, Request, Server};
 
@@ -66,22 +66,7 @@ fn hub(tamper: Option<&'static str>, missing: Option<&'static str>) -> Server {
     })
 }
 
-fn run(cwd: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_arxrank"));
-    cmd.current_dir(cwd)
-        .args(args)
-        .env("ARXRANK_CONFIG_DIR", cwd.join(".cfg"))
-        .env("ARXRANK_DATA_DIR", cwd.join(".data"))
-        .env("HF_HOME", cwd.join(".hf"))
-        .env_remove("HF_TOKEN")
-        .env_remove("ARXRANK_MODELS_DIR")
-        .env_remove("ARXRANK_TOPICS")
-        .env_remove("ARXRANK_HISTORY");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("binary runs")
-}
+use common::run_isolated as run;
 
 fn err(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
@@ -206,15 +191,10 @@ fn init_then_rank_from_a_directory_that_holds_nothing() {
     fs_err::create_dir(&work).unwrap();
     let slice = common::feeds::pool_rss("2025-05-12", 30);
     fs_err::write(work.join("today.xml"), slice).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_arxrank"));
-    let out = cmd
-        .current_dir(&work)
-        .args(["rank", "today.xml", "--threads", "2"])
+    let out = common::isolated(&work)
+        .args(["rank", "today.xml"])
         .env("ARXRANK_CONFIG_DIR", &cfg)
         .env("ARXRANK_DATA_DIR", home.path().join(".data"))
-        .env_remove("ARXRANK_MODELS_DIR")
-        .env_remove("ARXRANK_TOPICS")
-        .env_remove("ARXRANK_HISTORY")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", err(&out));

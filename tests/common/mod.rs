@@ -60,6 +60,40 @@ pub fn arxrank(args: &[&str]) -> std::process::Output {
         .expect("binary runs")
 }
 
+/// The binary, to run in `cwd` isolated from the machine's own arxrank: its config and
+/// data directories inside `cwd`, no arxrank or hub variables inherited, 2 threads.
+pub fn isolated(cwd: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_arxrank"));
+    cmd.current_dir(cwd)
+        .env("ARXRANK_CONFIG_DIR", cwd.join(".cfg"))
+        .env("ARXRANK_DATA_DIR", cwd.join(".data"))
+        .env("ARXRANK_THREADS", "2")
+        .env("HF_HOME", cwd.join(".hf"))
+        .env_remove("HF_TOKEN")
+        .env_remove("HF_ENDPOINT");
+    for var in [
+        "ARXRANK_MODELS_DIR",
+        "ARXRANK_CONFIG",
+        "ARXRANK_TOPICS",
+        "ARXRANK_HISTORY",
+        "ARXRANK_WEBHOOK_URL",
+        "ARXRANK_SMTP_USER",
+        "ARXRANK_SMTP_PASSWORD",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// Runs [`isolated`] with `args` and the extra `env`.
+pub fn run_isolated(cwd: &Path, env: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+    isolated(cwd)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("binary runs")
+}
+
 /// Runs tests/gpt_paper_assistant.py on a day's digest: reads its output.json as
 /// gpt_paper_assistant's renderer does and checks it against scores.json. Returns what the
 /// script printed; panics with its complaint otherwise.
