@@ -336,7 +336,13 @@ impl Fetcher {
             .cloned();
         let answer = self.get(&url, &[], known.as_ref())?;
         if answer.status == 304 {
-            let known = known.expect("304 only answers a conditional request");
+            let Some(known) = known else {
+                return Err(FetchError::NotAFeed {
+                    url,
+                    expected: "RSS",
+                    found: "304 Not Modified, to a request that named no earlier copy".into(),
+                });
+            };
             return Ok(match known.saved {
                 Some(path) => Fetched::NotModified {
                     path,
