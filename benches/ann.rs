@@ -13,94 +13,14 @@
 
 use std::time::Instant;
 
-use arxrank::history::{History, PastPaper};
-use arxrank::ingest::PaperId;
+use arxrank::history::synthetic::{self, Synthetic, CLUSTERS};
+use arxrank::history::History;
 
 const DIM: usize = 384;
-const CLUSTERS: usize = 2000;
-/// Per-dimension noise around a cluster centre: two papers of one cluster meet at cosine
-/// about 1 / (1 + 384 * NOISE^2) = 0.65.
-const NOISE: f32 = 0.037;
-
-struct Rng(u64);
-
-impl Rng {
-    fn uniform(&mut self) -> f32 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        ((self.0 >> 40) as f32 + 0.5) / (1u64 << 24) as f32
-    }
-
-    fn normal(&mut self) -> f32 {
-        let (u, v) = (self.uniform(), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
-    }
-}
-
-fn normalise(v: &mut [f32]) {
-    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    v.iter_mut().for_each(|x| *x /= n);
-}
-
-struct Synthetic {
-    rng: Rng,
-    centres: Vec<Vec<f32>>,
-}
-
-impl Synthetic {
-    fn new(seed: u64) -> Self {
-        let mut rng = Rng(seed);
-        let centres = (0..CLUSTERS)
-            .map(|_| {
-                let mut c: Vec<f32> = (0..DIM).map(|_| rng.normal()).collect();
-                normalise(&mut c);
-                c
-            })
-            .collect();
-        Self { rng, centres }
-    }
-
-    fn vector(&mut self) -> Vec<f32> {
-        let c = (self.rng.uniform() * CLUSTERS as f32) as usize % CLUSTERS;
-        let mut v: Vec<f32> = self.centres[c]
-            .iter()
-            .map(|x| x + NOISE * self.rng.normal())
-            .collect();
-        normalise(&mut v);
-        v
-    }
-}
 
 fn fill(dir: &std::path::Path, gen: &mut Synthetic, n: usize) -> History {
     let mut h = History::open(dir, "synthetic", DIM).unwrap();
-    let chunk = 50_000;
-    for start in (0..n).step_by(chunk) {
-        let vs: Vec<Vec<f32>> = (start..(start + chunk).min(n))
-            .map(|_| gen.vector())
-            .collect();
-        let rows: Vec<(PastPaper, &[f32])> = vs
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                let id = PaperId::parse(&format!(
-                    "{}.{:05}",
-                    1000 + (start + i) / 100_000,
-                    (start + i) % 100_000
-                ))
-                .unwrap();
-                (
-                    PastPaper {
-                        id,
-                        title: String::new(),
-                        date: None,
-                    },
-                    v.as_slice(),
-                )
-            })
-            .collect();
-        h.append(&rows).unwrap();
-    }
+    synthetic::fill(&mut h, gen, 0, n, 50_000, |_| {}).unwrap();
     h
 }
 
@@ -138,7 +58,7 @@ fn main() {
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &n in &sizes {
         let tmp = tempfile::tempdir().unwrap();
-        let mut gen = Synthetic::new(42);
+        let mut gen = Synthetic::new(42, DIM);
         let mut h = fill(tmp.path(), &mut gen, n);
         let qs: Vec<Vec<f32>> = (0..queries).map(|_| gen.vector()).collect();
 

@@ -45,6 +45,7 @@ mod fsutil;
 pub mod history;
 pub mod ingest;
 pub mod learn;
+mod linalg;
 pub mod pipeline;
 pub mod render;
 pub mod score;

@@ -138,7 +138,7 @@ fn kill_nine_then_resume_gives_the_same_history_as_an_uninterrupted_run() {
         let (va, vb) = (a.vector(&p.id).unwrap(), b.vector(&p.id).unwrap());
         worst = va
             .iter()
-            .zip(vb)
+            .zip(vb.iter())
             .map(|(x, y)| (x - y).abs())
             .fold(worst, f32::max);
     }

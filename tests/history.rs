@@ -384,7 +384,7 @@ fn format_v1_fixture_still_opens() {
     assert_eq!(h.len(), 3);
     let old = PaperId::parse("hep-th/9901001").unwrap();
     assert_eq!(h.get(&old).unwrap().date.as_deref(), Some("2025-05-13"));
-    assert_eq!(h.vector(&old).unwrap(), &[0.0, 0.0, 0.0, 1.0]);
+    assert_eq!(&*h.vector(&old).unwrap(), &[0.0, 0.0, 0.0, 1.0]);
     let near = h.nearest(&[1.0, 0.0, 0.0, 0.0], 2, |_| true);
     assert_eq!(near[0].paper.id.as_str(), "2505.00001");
     assert!((near[1].cosine - 0.6).abs() < 1e-6);

@@ -7,6 +7,7 @@ pub mod backfill;
 pub mod daily;
 pub mod eval;
 pub mod fetch;
+pub mod history;
 pub mod init;
 pub mod learn;
 mod model;
@@ -85,6 +86,9 @@ pub enum Command {
     /// the site, deliver the picks. Exit 0: done (or already done); 3: no papers today;
     /// 4: digest written but delivery failed (retried next run); 1/2: failed.
     Daily(daily::DailyArgs),
+    /// Inspect or check a history: its size and extent, or every file's checksum.
+    #[command(subcommand)]
+    History(history::HistoryCommand),
     /// Set up an installed arxrank: a starter profile and arxrank.toml in the config
     /// directory, the model in the data directory.
     Init(init::InitArgs),
@@ -276,6 +280,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Site(args) => site::run(args),
         Command::Fetch(args) => fetch::run(args),
         Command::Init(args) => init::run(args),
+        Command::History(cmd) => history::run(cmd, &cli.models_dir),
         Command::Daily(args) => return daily::run(args, &cli.models_dir, threads),
     }
     .map(|()| 0)

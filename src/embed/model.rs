@@ -203,6 +203,14 @@ impl ModelManifest {
     }
 }
 
+impl ModelManifest {
+    /// The fingerprint the model's vectors (and its history) go by, known from the manifest
+    /// alone, before the files are installed.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(self)
+    }
+}
+
 /// An installed, verified model: its directory, its manifest and its fingerprint.
 #[derive(Debug, Clone)]
 pub struct ModelDir {

@@ -143,20 +143,7 @@ impl Ann {
 
     /// Reads the dump `meta` names from `dir` after checking its checksums.
     pub fn load(dir: &Path, meta: &Meta) -> Result<Self, HistoryError> {
-        for (file, want) in [
-            (meta.graph_file(), &meta.graph_sha256),
-            (meta.data_file(), &meta.data_sha256),
-        ] {
-            let path = dir.join(file);
-            if &super::sha256_file(&path)? != want {
-                return Err(corrupt(
-                    &path,
-                    format!(
-                        "checksum does not match {META}; delete {META} and the index is rebuilt from the segments"
-                    ),
-                ));
-            }
-        }
+        verify(dir, meta)?;
         let loader = HnswIo::new(dir, &meta.basename);
         let graph = Loaded::try_new(Some(loader), |io| {
             io.as_ref()
@@ -217,6 +204,26 @@ impl Ann {
         meta.data_sha256 = super::sha256_file(&dir.join(meta.data_file()))?;
         Ok(meta)
     }
+}
+
+/// Checks the dump's files against `meta`'s checksums (hnsw_rs panics on a damaged dump,
+/// so this runs before every load). Returns the files checked.
+pub fn verify(dir: &Path, meta: &Meta) -> Result<usize, HistoryError> {
+    for (file, want) in [
+        (meta.graph_file(), &meta.graph_sha256),
+        (meta.data_file(), &meta.data_sha256),
+    ] {
+        let path = dir.join(file);
+        if &super::sha256_file(&path)? != want {
+            return Err(corrupt(
+                &path,
+                format!(
+                    "checksum does not match {META}; delete {META} and the index is rebuilt from the segments"
+                ),
+            ));
+        }
+    }
+    Ok(2)
 }
 
 impl Meta {

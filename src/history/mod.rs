@@ -13,9 +13,13 @@
 //! since. The crossover and the index's recall are measured by `benches/ann.rs`.
 
 use crate::fsutil::IoError;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use ndarray::ArrayView2;
+use rayon::prelude::*;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -23,6 +27,8 @@ use sha2::{Digest, Sha256};
 use crate::ingest::PaperId;
 
 mod ann;
+pub mod synthetic;
+mod verified;
 
 pub const FORMAT: &str = "arxrank-history";
 /// The newest format this build reads and writes. Version 2 added f16 vectors; an f32
@@ -160,6 +166,20 @@ pub struct PastPaper {
     pub date: Option<String>,
 }
 
+/// A history's size and extent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stats {
+    pub papers: usize,
+    pub segments: usize,
+    pub precision: StoragePrecision,
+    pub first_day: Option<String>,
+    pub last_day: Option<String>,
+    /// Every file in the history's directory (segments, manifest, index).
+    pub bytes_on_disk: u64,
+    /// Papers the ANN index on disk covers.
+    pub index_rows: usize,
+}
+
 /// One stored paper close to a query.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Neighbour {
@@ -167,19 +187,36 @@ pub struct Neighbour {
     pub cosine: f32,
 }
 
-/// An opened history: all vectors in memory, row `i` belongs to `papers[i]`.
+/// One segment's vectors, memory-mapped: the operating system reads pages in as a search
+/// touches them and drops them under memory pressure, so nothing is copied on open and a
+/// history larger than RAM can still be searched.
+#[derive(Debug)]
+struct Mapped {
+    map: memmap2::Mmap,
+    first_row: usize,
+    rows: usize,
+}
+
+/// Rows scored by one matrix product in a batched search: 8,192 rows of 384 dims are 12 MB
+/// of f32, with the day's 700 × 8,192 scores another 23 MB per worker.
+const BLOCK_ROWS: usize = 8192;
+
+/// An opened history: row `i` belongs to `papers[i]`; vectors stay on disk, mapped.
 #[derive(Debug)]
 pub struct History {
     dir: PathBuf,
     fingerprint: String,
     dim: usize,
-    vectors: Vec<f32>,
+    /// One per segment, in row order (empty when opened for appending only).
+    vectors: Vec<Mapped>,
     papers: Vec<PastPaper>,
     rows: HashMap<PaperId, usize>,
     segments: Vec<Segment>,
     precision: StoragePrecision,
     /// False for a history opened only to append to (a backfill): `vectors` stays empty.
     keep_vectors: bool,
+    /// Files whose checksums were verified, with their size and modification time.
+    verified: verified::Verified,
     /// Covers the first `ann.count()` rows; rows after it are scanned exactly.
     ann: Option<ann::Ann>,
 }
@@ -192,9 +229,25 @@ impl History {
 
     /// Opens `dir` for search and append, or starts an empty history there if it has no
     /// manifest yet. The manifest must be arxrank's, of a version this build reads, and of
-    /// this model. Vectors, and the ANN index where one was built, are read into memory.
+    /// this model. Every file must have the size the manifest implies; its checksum is
+    /// computed only when its size or modification time differ from those recorded when it
+    /// was last verified (`verified.json`), so opening a large unchanged history reads no
+    /// vectors. Vectors are memory-mapped; the ANN index, where one was built, is loaded.
     pub fn open(dir: &Path, fingerprint: &str, dim: usize) -> Result<Self, HistoryError> {
         Self::open_with(dir, fingerprint, dim, true)
+    }
+
+    /// The vector width of the history in `dir`, from its manifest (`None` before the first
+    /// append), for tools that open a history without loading its model.
+    pub fn stored_dim(dir: &Path) -> Result<Option<usize>, HistoryError> {
+        let mpath = dir.join(MANIFEST);
+        let text = match fs_err::read_to_string(&mpath) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(&mpath)(e)),
+        };
+        let value = check_header(&mpath, &text, FORMAT, VERSION)?;
+        Ok(value.get("dim").and_then(|d| d.as_u64()).map(|d| d as usize))
     }
 
     /// Opens `dir` for appending only: ids and titles are read and every file is checked,
@@ -221,6 +274,7 @@ impl History {
             keep_vectors,
             precision: StoragePrecision::F32,
             vectors: Vec::new(),
+            verified: verified::Verified::load(dir),
             papers: Vec::new(),
             rows: HashMap::new(),
             segments: Vec::new(),
@@ -265,17 +319,15 @@ impl History {
                 ),
             ));
         }
+        self.verified
+            .check(&self.dir, &seg.vectors, &seg.vectors_sha256)?;
         if self.keep_vectors {
-            self.vectors
-                .extend(read_vectors(&vpath, seg, self.precision)?);
-        } else if sha256_file(&vpath)? != seg.vectors_sha256 {
-            return Err(corrupt(&vpath, "checksum does not match the manifest"));
+            let first_row = self.papers.len();
+            self.vectors.push(map_segment(&vpath, first_row, seg.count)?);
         }
         let ppath = self.dir.join(&seg.papers);
+        self.verified.check(&self.dir, &seg.papers, &seg.papers_sha256)?;
         let text = fs_err::read_to_string(&ppath).map_err(io(&ppath))?;
-        if sha256(text.as_bytes()) != seg.papers_sha256 {
-            return Err(corrupt(&ppath, "checksum does not match the manifest"));
-        }
         let start = self.papers.len();
         for (i, line) in text.lines().enumerate() {
             let p: PastPaper = serde_json::from_str(line)
@@ -368,10 +420,9 @@ impl History {
         self.rows.get(id).map(|&r| &self.papers[r])
     }
 
-    pub fn vector(&self, id: &PaperId) -> Option<&[f32]> {
-        self.rows
-            .get(id)
-            .map(|&r| &self.vectors[r * self.dim..(r + 1) * self.dim])
+    /// The stored vector of `id`, borrowed from the mapped file when it is stored in f32.
+    pub fn vector(&self, id: &PaperId) -> Option<Cow<'_, [f32]>> {
+        self.rows.get(id).map(|&r| self.row(r))
     }
 
     /// Rows the index on disk covers (0 without one).
@@ -409,7 +460,7 @@ impl History {
             let keep_row = |row: usize| keep(&self.papers[row]);
             // The index gives rows; the cosine is recomputed from the stored vector.
             for row in ann.search(query, k, &keep_row) {
-                push_best(&mut best, k, dot(self.row(row), query), row);
+                push_best(&mut best, k, dot(&self.row(row), query), row);
             }
             tail = ann.count();
         }
@@ -439,8 +490,39 @@ impl History {
         );
     }
 
-    fn row(&self, row: usize) -> &[f32] {
-        &self.vectors[row * self.dim..(row + 1) * self.dim]
+    fn row(&self, row: usize) -> Cow<'_, [f32]> {
+        let seg = self.vectors.partition_point(|m| m.first_row + m.rows <= row);
+        let m = &self.vectors[seg];
+        let at = row - m.first_row;
+        self.rows_of(m, at, at + 1)
+    }
+
+    /// Rows `from..to` of a mapped segment as f32: borrowed from the map when the file holds
+    /// little-endian f32 (it is page-aligned), decoded otherwise.
+    fn rows_of<'a>(&self, m: &'a Mapped, from: usize, to: usize) -> Cow<'a, [f32]> {
+        let width = self.dim * self.precision.bytes();
+        let bytes = &m.map[from * width..to * width];
+        match self.precision {
+            StoragePrecision::F32 if cfg!(target_endian = "little") => {
+                match bytemuck::try_cast_slice::<u8, f32>(bytes) {
+                    Ok(v) => Cow::Borrowed(v),
+                    Err(_) => Cow::Owned(self.precision.decode(bytes)),
+                }
+            }
+            StoragePrecision::F16 if cfg!(target_endian = "little") => {
+                use half::slice::{HalfBitsSliceExt, HalfFloatSliceExt};
+                match bytemuck::try_cast_slice::<u8, u16>(bytes) {
+                    Ok(bits) => {
+                        let halves: &[half::f16] = bits.reinterpret_cast();
+                        let mut out = vec![0f32; halves.len()];
+                        halves.convert_to_f32_slice(&mut out);
+                        Cow::Owned(out)
+                    }
+                    Err(_) => Cow::Owned(self.precision.decode(bytes)),
+                }
+            }
+            _ => Cow::Owned(self.precision.decode(bytes)),
+        }
     }
 
     fn scan(
@@ -451,16 +533,121 @@ impl History {
         keep: &impl Fn(&PastPaper) -> bool,
         best: &mut Vec<(f32, usize)>,
     ) {
-        let rows = self.vectors[from * self.dim..].chunks_exact(self.dim);
-        for (row, v) in (from..).zip(rows) {
-            let c = dot(v, query);
-            if best.len() == k && best.last().is_some_and(|&(w, _)| c <= w) {
-                continue;
-            }
-            if keep(&self.papers[row]) {
-                push_best(best, k, c, row);
+        for (m, lo, hi) in self.blocks(from) {
+            let block = self.rows_of(m, lo, hi);
+            for (j, v) in block.chunks_exact(self.dim).enumerate() {
+                let row = m.first_row + lo + j;
+                let c = dot(v, query);
+                if best.len() == k && best.last().is_some_and(|&(w, _)| c <= w) {
+                    continue;
+                }
+                if keep(&self.papers[row]) {
+                    push_best(best, k, c, row);
+                }
             }
         }
+    }
+
+    /// The rows from `from` on, as (segment, first, end) blocks of at most `BLOCK_ROWS`.
+    fn blocks(&self, from: usize) -> Vec<(&Mapped, usize, usize)> {
+        let mut out = Vec::new();
+        for m in &self.vectors {
+            let start = from.saturating_sub(m.first_row).min(m.rows);
+            let mut lo = start;
+            while lo < m.rows {
+                let hi = (lo + BLOCK_ROWS).min(m.rows);
+                out.push((m, lo, hi));
+                lo = hi;
+            }
+        }
+        out
+    }
+
+    /// [`nearest`](Self::nearest) for many queries at once (the rows of `queries`): each
+    /// query's `k` best papers among those `keep(query, paper)` accepts. Rows the ANN index
+    /// covers are searched through it, query by query; every other row is scored exactly,
+    /// a block of stored rows against all queries in one matrix product, blocks in
+    /// parallel. A day's 700 queries read each stored vector once instead of 700 times.
+    pub fn nearest_many(
+        &self,
+        queries: ArrayView2<'_, f32>,
+        k: usize,
+        keep: impl Fn(usize, &PastPaper) -> bool + Sync,
+    ) -> Vec<Vec<Neighbour>> {
+        assert_eq!(queries.ncols(), self.dim, "queries of the wrong dimension");
+        assert!(
+            self.keep_vectors,
+            "history opened for appending only cannot be searched"
+        );
+        let n = queries.nrows();
+        if n == 0 || k == 0 {
+            return vec![Vec::new(); n];
+        }
+        let queries = queries.as_standard_layout();
+        let q = queries.as_slice().expect("standard layout");
+        let mut best: Vec<Vec<(f32, usize)>> = vec![Vec::with_capacity(k + 1); n];
+        let mut tail = 0;
+        if let Some(ann) = &self.ann {
+            best = (0..n)
+                .into_par_iter()
+                .map(|i| {
+                    let q = queries.row(i);
+                    let q = q.as_slice().expect("standard layout");
+                    let keep_row = |row: usize| keep(i, &self.papers[row]);
+                    let mut b = Vec::with_capacity(k + 1);
+                    for row in ann.search(q, k, &keep_row) {
+                        push_best(&mut b, k, dot(&self.row(row), q), row);
+                    }
+                    b
+                })
+                .collect();
+            tail = ann.count();
+        }
+        let exact = self
+            .blocks(tail)
+            .into_par_iter()
+            .fold(
+                || vec![Vec::<(f32, usize)>::new(); n],
+                |mut acc, (m, lo, hi)| {
+                    let block = self.rows_of(m, lo, hi);
+                    let width = hi - lo;
+                    let mut scores = vec![0f32; n * width];
+                    crate::linalg::matmul_nt(q, &block, self.dim, &mut scores);
+                    for (i, (found, line)) in
+                        acc.iter_mut().zip(scores.chunks_exact(width)).enumerate()
+                    {
+                        let mut floor = found.get(k - 1).map_or(f32::NEG_INFINITY, |b| b.0);
+                        for (j, &c) in line.iter().enumerate() {
+                            if c < floor {
+                                continue;
+                            }
+                            let row = m.first_row + lo + j;
+                            if keep(i, &self.papers[row]) {
+                                push_best(found, k, c, row);
+                                floor = found.get(k - 1).map_or(f32::NEG_INFINITY, |b| b.0);
+                            }
+                        }
+                    }
+                    acc
+                },
+            )
+            .reduce(
+                || vec![Vec::new(); n],
+                |mut a, b| {
+                    for (x, y) in a.iter_mut().zip(b) {
+                        for (c, row) in y {
+                            push_best(x, k, c, row);
+                        }
+                    }
+                    a
+                },
+            );
+        for (b, e) in best.iter_mut().zip(exact) {
+            for (c, row) in e {
+                push_best(b, k, c, row);
+            }
+        }
+        best.into_iter().map(|b| self.neighbours(b)).collect()
     }
 
     fn neighbours(&self, best: Vec<(f32, usize)>) -> Vec<Neighbour> {
@@ -512,6 +699,10 @@ impl History {
         };
         write_synced(&self.dir.join(&seg.vectors), &vbytes)?;
         write_synced(&self.dir.join(&seg.papers), ptext.as_bytes())?;
+        self.verified
+            .record(&self.dir, &seg.vectors, &seg.vectors_sha256)?;
+        self.verified
+            .record(&self.dir, &seg.papers, &seg.papers_sha256)?;
         let mut segments = self.segments.clone();
         segments.push(seg);
         let manifest = Manifest {
@@ -529,17 +720,76 @@ impl History {
         let mut json = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
         json.push('\n');
         write_synced(&self.dir.join(MANIFEST), json.as_bytes())?;
+        // What was verified: a cache, so a crash before this write only costs a rehash.
+        self.verified.save(&self.dir)?;
         // Only now, with the manifest in place, does the in-memory view change.
         let added = new.len();
-        for (p, v) in new {
+        if self.keep_vectors {
+            let vpath = self.dir.join(&seg_name(self.precision.ext()));
+            self.vectors
+                .push(map_segment(&vpath, self.papers.len(), added)?);
+        }
+        for (p, _) in new {
             self.rows.insert(p.id.clone(), self.papers.len());
             self.papers.push(p.clone());
-            if self.keep_vectors {
-                self.vectors.extend_from_slice(v);
-            }
         }
         self.segments = segments;
         Ok(added)
+    }
+
+    /// Hashes every segment file (and the ANN index dump) against the manifest, whatever
+    /// the stamps say, and records the stamps: what `arxrank history verify` runs. Returns
+    /// the files checked.
+    pub fn verify(&mut self) -> Result<usize, HistoryError> {
+        if self.segments.is_empty() {
+            return Ok(0);
+        }
+        let _lock = Lock::acquire(&self.dir.join(LOCK))?;
+        let mut checked = 0;
+        for seg in &self.segments {
+            self.verified
+                .hash(&self.dir, &seg.vectors, &seg.vectors_sha256)?;
+            self.verified.hash(&self.dir, &seg.papers, &seg.papers_sha256)?;
+            checked += 2;
+        }
+        if let Some(meta) = self.index_meta()? {
+            checked += ann::verify(&self.dir, &meta)?;
+        }
+        let names: std::collections::HashSet<&str> = self
+            .segments
+            .iter()
+            .flat_map(|s| [s.vectors.as_str(), s.papers.as_str()])
+            .collect();
+        self.verified.retain(&names);
+        self.verified.save(&self.dir)?;
+        Ok(checked)
+    }
+
+    /// What `arxrank history stats` prints.
+    pub fn stats(&self) -> Result<Stats, HistoryError> {
+        let mut bytes = 0;
+        for entry in fs_err::read_dir(&self.dir).map_err(io(&self.dir))? {
+            let entry = entry.map_err(io(&self.dir))?;
+            let meta = entry.metadata().map_err(io(&entry.path()))?;
+            if meta.is_file() {
+                bytes += meta.len();
+            } else if meta.is_dir() {
+                for f in fs_err::read_dir(entry.path()).map_err(io(&entry.path()))? {
+                    let f = f.map_err(io(&entry.path()))?;
+                    bytes += f.metadata().map_or(0, |m| m.len());
+                }
+            }
+        }
+        let dates = self.papers.iter().filter_map(|p| p.date.as_deref());
+        Ok(Stats {
+            papers: self.papers.len(),
+            segments: self.segments.len(),
+            precision: self.precision,
+            first_day: dates.clone().min().map(str::to_owned),
+            last_day: dates.max().map(str::to_owned),
+            bytes_on_disk: bytes,
+            index_rows: self.index_rows()?,
+        })
     }
 
     fn changed_on_disk(&self) -> Result<bool, HistoryError> {
@@ -575,15 +825,8 @@ impl History {
             let end = start + seg.count;
             if end > from {
                 let skip = (from.max(start) - start) * self.dim;
-                if self.keep_vectors {
-                    index.extend(
-                        &self.vectors[start * self.dim + skip..end * self.dim],
-                        self.dim,
-                    );
-                } else {
-                    let v = read_vectors(&self.dir.join(&seg.vectors), seg, self.precision)?;
-                    index.extend(&v[skip..], self.dim);
-                }
+                let v = read_vectors(&self.dir.join(&seg.vectors), self.precision)?;
+                index.extend(&v[skip..], self.dim);
             }
             start = end;
         }
@@ -613,10 +856,11 @@ impl History {
     }
 }
 
-/// Best-first insert into a list kept at `k` entries. Callers never offer a row twice:
-/// the index's rows and the exactly scanned tail are disjoint.
+/// Best-first insert into a list kept at `k` entries, ties broken by the earlier row, so
+/// the result does not depend on the order blocks were searched in. Callers never offer a
+/// row twice: the index's rows and the exactly scanned tail are disjoint.
 fn push_best(best: &mut Vec<(f32, usize)>, k: usize, cosine: f32, row: usize) {
-    let pos = best.partition_point(|&(b, _)| b >= cosine);
+    let pos = best.partition_point(|&(b, r)| b > cosine || (b == cosine && r < row));
     best.insert(pos, (cosine, row));
     best.truncate(k);
 }
@@ -691,17 +935,25 @@ fn read_manifest(
     Ok(Some(m))
 }
 
-/// A segment's vectors, checked against the manifest's checksum.
-fn read_vectors(
-    path: &Path,
-    seg: &Segment,
-    precision: StoragePrecision,
-) -> Result<Vec<f32>, HistoryError> {
+/// A segment's vectors, read whole (the index copies them anyway). The file was checked
+/// when the history was opened.
+fn read_vectors(path: &Path, precision: StoragePrecision) -> Result<Vec<f32>, HistoryError> {
     let bytes = fs_err::read(path).map_err(io(path))?;
-    if sha256(&bytes) != seg.vectors_sha256 {
-        return Err(corrupt(path, "checksum does not match the manifest"));
-    }
     Ok(precision.decode(&bytes))
+}
+
+/// Maps a segment's vector file.
+fn map_segment(path: &Path, first_row: usize, rows: usize) -> Result<Mapped, HistoryError> {
+    let file = fs_err::File::open(path).map_err(io(path))?;
+    // SAFETY: segment files are immutable once the manifest names them: arxrank never
+    // writes to one again, and README says nothing else may while arxrank runs. The map is
+    // read-only; its length was checked against the manifest before mapping.
+    let map = unsafe { memmap2::Mmap::map(file.file()) }.map_err(io(path))?;
+    Ok(Mapped {
+        map,
+        first_row,
+        rows,
+    })
 }
 
 fn sha256_file(path: &Path) -> Result<String, HistoryError> {

@@ -355,7 +355,7 @@ pub fn archive_sets(
                 let text = pick.and_then(|e| e.paper(day));
                 let paper = text.unwrap_or_else(|| title_only(&past.id, &past.title, Some(day)));
                 vector_only.push(judged(paper, day, pick.is_some()));
-                vectors.push(h.vector(&past.id).map(<[f32]>::to_vec));
+                vectors.push(h.vector(&past.id).map(std::borrow::Cow::into_owned));
             }
             let in_history: HashSet<&PaperId> = rows.iter().map(|&r| &h.papers()[r].id).collect();
             for e in picks.iter().filter(|e| !in_history.contains(&e.id)) {
@@ -658,7 +658,7 @@ pub fn library_set(
             &group(&past.id),
             false,
         ));
-        vectors.push(h.vector(&past.id).map(<[f32]>::to_vec));
+        vectors.push(h.vector(&past.id).map(std::borrow::Cow::into_owned));
     }
     if library.without_id > 0 {
         notes.push(format!(

@@ -18,7 +18,7 @@ pub mod backfill;
 use std::collections::HashMap;
 use std::time::Instant;
 
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2, Axis};
 
 use crate::embed::{EmbedError, Embedder, TextKind};
 use crate::history::{History, HistoryError, PastPaper};
@@ -175,41 +175,48 @@ pub fn score_with(
         })
         .collect();
     if let Some(past) = past {
-        for (i, e) in entries.iter_mut().enumerate() {
-            look_back(e, docs.row(i).as_slice().expect("row-major"), scorer, past);
-        }
+        look_back(&mut entries, docs.view(), scorer, past);
     }
     // A stable sort: equal keys (one id listed twice) keep their listing order.
     entries.sort_by(|a, b| rank_cmp((&a.paper, &a.scored), (&b.paper, &b.scored)));
     Ok(entries)
 }
 
-/// Marks a repeat, or measures novelty against the papers of earlier days.
-fn look_back(e: &mut Entry, vector: &[f32], scorer: &Scorer, past: &Past) {
-    let id = &e.paper.id;
-    let seen = past.history.get(id).and_then(|h| h.date.clone());
-    if let Some(day) = seen.filter(|d| d.as_str() < past.today) {
-        // Announced before: keep its scores for the record, but it is not news.
-        e.scored.selected = false;
-        e.scored.comment = format!("Repeat: in the history since {day}; {}", e.scored.comment);
-        e.repeat_of = Some(day);
-        return;
+/// Marks repeats, and measures the other papers' novelty against the papers of earlier
+/// days: one batched search for the whole day (row `i` of `vectors` is `entries[i]`).
+fn look_back(entries: &mut [Entry], vectors: ArrayView2<'_, f32>, scorer: &Scorer, past: &Past) {
+    let mut fresh = Vec::new();
+    for (i, e) in entries.iter_mut().enumerate() {
+        let seen = past.history.get(&e.paper.id).and_then(|h| h.date.clone());
+        if let Some(day) = seen.filter(|d| d.as_str() < past.today) {
+            // Announced before: keep its scores for the record, but it is not news.
+            e.scored.selected = false;
+            e.scored.comment = format!("Repeat: in the history since {day}; {}", e.scored.comment);
+            e.repeat_of = Some(day);
+        } else {
+            fresh.push(i);
+        }
     }
     let k = scorer.profile().novelty.k;
+    let ids: Vec<PaperId> = fresh.iter().map(|&i| entries[i].paper.id.clone()).collect();
+    let queries = vectors.select(Axis(0), &fresh);
     // Only earlier days count as the past, so re-running a day gives the same digest even
     // after that day was added to the history.
-    let near = past.history.nearest(vector, k, |h| {
-        h.id != *id && h.date.as_deref().is_some_and(|d| d < past.today)
+    let found = past.history.nearest_many(queries.view(), k, |q, h| {
+        h.id != ids[q] && h.date.as_deref().is_some_and(|d| d < past.today)
     });
-    let cosines: Vec<f32> = near.iter().map(|n| n.cosine).collect();
-    e.novelty = novelty(&cosines, &scorer.profile().novelty);
-    if let Some(n) = near.first() {
-        e.scored.comment.push_str(&format!(
-            "; nearest past paper: {} \"{}\" (cosine {:.2})",
-            n.paper.id, n.paper.title, n.cosine
-        ));
+    for (&i, near) in fresh.iter().zip(found) {
+        let e = &mut entries[i];
+        let cosines: Vec<f32> = near.iter().map(|n| n.cosine).collect();
+        e.novelty = novelty(&cosines, &scorer.profile().novelty);
+        if let Some(n) = near.first() {
+            e.scored.comment.push_str(&format!(
+                "; nearest past paper: {} \"{}\" (cosine {:.2})",
+                n.paper.id, n.paper.title, n.cosine
+            ));
+        }
+        e.nearest = near.into_iter().next();
     }
-    e.nearest = near.into_iter().next();
 }
 
 /// What ranks a day besides its papers: who ran it, against what, and since when.
@@ -345,7 +352,7 @@ pub fn embed_cached(
         match src {
             Some(r) => dst.assign(&fresh.row(*r)),
             None => dst.assign(&ndarray::ArrayView1::from(
-                cache.vector(&p.id).expect("a cache hit"),
+                &*cache.vector(&p.id).expect("a cache hit"),
             )),
         }
     }

@@ -1,0 +1,254 @@
+//! The history part of a daily `rank` at all-of-arXiv scale: open, the nearest stored papers
+//! of every paper of a 700-paper day, append the day. One table row per history size.
+//!
+//! Histories are synthetic (said so in the output): clustered 384-d unit vectors under the
+//! default model's fingerprint, built once through the real `append` into
+//! `target/bench-history/<N>-<precision>/` (reused by later runs; `scripts/synthetic-history`
+//! builds one anywhere). Each size is measured in a child process of its own, so its peak
+//! resident memory (VmHWM, which counts the mapped vector pages it touched) is its own.
+//! Ground truth for recall and novelty is exact f32 search over the same vectors,
+//! regenerated from the seed, so an f16 history's rounding is measured too.
+//!
+//! `cargo bench --bench history` (sizes 1M and 3M; `HISTORY_BENCH_SIZES=100000` to pick,
+//! `HISTORY_BENCH_PRECISION=f32` for f32 storage, `HISTORY_BENCH_QUERIES` (700) per day).
+//! `scripts/bench-history` runs it.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use arxrank::embed::{ModelManifest, DEFAULT_MODEL};
+use arxrank::history::synthetic::{fill, paper, Synthetic};
+use arxrank::history::{History, StoragePrecision};
+use ndarray::{Array2, Axis};
+
+const DIM: usize = 384;
+const SEED: u64 = 1;
+const QUERY_SEED: u64 = 99;
+const K: usize = 10;
+
+fn fingerprint() -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    ModelManifest::find(DEFAULT_MODEL, &root.join("models"))
+        .expect("the default model's manifest")
+        .fingerprint()
+}
+
+fn root_for(n: usize, precision: StoragePrecision) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/bench-history")
+        .join(format!("{n}-{precision}"))
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = fs_err::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn queries(n: usize) -> Array2<f32> {
+    let mut gen = Synthetic::new(QUERY_SEED, DIM);
+    let mut q = Array2::zeros((n, DIM));
+    for mut row in q.axis_iter_mut(Axis(0)) {
+        row.assign(&ndarray::ArrayView1::from(&gen.vector()));
+    }
+    q
+}
+
+/// Builds the synthetic history of `n` papers, unless a run before did.
+fn ensure(n: usize, precision: StoragePrecision) -> PathBuf {
+    let fp = fingerprint();
+    let root = root_for(n, precision);
+    let dir = History::dir_for(&root, &fp);
+    let mut h = History::open(&dir, &fp, DIM).unwrap();
+    if h.len() >= n {
+        return root;
+    }
+    assert!(h.is_empty(), "{}: a partial history; delete it", dir.display());
+    h.set_precision(precision).unwrap();
+    let start = Instant::now();
+    let mut gen = Synthetic::new(SEED, DIM);
+    fill(&mut h, &mut gen, 0, n, 100_000, |done| {
+        eprint!("\rbuilding {n}: {done}");
+    })
+    .unwrap();
+    eprintln!(
+        "\rbuilt {} synthetic papers ({precision}) in {:.0} s",
+        n,
+        start.elapsed().as_secs_f64()
+    );
+    root
+}
+
+/// Exact f32 top-K of every query over the first `n` vectors of the seeded stream.
+fn ground_truth(n: usize, q: &Array2<f32>) -> Vec<Vec<(f32, usize)>> {
+    let mut gen = Synthetic::new(SEED, DIM);
+    let mut best: Vec<Vec<(f32, usize)>> = vec![Vec::new(); q.nrows()];
+    let chunk = 50_000;
+    let mut start = 0;
+    while start < n {
+        let m = chunk.min(n - start);
+        let mut block = Array2::zeros((m, DIM));
+        for mut row in block.axis_iter_mut(Axis(0)) {
+            row.assign(&ndarray::ArrayView1::from(&gen.vector()));
+        }
+        let scores = q.dot(&block.t());
+        for (b, line) in best.iter_mut().zip(scores.axis_iter(Axis(0))) {
+            for (j, &c) in line.iter().enumerate() {
+                if b.len() < K || c > b[K - 1].0 {
+                    let pos = b.partition_point(|&(x, _)| x >= c);
+                    b.insert(pos, (c, start + j));
+                    b.truncate(K);
+                }
+            }
+        }
+        start += m;
+    }
+    best
+}
+
+/// The child: one size, measured from a cold start of this process.
+fn measure(root: &Path, n_queries: usize) {
+    let fp = fingerprint();
+    let dir = History::dir_for(root, &fp);
+    let q = queries(n_queries);
+    let t = Instant::now();
+    let mut h = History::open(&dir, &fp, DIM).unwrap();
+    let open = t.elapsed().as_secs_f64();
+    let rows = h.len();
+    let t = Instant::now();
+    let found = h.nearest_many(q.view(), K, |_, _| true);
+    let search = t.elapsed().as_secs_f64();
+    // Append the day: 700 new papers after the history's rows. The history is put back
+    // as it was afterwards (its manifest restored, the new segment deleted), so every run
+    // measures the same history.
+    let saved: Vec<(PathBuf, Vec<u8>)> = ["manifest.json", "verified.json"]
+        .iter()
+        .map(|f| dir.join(f))
+        .filter_map(|p| fs_err::read(&p).ok().map(|b| (p, b)))
+        .collect();
+    let before: std::collections::HashSet<PathBuf> = fs_err::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let t = Instant::now();
+    let mut gen = Synthetic::new(QUERY_SEED, DIM);
+    let day: Vec<Vec<f32>> = (0..n_queries).map(|_| gen.vector()).collect();
+    let rows_in: Vec<_> = day
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (paper(rows + i), v.as_slice()))
+        .collect();
+    h.append(&rows_in).unwrap();
+    let index = h.build_index(usize::MAX).unwrap();
+    let append = t.elapsed().as_secs_f64();
+    let rss = peak_rss_mb();
+    drop(h);
+    for (p, b) in saved {
+        fs_err::write(p, b).unwrap();
+    }
+    for e in fs_err::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if !before.contains(&p) && p.is_file() {
+            fs_err::remove_file(p).unwrap();
+        }
+    }
+    let found: Vec<Vec<(f32, String)>> = found
+        .iter()
+        .map(|f| f.iter().map(|n| (n.cosine, n.paper.id.to_string())).collect())
+        .collect();
+    println!(
+        "{}",
+        serde_json::json!({
+            "rows": rows, "open": open, "search": search, "append": append,
+            "index_rows_added": index, "peak_rss_mb": rss, "found": found,
+        })
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let n_queries: usize = std::env::var("HISTORY_BENCH_QUERIES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(700);
+    if let Some(i) = args.iter().position(|a| a == "--measure") {
+        measure(Path::new(&args[i + 1]), n_queries);
+        return;
+    }
+    if args.iter().any(|a| a == "--list" || a == "--test") {
+        return;
+    }
+    let precision = match std::env::var("HISTORY_BENCH_PRECISION").as_deref() {
+        Ok("f32") => StoragePrecision::F32,
+        _ => StoragePrecision::F16,
+    };
+    let sizes: Vec<usize> = std::env::var("HISTORY_BENCH_SIZES")
+        .unwrap_or_else(|_| "1000000,3000000".into())
+        .split(',')
+        .map(|s| s.trim().parse().expect("a size"))
+        .collect();
+    let threads = rayon::current_num_threads();
+    println!(
+        "History search at scale: SYNTHETIC clustered 384-d vectors ({precision}), exact batched \
+         search (one matrix product per block of 8,192 stored rows against the day's {n_queries} \
+         queries), {threads} threads; ground truth: exact f32 over the same vectors regenerated \
+         from the seed.\n"
+    );
+    println!("| papers | stored | open s | search {n_queries} s | append + index s | history part s | peak RSS MB | recall@10 | novelty |Δ| p99 | novelty |Δ| max |");
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for n in sizes {
+        let root = ensure(n, precision);
+        let exe = std::env::current_exe().unwrap();
+        // Drop the page cache's copy? Not possible unprivileged; the child starts warm if
+        // `ensure` just wrote the files, as a daily run right after a backfill would.
+        let out = std::process::Command::new(exe)
+            .arg("--measure")
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let rows = m["rows"].as_u64().unwrap() as usize;
+        let q = queries(n_queries);
+        let truth = ground_truth(rows, &q);
+        let mut hits = 0;
+        let mut deltas = Vec::new();
+        for (f, t) in m["found"].as_array().unwrap().iter().zip(&truth) {
+            let f = f.as_array().unwrap();
+            let ids: Vec<String> = f
+                .iter()
+                .map(|x| x[1].as_str().unwrap().to_owned())
+                .collect();
+            hits += t
+                .iter()
+                .filter(|(_, r)| ids.contains(&paper(*r).id.to_string()))
+                .count();
+            let mean = |xs: &[f32]| xs.iter().take(3).sum::<f32>() / 3.0;
+            let got: Vec<f32> = f.iter().map(|x| x[0].as_f64().unwrap() as f32).collect();
+            let want: Vec<f32> = t.iter().map(|x| x.0).collect();
+            deltas.push((mean(&got) - mean(&want)).abs());
+        }
+        deltas.sort_by(f32::total_cmp);
+        let p99 = deltas[(deltas.len() * 99 / 100).min(deltas.len() - 1)];
+        let max = *deltas.last().unwrap();
+        let recall = hits as f64 / (truth.len() * K) as f64;
+        let (open, search, append) = (
+            m["open"].as_f64().unwrap(),
+            m["search"].as_f64().unwrap(),
+            m["append"].as_f64().unwrap(),
+        );
+        println!(
+            "| {rows} | {precision} | {open:.2} | {search:.2} | {append:.2} | {:.2} | {:.0} | {recall:.4} | {p99:.5} | {max:.5} |",
+            open + search + append,
+            m["peak_rss_mb"].as_f64().unwrap()
+        );
+    }
+}
