@@ -5,7 +5,10 @@
 /// `out = a · bᵀ` for row-major `a` (`n × k`), `b` (`m × k`) and `out` (`n × m`), on the
 /// calling thread (callers parallelise over blocks).
 pub(crate) fn matmul_nt(a: &[f32], b: &[f32], k: usize, out: &mut [f32]) {
-    assert!(k > 0 && a.len() % k == 0 && b.len() % k == 0, "whole rows");
+    assert!(
+        k > 0 && a.len().is_multiple_of(k) && b.len().is_multiple_of(k),
+        "whole rows"
+    );
     let (n, m) = (a.len() / k, b.len() / k);
     assert_eq!(out.len(), n * m, "output of n × m");
     if n == 0 || m == 0 {

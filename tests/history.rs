@@ -530,3 +530,172 @@ fn two_days_of_the_pool_catch_repeats_and_near_duplicates() {
         "too many papers look like duplicates"
     );
 }
+
+/// The batched search a day uses gives what one-query-at-a-time exact search gives: the
+/// same papers in the same order with the same cosines (integer scoring is only a filter),
+/// across segments and blocks, with per-query filters, in f32 and f16, and with an ANN index
+/// over a prefix of the rows.
+#[test]
+fn batched_search_matches_one_query_at_a_time() {
+    use arxrank::history::synthetic::{fill, Synthetic};
+    for precision in [StoragePrecision::F32, StoragePrecision::F16] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut h = History::open(dir.path(), "fp-synth", 384).unwrap();
+        h.set_precision(precision).unwrap();
+        let mut gen = Synthetic::new(3, 384);
+        // 3 segments, the middle one spanning several search blocks.
+        fill(&mut h, &mut gen, 0, 1_000, 1_000, |_| {}).unwrap();
+        fill(&mut h, &mut gen, 1_000, 10_000, 10_000, |_| {}).unwrap();
+        fill(&mut h, &mut gen, 11_000, 2_000, 2_000, |_| {}).unwrap();
+        let mut qgen = Synthetic::new(11, 384);
+        let mut queries = ndarray::Array2::<f32>::zeros((60, 384));
+        for mut row in queries.rows_mut() {
+            row.assign(&ndarray::ArrayView1::from(&qgen.vector()));
+        }
+        // Query i leaves out every stored row whose id ends in its own last digit.
+        let keep = |i: usize, p: &PastPaper| !p.id.as_str().ends_with(&(i % 10).to_string());
+        let check = |h: &History, what: &str| {
+            let batched = h.nearest_many(queries.view(), 5, keep);
+            for (i, got) in batched.iter().enumerate() {
+                let q = queries.row(i);
+                let want = h.nearest_exact(q.as_slice().unwrap(), 5, |p| keep(i, p));
+                let ids = |ns: &[arxrank::history::Neighbour]| {
+                    ns.iter().map(|n| n.paper.id.clone()).collect::<Vec<_>>()
+                };
+                assert_eq!(ids(got), ids(&want), "{precision} {what}: query {i}");
+                for (a, b) in got.iter().zip(&want) {
+                    assert!((a.cosine - b.cosine).abs() < 1e-5, "{precision} {what}");
+                }
+            }
+        };
+        check(&h, "exact");
+        // An index over the first 13,000 rows; rows appended after it are scanned exactly.
+        let mut h = History::open(dir.path(), "fp-synth", 384).unwrap();
+        h.build_index(1).unwrap();
+        let (head, tail) = (1_000 + 10_000, 2_000);
+        let mut gen2 = Synthetic::new(5, 384);
+        fill(&mut h, &mut gen2, head + tail, 500, 500, |_| {}).unwrap();
+        let mut h = History::open(dir.path(), "fp-synth", 384).unwrap();
+        h.set_search_width(512);
+        assert_eq!(h.indexed(), head + tail);
+        let batched = h.nearest_many(queries.view(), 5, keep);
+        for (i, got) in batched.iter().enumerate() {
+            let q = queries.row(i);
+            let one = h.nearest(q.as_slice().unwrap(), 5, |p| keep(i, p));
+            assert_eq!(got, &one, "{precision} with the index: query {i}");
+        }
+    }
+}
+
+/// Opening trusts a file whose size and modification time are what they were when it was
+/// verified; `verify` hashes everything and finds a byte changed behind the time's back.
+#[test]
+fn open_trusts_stamped_files_and_verify_hashes_them_all() {
+    use arxrank::history::synthetic::{fill, Synthetic};
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = History::open(dir.path(), "fp-synth", 384).unwrap();
+    h.set_precision(StoragePrecision::F16).unwrap();
+    let mut gen = Synthetic::new(3, 384);
+    fill(&mut h, &mut gen, 0, 3_000, 1_000, |_| {}).unwrap();
+    assert_eq!(h.verify().unwrap(), 6);
+    drop(h);
+    assert!(dir.path().join("verified.json").is_file());
+
+    // A byte flipped, the modification time put back: open cannot tell, verify can.
+    let seg = dir.path().join("seg-000002.f16");
+    let when = fs_err::metadata(&seg).unwrap().modified().unwrap();
+    let mut bytes = fs_err::read(&seg).unwrap();
+    bytes[1000] ^= 0x10;
+    fs_err::write(&seg, &bytes).unwrap();
+    fs_err::File::options()
+        .write(true)
+        .open(&seg)
+        .unwrap()
+        .file()
+        .set_modified(when)
+        .unwrap();
+    let mut h = History::open(dir.path(), "fp-synth", 384).unwrap();
+    let err = h.verify().unwrap_err().to_string();
+    assert!(
+        err.contains("seg-000002.f16") && err.contains("checksum"),
+        "{err}"
+    );
+    drop(h);
+
+    // Touched (a new modification time): open hashes it and refuses.
+    fs_err::write(&seg, &bytes).unwrap();
+    let err = History::open(dir.path(), "fp-synth", 384)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("seg-000002.f16") && err.contains("checksum"),
+        "{err}"
+    );
+
+    // Truncated mid-row: the size says so before anything is read.
+    fs_err::write(&seg, &bytes[..bytes.len() - 100]).unwrap();
+    let err = History::open(dir.path(), "fp-synth", 384)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("seg-000002.f16") && err.contains("truncated"),
+        "{err}"
+    );
+}
+
+/// `history synthesize`, `stats` and `verify` on the command line, against the default
+/// model's fingerprint (what `rank --history` would open).
+#[test]
+fn history_stats_and_verify_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().display().to_string();
+    let out = common::arxrank(&[
+        "history",
+        "synthesize",
+        "12000",
+        "--history",
+        &root,
+        "--segment",
+        "5000",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = common::arxrank(&["history", "stats", "--history", &root]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for want in [
+        "papers    12000",
+        "segments  3",
+        "stored as f16",
+        "days      2007-04-01 to 2007-04-04",
+        "index     0 of 12000 papers (exact search)",
+        &common::model_dir().fingerprint,
+    ] {
+        assert!(text.contains(want), "{want:?} not in:\n{text}");
+    }
+    let out = common::arxrank(&["history", "verify", "--history", &root]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("verified 6 files") && err.contains("12000 papers"),
+        "{err}"
+    );
+    // A truncated segment: named, exit 1, before anything is read.
+    let seg = History::dir_for(dir.path(), &common::model_dir().fingerprint).join("seg-000003.f16");
+    let bytes = fs_err::read(&seg).unwrap();
+    fs_err::write(&seg, &bytes[..bytes.len() - 7]).unwrap();
+    let out = common::arxrank(&["history", "stats", "--history", &root]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("seg-000003.f16") && err.contains("truncated"),
+        "{err}"
+    );
+}

@@ -30,7 +30,7 @@ use serde::Deserialize;
 
 use super::{ComputePrecision, EmbedError, Pooling};
 
-mod int16;
+pub(super) mod int16;
 
 use int16::QuantLinear;
 

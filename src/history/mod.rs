@@ -7,10 +7,13 @@
 //! manifest, which never names the half-written segment, so no paper is half-added. One
 //! writer at a time holds `LOCK`.
 //!
-//! Search is exact (a dot product against every stored vector) until the history is large
-//! enough for the HNSW index in `ann` to pay: `build_index` writes it beside the segments,
-//! and a search then asks the index for the rows it covers and scans only the rows appended
-//! since. The crossover and the index's recall are measured by `benches/ann.rs`.
+//! Vectors are memory-mapped, not read: opening checks sizes and the manifest, and hashes
+//! only files whose size or modification time changed since they were verified
+//! (`verified.rs`). A day's search is batched and exact (`nearest_many`): blocks of stored
+//! rows scored against all the day's papers at once in 16-bit integer lanes, candidates
+//! re-scored in f32, pages released behind the scan. The HNSW index in `ann` is built only
+//! from `ANN_MIN_ROWS` papers; where one exists, a search asks it for the rows it covers and
+//! scans the rows appended since. Measured by `benches/history.rs` and `benches/ann.rs`.
 
 use crate::fsutil::IoError;
 use std::borrow::Cow;
@@ -37,9 +40,13 @@ pub const VERSION: u32 = 2;
 const MANIFEST: &str = "manifest.json";
 const LOCK: &str = "LOCK";
 
-/// Rows from which `rank` keeps an ANN index: below it an exact scan of a day's queries is
-/// about as fast as loading the index (crossover measured by `benches/ann.rs`).
-pub const ANN_MIN_ROWS: usize = 50_000;
+/// Rows from which `rank` and `backfill` build an ANN index. Batched exact search
+/// (`nearest_many`) does a 700-paper day against 3M stored papers in about 9 s with 1 GB of
+/// memory (`benches/history.rs`), while loading hnsw_rs's index alone took 34 s at 1M and
+/// it holds its own copy of the vectors (`benches/ann.rs`): below 10M papers, more than
+/// arXiv has, no index is built. A history that has one from an earlier release still uses
+/// it; deleting `ann.json` returns it to exact search.
+pub const ANN_MIN_ROWS: usize = 10_000_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
@@ -193,8 +200,19 @@ pub struct Neighbour {
 #[derive(Debug)]
 struct Mapped {
     map: memmap2::Mmap,
+    /// The file itself, for reading single rows without mapping them in.
+    file: std::fs::File,
     first_row: usize,
     rows: usize,
+}
+
+/// A search worker's state: each query's best rows so far and the score to beat, and
+/// buffers reused from block to block.
+struct Found {
+    best: Vec<Vec<(f32, usize)>>,
+    floor: Vec<f32>,
+    scores: Vec<f32>,
+    scratch: Vec<i16>,
 }
 
 /// Rows scored by one matrix product in a batched search: 8,192 rows of 384 dims are 12 MB
@@ -247,7 +265,10 @@ impl History {
             Err(e) => return Err(io(&mpath)(e)),
         };
         let value = check_header(&mpath, &text, FORMAT, VERSION)?;
-        Ok(value.get("dim").and_then(|d| d.as_u64()).map(|d| d as usize))
+        Ok(value
+            .get("dim")
+            .and_then(|d| d.as_u64())
+            .map(|d| d as usize))
     }
 
     /// Opens `dir` for appending only: ids and titles are read and every file is checked,
@@ -284,8 +305,25 @@ impl History {
             return Ok(h);
         };
         h.precision = m.precision;
+        let mut first_row = 0;
         for seg in &m.segments {
-            h.load_segment(seg)?;
+            h.check_segment(seg, first_row)?;
+            first_row += seg.count;
+        }
+        // Each segment's papers parsed on its own thread: at millions of papers, parsing
+        // them is most of what opening costs.
+        let parsed: Vec<Result<Vec<PastPaper>, HistoryError>> = m
+            .segments
+            .par_iter()
+            .map(|seg| read_papers(dir, seg))
+            .collect();
+        h.papers.reserve(m.count);
+        h.rows.reserve(m.count);
+        for papers in parsed {
+            for p in papers? {
+                h.rows.insert(p.id.clone(), h.papers.len());
+                h.papers.push(p);
+            }
         }
         if h.papers.len() != m.count {
             return Err(corrupt(
@@ -306,7 +344,9 @@ impl History {
         Ok(h)
     }
 
-    fn load_segment(&mut self, seg: &Segment) -> Result<(), HistoryError> {
+    /// Checks a segment's files (size; checksum unless its stamp holds) and maps its
+    /// vectors, which start at row `first_row`.
+    fn check_segment(&mut self, seg: &Segment, first_row: usize) -> Result<(), HistoryError> {
         let vpath = self.dir.join(&seg.vectors);
         let len = fs_err::metadata(&vpath).map_err(io(&vpath))?.len();
         let want = seg.count * self.dim * self.precision.bytes();
@@ -321,29 +361,11 @@ impl History {
         }
         self.verified
             .check(&self.dir, &seg.vectors, &seg.vectors_sha256)?;
+        self.verified
+            .check(&self.dir, &seg.papers, &seg.papers_sha256)?;
         if self.keep_vectors {
-            let first_row = self.papers.len();
-            self.vectors.push(map_segment(&vpath, first_row, seg.count)?);
-        }
-        let ppath = self.dir.join(&seg.papers);
-        self.verified.check(&self.dir, &seg.papers, &seg.papers_sha256)?;
-        let text = fs_err::read_to_string(&ppath).map_err(io(&ppath))?;
-        let start = self.papers.len();
-        for (i, line) in text.lines().enumerate() {
-            let p: PastPaper = serde_json::from_str(line)
-                .map_err(|e| corrupt(&ppath, format!("line {}: {e}", i + 1)))?;
-            self.rows.insert(p.id.clone(), self.papers.len());
-            self.papers.push(p);
-        }
-        if self.papers.len() - start != seg.count {
-            return Err(corrupt(
-                &ppath,
-                format!(
-                    "{} rows, the manifest says {}",
-                    self.papers.len() - start,
-                    seg.count
-                ),
-            ));
+            self.vectors
+                .push(map_segment(&vpath, first_row, seg.count)?);
         }
         Ok(())
     }
@@ -491,10 +513,32 @@ impl History {
     }
 
     fn row(&self, row: usize) -> Cow<'_, [f32]> {
-        let seg = self.vectors.partition_point(|m| m.first_row + m.rows <= row);
+        let seg = self
+            .vectors
+            .partition_point(|m| m.first_row + m.rows <= row);
         let m = &self.vectors[seg];
         let at = row - m.first_row;
         self.rows_of(m, at, at + 1)
+    }
+
+    /// One row read from its file with a positioned read (the map's pages stay out).
+    fn read_row(&self, row: usize) -> Vec<f32> {
+        let seg = self
+            .vectors
+            .partition_point(|m| m.first_row + m.rows <= row);
+        let m = &self.vectors[seg];
+        let width = self.dim * self.precision.bytes();
+        let mut bytes = vec![0u8; width];
+        let at = ((row - m.first_row) * width) as u64;
+        #[cfg(unix)]
+        let read = std::os::unix::fs::FileExt::read_exact_at(&m.file, &mut bytes, at);
+        #[cfg(not(unix))]
+        let read: std::io::Result<()> = Err(std::io::Error::other("no positioned reads"));
+        match read {
+            Ok(()) => self.precision.decode(&bytes),
+            // The map reads the same bytes.
+            Err(_) => self.row(row).into_owned(),
+        }
     }
 
     /// Rows `from..to` of a mapped segment as f32: borrowed from the map when the file holds
@@ -545,7 +589,34 @@ impl History {
                     push_best(best, k, c, row);
                 }
             }
+            drop(block);
+            self.release(m, lo, hi);
         }
+    }
+
+    /// Tells the kernel a search is done with rows `lo..hi` of `m`: their pages leave this
+    /// process's resident memory (they stay in the page cache, so touching them again costs a
+    /// page fault, not a disk read). A scan of a 3-million-paper history otherwise ends with
+    /// all 2.3 GB of its f16 vectors counted as resident.
+    fn release(&self, m: &Mapped, lo: usize, hi: usize) {
+        #[cfg(unix)]
+        {
+            let width = self.dim * self.precision.bytes();
+            // SAFETY: the map is a read-only shared mapping of a file nobody writes to (see
+            // `map_segment`): dropping its pages loses nothing, the next read refaults
+            // them from the file. `release` is called once a block's scores are computed;
+            // a later `row()` on those rows reads them back.
+            let r = unsafe {
+                m.map.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    lo * width,
+                    (hi - lo) * width,
+                )
+            };
+            let _ = r;
+        }
+        #[cfg(not(unix))]
+        let _ = (m, lo, hi);
     }
 
     /// The rows from `from` on, as (segment, first, end) blocks of at most `BLOCK_ROWS`.
@@ -603,47 +674,96 @@ impl History {
                 .collect();
             tail = ann.count();
         }
+        // With AVX2, blocks are scored in 16-bit integer lanes (twice f32's multiply-adds
+        // per cycle; the queries quantised once, each stored row on the fly) and each
+        // query's best `wide` candidates are re-scored exactly, so what comes back is exact
+        // unless a true neighbour fell out of the wider list: its integer score would have
+        // to be off by more than the gap, about 1e-4 against cosines' spread of 0.1.
+        let quant = crate::embed::int16_is_fast().then(|| {
+            let mut qt = vec![0f32; self.dim * n];
+            for (j, qrow) in q.chunks_exact(self.dim).enumerate() {
+                for (d, &v) in qrow.iter().enumerate() {
+                    qt[d * n + j] = v;
+                }
+            }
+            crate::embed::QuantLinear::new(&qt, self.dim, n)
+        });
+        let wide = if quant.is_some() {
+            (2 * k).max(k + 8)
+        } else {
+            k
+        };
+        let empty = || Found {
+            best: vec![Vec::new(); n],
+            floor: vec![f32::NEG_INFINITY; n],
+            scores: Vec::new(),
+            scratch: Vec::new(),
+        };
+        let offer = |acc: &mut Found, i: usize, c: f32, row: usize| {
+            if c >= acc.floor[i] && keep(i, &self.papers[row]) {
+                let found = &mut acc.best[i];
+                push_best(found, wide, c, row);
+                if found.len() == wide {
+                    acc.floor[i] = found[wide - 1].0;
+                }
+            }
+        };
         let exact = self
             .blocks(tail)
             .into_par_iter()
-            .fold(
-                || vec![Vec::<(f32, usize)>::new(); n],
-                |mut acc, (m, lo, hi)| {
-                    let block = self.rows_of(m, lo, hi);
-                    let width = hi - lo;
-                    let mut scores = vec![0f32; n * width];
-                    crate::linalg::matmul_nt(q, &block, self.dim, &mut scores);
-                    for (i, (found, line)) in
-                        acc.iter_mut().zip(scores.chunks_exact(width)).enumerate()
-                    {
-                        let mut floor = found.get(k - 1).map_or(f32::NEG_INFINITY, |b| b.0);
-                        for (j, &c) in line.iter().enumerate() {
-                            if c < floor {
-                                continue;
-                            }
-                            let row = m.first_row + lo + j;
-                            if keep(i, &self.papers[row]) {
-                                push_best(found, k, c, row);
-                                floor = found.get(k - 1).map_or(f32::NEG_INFINITY, |b| b.0);
+            .fold(empty, |mut acc, (m, lo, hi)| {
+                let block = self.rows_of(m, lo, hi);
+                let width = hi - lo;
+                // One buffer per worker, reused: a fresh 23 MB per block cost page faults.
+                let mut scores = std::mem::take(&mut acc.scores);
+                scores.clear();
+                scores.resize(n * width, 0.0);
+                match &quant {
+                    Some(ql) => {
+                        // Row-major by stored row: `scores[r * n + i]`.
+                        ql.accumulate(&block, width, &mut scores, &mut acc.scratch);
+                        for (r, line) in scores.chunks_exact(n).enumerate() {
+                            for (i, &c) in line.iter().enumerate() {
+                                offer(&mut acc, i, c, m.first_row + lo + r);
                             }
                         }
                     }
-                    acc
-                },
-            )
+                    None => {
+                        crate::linalg::matmul_nt(q, &block, self.dim, &mut scores);
+                        for (i, line) in scores.chunks_exact(width).enumerate() {
+                            for (r, &c) in line.iter().enumerate() {
+                                offer(&mut acc, i, c, m.first_row + lo + r);
+                            }
+                        }
+                    }
+                }
+                acc.scores = scores;
+                drop(block);
+                self.release(m, lo, hi);
+                acc
+            })
+            .map(|acc| acc.best)
             .reduce(
                 || vec![Vec::new(); n],
                 |mut a, b| {
-                    for (x, y) in a.iter_mut().zip(b) {
+                    for (i, y) in b.into_iter().enumerate() {
                         for (c, row) in y {
-                            push_best(x, k, c, row);
+                            push_best(&mut a[i], wide, c, row);
                         }
                     }
                     a
                 },
             );
-        for (b, e) in best.iter_mut().zip(exact) {
+        for ((i, b), e) in best.iter_mut().enumerate().zip(exact) {
+            let qi = &q[i * self.dim..(i + 1) * self.dim];
             for (c, row) in e {
+                // Read with pread, not through the map: faulting a candidate's page in would
+                // map its neighbours too, and they would stay resident.
+                let c = if quant.is_some() {
+                    dot(&self.read_row(row), qi)
+                } else {
+                    c
+                };
                 push_best(b, k, c, row);
             }
         }
@@ -725,7 +845,7 @@ impl History {
         // Only now, with the manifest in place, does the in-memory view change.
         let added = new.len();
         if self.keep_vectors {
-            let vpath = self.dir.join(&seg_name(self.precision.ext()));
+            let vpath = self.dir.join(seg_name(self.precision.ext()));
             self.vectors
                 .push(map_segment(&vpath, self.papers.len(), added)?);
         }
@@ -749,7 +869,8 @@ impl History {
         for seg in &self.segments {
             self.verified
                 .hash(&self.dir, &seg.vectors, &seg.vectors_sha256)?;
-            self.verified.hash(&self.dir, &seg.papers, &seg.papers_sha256)?;
+            self.verified
+                .hash(&self.dir, &seg.papers, &seg.papers_sha256)?;
             checked += 2;
         }
         if let Some(meta) = self.index_meta()? {
@@ -935,6 +1056,25 @@ fn read_manifest(
     Ok(Some(m))
 }
 
+/// A segment's papers, one JSON object per line, as many as the manifest says.
+fn read_papers(dir: &Path, seg: &Segment) -> Result<Vec<PastPaper>, HistoryError> {
+    let ppath = dir.join(&seg.papers);
+    let text = fs_err::read_to_string(&ppath).map_err(io(&ppath))?;
+    let mut papers = Vec::with_capacity(seg.count);
+    for (i, line) in text.lines().enumerate() {
+        let p: PastPaper = serde_json::from_str(line)
+            .map_err(|e| corrupt(&ppath, format!("line {}: {e}", i + 1)))?;
+        papers.push(p);
+    }
+    if papers.len() != seg.count {
+        return Err(corrupt(
+            &ppath,
+            format!("{} rows, the manifest says {}", papers.len(), seg.count),
+        ));
+    }
+    Ok(papers)
+}
+
 /// A segment's vectors, read whole (the index copies them anyway). The file was checked
 /// when the history was opened.
 fn read_vectors(path: &Path, precision: StoragePrecision) -> Result<Vec<f32>, HistoryError> {
@@ -951,6 +1091,7 @@ fn map_segment(path: &Path, first_row: usize, rows: usize) -> Result<Mapped, His
     let map = unsafe { memmap2::Mmap::map(file.file()) }.map_err(io(path))?;
     Ok(Mapped {
         map,
+        file: file.into_parts().0,
         first_row,
         rows,
     })

@@ -58,7 +58,12 @@ impl Verified {
 
     /// Checks `name` against the manifest's `sha256`: trusted when its stamp still holds,
     /// hashed otherwise (and stamped when it matches).
-    pub(super) fn check(&mut self, dir: &Path, name: &str, sha256: &str) -> Result<(), HistoryError> {
+    pub(super) fn check(
+        &mut self,
+        dir: &Path,
+        name: &str,
+        sha256: &str,
+    ) -> Result<(), HistoryError> {
         let path = dir.join(name);
         let now = stamp(&path, sha256)?;
         if self.files.get(name) == Some(&now) {
@@ -68,7 +73,12 @@ impl Verified {
     }
 
     /// Hashes `name` whatever its stamp says.
-    pub(super) fn hash(&mut self, dir: &Path, name: &str, sha256: &str) -> Result<(), HistoryError> {
+    pub(super) fn hash(
+        &mut self,
+        dir: &Path,
+        name: &str,
+        sha256: &str,
+    ) -> Result<(), HistoryError> {
         let path = dir.join(name);
         if sha256_file(&path)? != sha256 {
             self.files.remove(name);
@@ -79,7 +89,12 @@ impl Verified {
     }
 
     /// Stamps a file arxrank has just written with the checksum it computed.
-    pub(super) fn record(&mut self, dir: &Path, name: &str, sha256: &str) -> Result<(), HistoryError> {
+    pub(super) fn record(
+        &mut self,
+        dir: &Path,
+        name: &str,
+        sha256: &str,
+    ) -> Result<(), HistoryError> {
         let s = stamp(&dir.join(name), sha256)?;
         self.files.insert(name.to_owned(), s);
         Ok(())

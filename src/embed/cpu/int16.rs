@@ -19,6 +19,18 @@ const ROW_BLOCK: usize = 48;
 /// the tiles of a row block run over it.
 const K_BLOCK: usize = 512;
 
+/// Whether the integer kernels run in AVX2 here; without it the f32 GEMM is faster.
+pub(crate) fn int16_is_fast() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// The largest quantised magnitude for each operand of a K-long dot product.
 fn qmax(k: usize) -> i32 {
     let budget = (i32::MAX as f64) / k.max(1) as f64;
@@ -28,7 +40,7 @@ fn qmax(k: usize) -> i32 {
 /// A linear layer's weights quantised per output channel and packed in panels of 16
 /// columns: for each pair of input rows (2q, 2q+1) and each column j of the panel, the two
 /// values side by side, which is the operand order of `vpmaddwd`.
-pub(super) struct QuantLinear {
+pub(crate) struct QuantLinear {
     packed: Vec<i16>,
     scale: Vec<f32>,
     inputs: usize,
