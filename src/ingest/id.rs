@@ -26,6 +26,17 @@ fn patterns() -> &'static Regex {
 impl PaperId {
     /// Parses any of the spellings arXiv and its mirrors use; `None` if it is no arXiv id.
     pub fn parse(raw: &str) -> Option<Self> {
+        // The canonical new-style form (what histories store, millions of times) skips the
+        // regex: YYMM.NNNN or YYMM.NNNNN.
+        let b = raw.as_bytes();
+        if (b.len() == 9 || b.len() == 10)
+            && b[4] == b'.'
+            && b.iter()
+                .enumerate()
+                .all(|(i, c)| i == 4 || c.is_ascii_digit())
+        {
+            return Some(Self(raw.to_owned()));
+        }
         let mut s = raw.trim();
         for prefix in ["oai:arXiv.org:", "arXiv:", "arxiv:"] {
             if let Some(rest) = s.strip_prefix(prefix) {
