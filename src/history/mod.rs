@@ -258,13 +258,9 @@ impl History {
     /// The vector width of the history in `dir`, from its manifest (`None` before the first
     /// append), for tools that open a history without loading its model.
     pub fn stored_dim(dir: &Path) -> Result<Option<usize>, HistoryError> {
-        let mpath = dir.join(MANIFEST);
-        let text = match fs_err::read_to_string(&mpath) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io(&mpath)(e)),
+        let Some(value) = manifest_value(dir)? else {
+            return Ok(None);
         };
-        let value = check_header(&mpath, &text, FORMAT, VERSION)?;
         Ok(value
             .get("dim")
             .and_then(|d| d.as_u64())
@@ -1031,6 +1027,18 @@ fn check_header(
     Ok(value)
 }
 
+/// The manifest in `dir` as JSON whose format and version were checked, `None` for a
+/// history not started yet.
+fn manifest_value(dir: &Path) -> Result<Option<serde_json::Value>, HistoryError> {
+    let mpath = dir.join(MANIFEST);
+    let text = match fs_err::read_to_string(&mpath) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(&mpath)(e)),
+    };
+    check_header(&mpath, &text, FORMAT, VERSION).map(Some)
+}
+
 /// The manifest in `dir`, `None` for a history not started yet.
 fn read_manifest(
     dir: &Path,
@@ -1038,12 +1046,9 @@ fn read_manifest(
     dim: usize,
 ) -> Result<Option<Manifest>, HistoryError> {
     let mpath = dir.join(MANIFEST);
-    let text = match fs_err::read_to_string(&mpath) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io(&mpath)(e)),
+    let Some(value) = manifest_value(dir)? else {
+        return Ok(None);
     };
-    let value = check_header(&mpath, &text, FORMAT, VERSION)?;
     let m: Manifest = serde_json::from_value(value)
         .map_err(|e| corrupt(&mpath, format!("manifest fields: {e}")))?;
     if m.fingerprint != fingerprint || m.dim != dim {
