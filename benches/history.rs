@@ -215,7 +215,7 @@ fn main() {
          queries), {threads} threads; ground truth: exact f32 over the same vectors regenerated \
          from the seed.\n"
     );
-    println!("| papers | stored | open s | search {n_queries}, batched s | the same one query at a time s | append + index s | history part s | peak RSS MB | recall@10 | novelty |Δ| p99 | novelty |Δ| max |");
+    println!("| papers | stored | open s | search {n_queries}, batched s | the same one query at a time s | append + index s | history part s | peak RSS MB | recall@10 | novelty error p99 | novelty error max |");
     println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for n in sizes {
         let root = ensure(n, precision);
