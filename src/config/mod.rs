@@ -318,10 +318,6 @@ impl DailySettings {
             Some(p) => FileConfig::load(p)?,
             None => FileConfig::default(),
         };
-        let from_file = || match &config_file {
-            Some(p) => p.display().to_string(),
-            None => String::new(),
-        };
         fn choose<T>(
             flag: Option<T>,
             file: Option<T>,
@@ -334,7 +330,10 @@ impl DailySettings {
                 (None, None) => default,
             }
         }
-        let f = from_file();
+        // Where a value from the file came from, for --show-config.
+        let f = config_file
+            .as_ref()
+            .map_or(String::new(), |p| p.display().to_string());
         let out = choose(flags.out, file.out, &f, layout.digests());
         let site_default = Setting::new(out.value.join("site"), "default (<out>/site)");
         let categories = choose(

@@ -508,24 +508,26 @@ impl History {
         );
     }
 
-    fn row(&self, row: usize) -> Cow<'_, [f32]> {
+    /// The mapped segment holding `row`, and the row's place in it.
+    fn segment_of(&self, row: usize) -> (&Mapped, usize) {
         let seg = self
             .vectors
             .partition_point(|m| m.first_row + m.rows <= row);
         let m = &self.vectors[seg];
-        let at = row - m.first_row;
+        (m, row - m.first_row)
+    }
+
+    fn row(&self, row: usize) -> Cow<'_, [f32]> {
+        let (m, at) = self.segment_of(row);
         self.rows_of(m, at, at + 1)
     }
 
     /// One row read from its file with a positioned read (the map's pages stay out).
     fn read_row(&self, row: usize) -> Vec<f32> {
-        let seg = self
-            .vectors
-            .partition_point(|m| m.first_row + m.rows <= row);
-        let m = &self.vectors[seg];
+        let (m, at) = self.segment_of(row);
         let width = self.dim * self.precision.bytes();
         let mut bytes = vec![0u8; width];
-        let at = ((row - m.first_row) * width) as u64;
+        let at = (at * width) as u64;
         #[cfg(unix)]
         let read = std::os::unix::fs::FileExt::read_exact_at(&m.file, &mut bytes, at);
         #[cfg(not(unix))]
