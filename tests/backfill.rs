@@ -345,3 +345,100 @@ fn storage_precision_and_compute_precision_are_separate_flags() {
         String::from_utf8_lossy(&bad.stderr)
     );
 }
+
+fn cosine(a: &serde_json::Value, b: &serde_json::Value) -> f32 {
+    let v = |x: &serde_json::Value| -> Vec<f32> {
+        x.as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_f64().unwrap() as f32)
+            .collect()
+    };
+    arxrank::embed::cosine(&v(a), &v(b))
+}
+
+#[test]
+fn embed_writes_reference_vectors_and_history_export_gives_back_what_backfill_stored() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Texts as they are: every vector is sentence-transformers' (the GPU check's parity step).
+    let reference = common::data("minilm-reference.jsonl");
+    let out = tmp.path().join("vectors.jsonl");
+    let run = arxrank(&["embed", s(&reference), "--out", s(&out)]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(String::from_utf8_lossy(&run.stderr).contains("embedded 118 texts"));
+    let want = common::read_jsonl(&reference);
+    let got = common::read_jsonl(&out);
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(&want) {
+        assert!(cosine(&g["embedding"], &w["embedding"]) > 0.9999);
+    }
+
+    // Papers: title and abstract, as backfill embeds them; export returns the ids in the
+    // order they were added, each with the vector that `embed` gives for its paper.
+    let h = tmp.path().join("h");
+    let run = arxrank(&[
+        "backfill",
+        s(&kaggle()),
+        "--history",
+        s(&h),
+        "--checkpoint",
+        "64",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let exported = tmp.path().join("export.jsonl");
+    let run = arxrank(&[
+        "history",
+        "export",
+        "--history",
+        s(&h),
+        "--out",
+        s(&exported),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let papers = tmp.path().join("papers.jsonl");
+    let run = arxrank(&["embed", s(&kaggle()), "--out", s(&papers)]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let stored = common::read_jsonl(&exported);
+    let embedded = common::read_jsonl(&papers);
+    let ids = |rows: &[serde_json::Value]| -> Vec<String> {
+        rows.iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let raw: Vec<String> = common::read_jsonl(&kaggle())
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids(&stored), raw);
+    assert_eq!(ids(&embedded), raw);
+    for (a, b) in stored.iter().zip(&embedded) {
+        assert!(cosine(&a["embedding"], &b["embedding"]) > 0.9999);
+        assert!(!a["title"].as_str().unwrap().is_empty());
+    }
+
+    // A malformed line names the file and the line, exit 2, and nothing is written.
+    let bad = tmp.path().join("bad.jsonl");
+    fs_err::write(&bad, "{\"text\": \"fine\"}\n{\"text\": 3}\n").unwrap();
+    let out = tmp.path().join("never.jsonl");
+    let run = arxrank(&["embed", s(&bad), "--out", s(&out)]);
+    assert_eq!(run.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("bad.jsonl") && err.contains("line 2"), "{err}");
+    assert!(!out.exists());
+}

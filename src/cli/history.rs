@@ -1,4 +1,4 @@
-//! `arxrank history stats|verify|synthesize`.
+//! `arxrank history stats|verify|export|synthesize`.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -25,6 +25,16 @@ pub enum HistoryCommand {
     Verify {
         #[command(flatten)]
         at: At,
+    },
+    /// Write every paper of a history with its vector, as JSON lines (`id`, `date`,
+    /// `title`, `embedding`), in the order they were added: to compare two histories or to
+    /// hand the vectors to other tools.
+    Export {
+        #[command(flatten)]
+        at: At,
+        /// Where the JSON lines go (written atomically).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Append N synthetic papers (clustered unit vectors, the default model's fingerprint) to
     /// a history, to try `rank` at a scale no real backfill here reaches. For benchmarks.
@@ -54,14 +64,14 @@ pub struct At {
     pub history: PathBuf,
 
     /// Model whose history it is: a manifest name under --models-dir (the files need not be
-    /// installed; the manifest names the fingerprint).
+    /// installed; the manifest names the fingerprint), or a model directory.
     #[arg(long, default_value = DEFAULT_MODEL)]
     pub model: String,
 }
 
 impl At {
     fn open(&self, models_dir: &Path) -> Result<History, CliError> {
-        let manifest = ModelManifest::find(&self.model, models_dir)?;
+        let manifest = ModelManifest::for_spec(&self.model, models_dir)?;
         let fingerprint = manifest.fingerprint();
         let dir = History::dir_for(&self.history, &fingerprint);
         // all-MiniLM-L6-v2's width for a history not started yet (synthesize).
@@ -109,6 +119,30 @@ pub fn run(cmd: HistoryCommand, models_dir: &Path) -> Result<(), CliError> {
                 h.dir().display(),
                 h.len(),
                 start.elapsed().as_secs_f64()
+            );
+        }
+        HistoryCommand::Export { at, out } => {
+            let h = at.open(models_dir)?;
+            let mut text = String::new();
+            for paper in h.papers() {
+                let vector = h
+                    .vector(&paper.id)
+                    .expect("every listed paper has a vector");
+                let line = serde_json::json!({
+                    "id": paper.id.to_string(),
+                    "date": paper.date,
+                    "title": paper.title,
+                    "embedding": &*vector,
+                });
+                text.push_str(&line.to_string());
+                text.push('\n');
+            }
+            crate::render::write_atomic(&out, text.as_bytes())?;
+            eprintln!(
+                "exported {} papers of {} to {}",
+                h.len(),
+                h.dir().display(),
+                out.display()
             );
         }
         HistoryCommand::Synthesize {

@@ -5,6 +5,7 @@
 
 pub mod backfill;
 pub mod daily;
+pub mod embed;
 pub mod eval;
 pub mod fetch;
 pub mod history;
@@ -67,6 +68,9 @@ pub enum Command {
     /// Embed a large corpus (JSONL or the Kaggle arXiv snapshot, streamed) into the
     /// history, resumably: a killed run picks up where its last checkpoint ended.
     Backfill(backfill::BackfillArgs),
+    /// Embed texts (JSON lines) and write their vectors: to check a model or a device
+    /// against another implementation, or to hand vectors to other tools.
+    Embed(embed::EmbedArgs),
     /// Compare rankers (the hybrid, its parts, BM25, random, external scores) on labelled
     /// days: metrics with bootstrap intervals, plots, tuning and calibration.
     Eval(eval::EvalArgs),
@@ -274,6 +278,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
         Command::Rank(args) => rank::run(args, &cli.models_dir, threads),
         Command::Backfill(args) => backfill::run(args, &cli.models_dir),
+        Command::Embed(args) => embed::run(args, &cli.models_dir),
         Command::Eval(args) => eval::run(args, &cli.models_dir, threads),
         Command::Learn(args) => learn::run(args, &cli.models_dir),
         Command::Model(cmd) => model::run(cmd, &cli.models_dir),

@@ -155,6 +155,20 @@ impl ModelManifest {
         })
     }
 
+    /// The manifest for a model given as `--model` takes it: a directory holding a
+    /// `config.json` (its manifest inferred from the files), else a manifest name.
+    pub fn for_spec(spec: &str, models_dir: &Path) -> Result<Self, EmbedError> {
+        match Self::as_dir(spec) {
+            Some(dir) => Self::infer(dir),
+            None => Self::find(spec, models_dir),
+        }
+    }
+
+    fn as_dir(spec: &str) -> Option<&Path> {
+        let path = Path::new(spec);
+        (path.is_dir() && path.join("config.json").is_file()).then_some(path)
+    }
+
     /// Builds a manifest for a plain sentence-transformers directory given by path, taking the
     /// checksums from the files themselves.
     fn infer(dir: &Path) -> Result<Self, EmbedError> {
@@ -222,10 +236,9 @@ pub struct ModelDir {
 impl ModelDir {
     /// `spec` is a directory (used as is) or a model name looked up under `models_dir`.
     pub fn resolve(spec: &str, models_dir: &Path) -> Result<Self, EmbedError> {
-        let as_path = Path::new(spec);
-        if as_path.is_dir() && as_path.join("config.json").is_file() {
-            let manifest = ModelManifest::infer(as_path)?;
-            return Self::open(as_path.to_owned(), manifest);
+        if let Some(dir) = ModelManifest::as_dir(spec) {
+            let manifest = ModelManifest::infer(dir)?;
+            return Self::open(dir.to_owned(), manifest);
         }
         let manifest = ModelManifest::find(spec, models_dir)?;
         Self::open(models_dir.join(&manifest.name), manifest)

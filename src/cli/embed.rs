@@ -1,0 +1,128 @@
+//! `arxrank embed`: texts in, vectors out, as JSON lines. For checking a model, an engine or a
+//! device against another implementation (sentence-transformers' vectors, the CPU's against
+//! the GPU's), and for handing vectors to other tools.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::Args;
+use serde_json::Value;
+
+use super::{CliError, ModelArgs};
+use crate::embed::{Embedder, TextKind};
+use crate::ingest::{paper_from_object, IngestError, Location};
+use crate::IoError;
+
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    /// JSON lines: each object's `text` is embedded as it is; an object without `text` is
+    /// read as a paper (arxrank's schema, the labelled pools or the Kaggle dump) and its
+    /// title and abstract are embedded as `rank` embeds them.
+    pub input: PathBuf,
+
+    /// Where the vectors go: one `{"id", "embedding"}` per input line, in input order
+    /// (`id` only where the input has one). Written atomically.
+    #[arg(long)]
+    pub out: PathBuf,
+
+    /// Embed the texts as queries (the model's query prefix) instead of documents.
+    #[arg(long)]
+    pub query: bool,
+
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// One input line: the text to embed and the id to echo.
+struct Item {
+    id: Option<Value>,
+    text: String,
+}
+
+pub fn run(args: EmbedArgs, models_dir: &Path) -> Result<(), CliError> {
+    let items = read_items(&args.input)?;
+    let (model_dir, mut embedder) = args.model.load(models_dir)?;
+    let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
+    let kind = if args.query {
+        TextKind::Query
+    } else {
+        TextKind::Document
+    };
+    let start = Instant::now();
+    let vectors = embedder.embed(&texts, kind)?;
+    let seconds = start.elapsed().as_secs_f64();
+
+    let mut out = String::new();
+    for (item, row) in items.iter().zip(vectors.rows()) {
+        let mut obj = serde_json::Map::new();
+        if let Some(id) = &item.id {
+            obj.insert("id".into(), id.clone());
+        }
+        obj.insert("embedding".into(), Value::from(row.to_vec()));
+        out.push_str(&Value::Object(obj).to_string());
+        out.push('\n');
+    }
+    crate::render::write_atomic(&args.out, out.as_bytes())?;
+    eprintln!(
+        "embedded {} texts ({} tokens) with {} on {:?} in {:.2} s: {:.0} texts/s; wrote {}",
+        items.len(),
+        embedder.tokens_processed(),
+        model_dir.fingerprint,
+        args.model.device,
+        seconds,
+        items.len() as f64 / seconds.max(1e-9),
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn read_items(path: &Path) -> Result<Vec<Item>, IngestError> {
+    let file = fs_err::File::open(path).map_err(IoError::read(path))?;
+    let reader = std::io::BufReader::new(file);
+    let mut items = Vec::new();
+    for (i, line) in reader.lines().enumerate() {
+        let line_no = i + 1;
+        let line = line.map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidData => IngestError::Json {
+                path: path.to_owned(),
+                location: Location::Line(line_no),
+                message: "not UTF-8".into(),
+            },
+            _ => IoError::read(path)(e).into(),
+        })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = |message: String| IngestError::Json {
+            path: path.to_owned(),
+            location: Location::Line(line_no),
+            message,
+        };
+        let value: Value = serde_json::from_str(&line).map_err(|e| bad(e.to_string()))?;
+        let Value::Object(obj) = value else {
+            return Err(bad("expected an object".into()));
+        };
+        let item = match obj.get("text") {
+            Some(Value::String(text)) if !text.trim().is_empty() => Item {
+                id: obj.get("id").cloned(),
+                text: text.clone(),
+            },
+            Some(_) => return Err(bad("`text` must be a non-empty string".into())),
+            None => {
+                let paper = paper_from_object(path, line_no, &obj)?;
+                Item {
+                    id: Some(Value::String(paper.id.to_string())),
+                    text: paper.embedding_text(),
+                }
+            }
+        };
+        items.push(item);
+    }
+    if items.is_empty() {
+        return Err(IngestError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    Ok(items)
+}
