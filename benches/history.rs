@@ -10,7 +10,8 @@
 //! regenerated from the seed, so an f16 history's rounding is measured too.
 //!
 //! `cargo bench --bench history` (sizes 1M and 3M; `HISTORY_BENCH_SIZES=100000` to pick,
-//! `HISTORY_BENCH_PRECISION=f32` for f32 storage, `HISTORY_BENCH_QUERIES` (700) per day).
+//! `HISTORY_BENCH_PRECISION=f32` for f32 storage, `HISTORY_BENCH_QUERIES` (700) per day;
+//! `HISTORY_BENCH_REAL=<history root>` adds a row on real vectors, see `scripts/bench-history`).
 //! `scripts/bench-history` runs it.
 
 use std::path::{Path, PathBuf};
@@ -186,6 +187,57 @@ fn measure(root: &Path, n_queries: usize) {
     );
 }
 
+/// Recall on real vectors: a history backfilled from the labelled pools (`HISTORY_BENCH_REAL`,
+/// a history root under the default model), its last `n_queries` papers as the day, each
+/// query's own row left out. Ground truth is one-query-at-a-time exact search over the same
+/// stored vectors, so this measures the batched search's integer filter alone.
+fn measure_real(root: &Path, n_queries: usize) {
+    let fp = fingerprint();
+    let dir = History::dir_for(root, &fp);
+    let t = Instant::now();
+    let h = History::open(&dir, &fp, DIM).unwrap();
+    let open = t.elapsed().as_secs_f64();
+    let rows = h.len();
+    let day = &h.papers()[rows.saturating_sub(n_queries)..];
+    let mut q = Array2::<f32>::zeros((day.len(), DIM));
+    for (mut row, p) in q.axis_iter_mut(Axis(0)).zip(day) {
+        row.assign(&ndarray::ArrayView1::from(&*h.vector(&p.id).unwrap()));
+    }
+    let t = Instant::now();
+    let found = h.nearest_many(q.view(), K, |i, p| p.id != day[i].id);
+    let search = t.elapsed().as_secs_f64();
+    let (mut hits, mut total, mut deltas) = (0, 0, Vec::new());
+    for (i, f) in found.iter().enumerate() {
+        let qi = q.row(i);
+        let want = h.nearest_exact(qi.as_slice().unwrap(), K, |p| p.id != day[i].id);
+        total += want.len();
+        hits += want
+            .iter()
+            .filter(|w| f.iter().any(|n| n.paper.id == w.paper.id))
+            .count();
+        let mean = |xs: &[arxrank::history::Neighbour]| {
+            xs.iter().take(3).map(|n| n.cosine).sum::<f32>() / 3.0
+        };
+        deltas.push((mean(f) - mean(&want)).abs());
+    }
+    deltas.sort_by(f32::total_cmp);
+    let p99 = deltas[(deltas.len() * 99 / 100).min(deltas.len() - 1)];
+    println!(
+        "\nREAL vectors: the labelled pools backfilled into {} ({}), the last {} papers as the day.\n",
+        root.display(),
+        h.precision(),
+        day.len()
+    );
+    println!("| papers | stored | open s | search {n}, batched s | recall@10 | novelty error p99 | novelty error max |", n = day.len());
+    println!("|---:|---|---:|---:|---:|---:|---:|");
+    println!(
+        "| {rows} | {} | {open:.2} | {search:.2} | {:.4} | {p99:.5} | {:.5} |",
+        h.precision(),
+        hits as f64 / total as f64,
+        deltas.last().unwrap()
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let n_queries: usize = std::env::var("HISTORY_BENCH_QUERIES")
@@ -206,6 +258,7 @@ fn main() {
     let sizes: Vec<usize> = std::env::var("HISTORY_BENCH_SIZES")
         .unwrap_or_else(|_| "1000000,3000000".into())
         .split(',')
+        .filter(|s| !s.trim().is_empty())
         .map(|s| s.trim().parse().expect("a size"))
         .collect();
     let threads = rayon::current_num_threads();
@@ -268,5 +321,8 @@ fn main() {
             open + search + append,
             m["peak_rss_mb"].as_f64().unwrap()
         );
+    }
+    if let Some(real) = std::env::var_os("HISTORY_BENCH_REAL") {
+        measure_real(Path::new(&real), n_queries);
     }
 }

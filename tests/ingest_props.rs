@@ -152,7 +152,7 @@ fn parse_checked(name: &str, bytes: Vec<u8>, format: Format) -> Result<(), TestC
         format,
         ..ReadOptions::default()
     };
-    let result = parse_listing(Path::new(name), bytes, &opts);
+    let result = parse_listing(Path::new(name), &bytes, &opts);
     let used = PEAK.load(Ordering::Relaxed).saturating_sub(base);
     prop_assert!(
         used <= allowed(len),
@@ -254,7 +254,7 @@ fn ingest_parsers_survive_mutated_feeds_and_random_bytes() {
             ..ReadOptions::default()
         };
         assert!(
-            parse_listing(Path::new(name), bytes.clone(), &opts).is_ok(),
+            parse_listing(Path::new(name), bytes, &opts).is_ok(),
             "{name}"
         );
         for f in [*format, Format::Auto] {

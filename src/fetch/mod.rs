@@ -355,7 +355,7 @@ impl Fetcher {
                 },
             });
         }
-        let outcome = match check_feed(&url, answer.body.clone(), Format::Rss)? {
+        let outcome = match check_feed(&url, &answer.body, Format::Rss)? {
             Some(listing) => {
                 let date = listing.date.clone().ok_or_else(|| FetchError::NotAFeed {
                     url: url.clone(),
@@ -436,7 +436,7 @@ impl Fetcher {
                 ];
                 let answer = self.get(&url, &query, None)?;
                 let total = total_results(&answer.body);
-                let page = check_feed(&url, answer.body, Format::Atom)?
+                let page = check_feed(&url, &answer.body, Format::Atom)?
                     .map(|l| l.papers)
                     .unwrap_or_default();
                 let n = page.len();
@@ -484,7 +484,7 @@ fn check_categories(categories: &[String]) -> Result<(), FetchError> {
 
 /// Parses a response as the feed it should be: `Some` listing with papers, `None` for a
 /// well-formed feed without any, an error for anything else.
-fn check_feed(url: &str, body: Vec<u8>, expected: Format) -> Result<Option<Listing>, FetchError> {
+fn check_feed(url: &str, body: &[u8], expected: Format) -> Result<Option<Listing>, FetchError> {
     let name = match expected {
         Format::Rss => "RSS",
         _ => "API Atom",
@@ -579,7 +579,7 @@ mod tests {
     fn html_is_not_a_feed() {
         let e = check_feed(
             "http://x/rss/cs.LG",
-            b"<!DOCTYPE html><html><body>Service unavailable</body></html>".to_vec(),
+            b"<!DOCTYPE html><html><body>Service unavailable</body></html>",
             Format::Rss,
         )
         .unwrap_err();

@@ -472,18 +472,28 @@ impl History {
         keep: impl Fn(&PastPaper) -> bool,
     ) -> Vec<Neighbour> {
         self.check_query(query);
-        let mut best = Vec::with_capacity(k + 1);
-        let mut tail = 0;
-        if let Some(ann) = &self.ann {
-            let keep_row = |row: usize| keep(&self.papers[row]);
-            // The index gives rows; the cosine is recomputed from the stored vector.
-            for row in ann.search(query, k, &keep_row) {
-                push_best(&mut best, k, dot(&self.row(row), query), row);
-            }
-            tail = ann.count();
-        }
+        let (mut best, tail) = self.ann_best(query, k, |row| keep(&self.papers[row]));
         self.scan(tail, query, k, &keep, &mut best);
         self.neighbours(best)
+    }
+
+    /// The ANN index's `k` best rows for `query` among those `keep_row` accepts, and the
+    /// first row it does not cover (0 without an index), from which callers scan exactly.
+    /// The index gives rows; each cosine is recomputed from the stored vector.
+    fn ann_best(
+        &self,
+        query: &[f32],
+        k: usize,
+        keep_row: impl Fn(usize) -> bool,
+    ) -> (Vec<(f32, usize)>, usize) {
+        let mut best = Vec::with_capacity(k + 1);
+        let Some(ann) = &self.ann else {
+            return (best, 0);
+        };
+        for row in ann.search(query, k, &keep_row) {
+            push_best(&mut best, k, dot(&self.row(row), query), row);
+        }
+        (best, ann.count())
     }
 
     /// As [`nearest`](Self::nearest), always scanning every row: the ground truth the ANN
@@ -654,24 +664,14 @@ impl History {
         }
         let queries = queries.as_standard_layout();
         let q = queries.as_slice().expect("standard layout");
-        let mut best: Vec<Vec<(f32, usize)>> = vec![Vec::with_capacity(k + 1); n];
-        let mut tail = 0;
-        if let Some(ann) = &self.ann {
-            best = (0..n)
-                .into_par_iter()
-                .map(|i| {
-                    let q = queries.row(i);
-                    let q = q.as_slice().expect("standard layout");
-                    let keep_row = |row: usize| keep(i, &self.papers[row]);
-                    let mut b = Vec::with_capacity(k + 1);
-                    for row in ann.search(q, k, &keep_row) {
-                        push_best(&mut b, k, dot(&self.row(row), q), row);
-                    }
-                    b
-                })
-                .collect();
-            tail = ann.count();
-        }
+        let tail = self.indexed();
+        let mut best: Vec<Vec<(f32, usize)>> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let qi = &q[i * self.dim..(i + 1) * self.dim];
+                self.ann_best(qi, k, |row| keep(i, &self.papers[row])).0
+            })
+            .collect();
         // With AVX2, blocks are scored in 16-bit integer lanes (twice f32's multiply-adds
         // per cycle; the queries quantised once, each stored row on the fly) and each
         // query's best `wide` candidates are re-scored exactly, so what comes back is exact
@@ -714,19 +714,30 @@ impl History {
                 let width = hi - lo;
                 // One buffer per worker, reused: a fresh 23 MB per block cost page faults.
                 let mut scores = std::mem::take(&mut acc.scores);
-                scores.clear();
-                scores.resize(n * width, 0.0);
                 match &quant {
                     Some(ql) => {
-                        // Row-major by stored row: `scores[r * n + i]`.
-                        ql.accumulate(&block, width, &mut scores, &mut acc.scratch);
-                        for (r, line) in scores.chunks_exact(n).enumerate() {
-                            for (i, &c) in line.iter().enumerate() {
-                                offer(&mut acc, i, c, m.first_row + lo + r);
-                            }
-                        }
+                        let mut floor = std::mem::take(&mut acc.floor);
+                        let found = &mut acc.best;
+                        ql.for_each_above(
+                            &block,
+                            width,
+                            &mut acc.scratch,
+                            &mut floor,
+                            |floor, r, i, c| {
+                                let row = m.first_row + lo + r;
+                                if keep(i, &self.papers[row]) {
+                                    push_best(&mut found[i], wide, c, row);
+                                    if found[i].len() == wide {
+                                        floor[i] = found[i][wide - 1].0;
+                                    }
+                                }
+                            },
+                        );
+                        acc.floor = floor;
                     }
                     None => {
+                        scores.clear();
+                        scores.resize(n * width, 0.0);
                         crate::linalg::matmul_nt(q, &block, self.dim, &mut scores);
                         for (i, line) in scores.chunks_exact(width).enumerate() {
                             for (r, &c) in line.iter().enumerate() {

@@ -203,19 +203,19 @@ pub struct Listing {
 /// Reads one listing file of any supported format.
 pub fn read_listing(path: &Path, opts: &ReadOptions) -> Result<Listing, IngestError> {
     let bytes = fs_err::read(path).map_err(IoError::read(path))?;
-    parse_listing(path, bytes, opts)
+    parse_listing(path, &bytes, opts)
 }
 
 /// Parses a listing held in memory (a feed as it came off the network, before it is saved);
 /// `path` names it in errors (a URL reads as well as a file name).
 pub fn parse_listing(
     path: &Path,
-    bytes: Vec<u8>,
+    bytes: &[u8],
     opts: &ReadOptions,
 ) -> Result<Listing, IngestError> {
-    let text = String::from_utf8(bytes).map_err(|e| IngestError::NotUtf8 {
+    let text = std::str::from_utf8(bytes).map_err(|e| IngestError::NotUtf8 {
         path: path.to_owned(),
-        offset: e.utf8_error().valid_up_to(),
+        offset: e.valid_up_to(),
     })?;
     if text.trim().is_empty() {
         return Err(IngestError::Empty {
@@ -223,15 +223,15 @@ pub fn parse_listing(
         });
     }
     let format = match opts.format {
-        Format::Auto => sniff(&text).ok_or_else(|| IngestError::UnknownFormat {
+        Format::Auto => sniff(text).ok_or_else(|| IngestError::UnknownFormat {
             path: path.to_owned(),
         })?,
         f => f,
     };
     let (papers, feed_date) = match format {
-        Format::Rss => xml::read_rss(path, &text)?,
-        Format::Atom => xml::read_atom(path, &text)?,
-        Format::Jsonl | Format::Auto => (json::read_all(path, &text)?, None),
+        Format::Rss => xml::read_rss(path, text)?,
+        Format::Atom => xml::read_atom(path, text)?,
+        Format::Jsonl | Format::Auto => (json::read_all(path, text)?, None),
     };
     if papers.is_empty() {
         return Err(IngestError::Empty {
