@@ -66,17 +66,34 @@ impl IoError {
 /// the directory fsynced so the rename itself survives a crash. Readers see the old file or
 /// the new one, never a mix.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
-    write_atomic_io(path, bytes).map_err(IoError::write(path))
+    write_atomic_with(path, |w| w.write_all(bytes))
 }
 
-fn write_atomic_io(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// [`write_atomic`] for output too large to hold in memory: `fill` writes it in pieces (through
+/// a buffer) to the temporary file, which replaces `path` only if `fill` succeeds. An error
+/// of `fill`'s own is reported as a failure to write `path`.
+pub(crate) fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), IoError> {
+    write_atomic_io(path, fill).map_err(IoError::write(path))
+}
+
+fn write_atomic_io(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     fs_err::create_dir_all(dir)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
+    {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+        fill(&mut w)?;
+        w.flush()?;
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -34,6 +34,10 @@ pub struct EmbedArgs {
     pub model: ModelArgs,
 }
 
+/// Texts per call of the embedder: enough to keep a GPU's batches full, few enough that the
+/// vectors of one chunk are small.
+const CHUNK: usize = 16_384;
+
 /// One input line: the text to embed and the id to echo.
 struct Item {
     id: Option<Value>,
@@ -50,20 +54,35 @@ pub fn run(args: EmbedArgs, models_dir: &Path) -> Result<(), CliError> {
         TextKind::Document
     };
     let start = Instant::now();
-    let vectors = embedder.embed(&texts, kind)?;
-    let seconds = start.elapsed().as_secs_f64();
-
-    let mut out = String::new();
-    for (item, row) in items.iter().zip(vectors.rows()) {
-        let mut obj = serde_json::Map::new();
-        if let Some(id) = &item.id {
-            obj.insert("id".into(), id.clone());
+    // Embedded and written a chunk at a time, so the output never sits whole in memory; an
+    // embedding error stops the write and leaves no output file.
+    let mut failed = None;
+    let written = crate::fsutil::write_atomic_with(&args.out, |w| {
+        for (items, texts) in items.chunks(CHUNK).zip(texts.chunks(CHUNK)) {
+            let vectors = match embedder.embed(texts, kind) {
+                Ok(v) => v,
+                Err(e) => {
+                    failed = Some(e);
+                    return Err(std::io::Error::other("embedding failed"));
+                }
+            };
+            for (item, row) in items.iter().zip(vectors.rows()) {
+                let mut obj = serde_json::Map::new();
+                if let Some(id) = &item.id {
+                    obj.insert("id".into(), id.clone());
+                }
+                obj.insert("embedding".into(), Value::from(row.to_vec()));
+                serde_json::to_writer(&mut *w, &Value::Object(obj))?;
+                w.write_all(b"\n")?;
+            }
         }
-        obj.insert("embedding".into(), Value::from(row.to_vec()));
-        out.push_str(&Value::Object(obj).to_string());
-        out.push('\n');
+        Ok(())
+    });
+    if let Some(e) = failed {
+        return Err(e.into());
     }
-    crate::render::write_atomic(&args.out, out.as_bytes())?;
+    written?;
+    let seconds = start.elapsed().as_secs_f64();
     eprintln!(
         "embedded {} texts ({} tokens) with {} on {:?} in {:.2} s: {:.0} texts/s; wrote {}",
         items.len(),

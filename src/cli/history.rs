@@ -123,21 +123,23 @@ pub fn run(cmd: HistoryCommand, models_dir: &Path) -> Result<(), CliError> {
         }
         HistoryCommand::Export { at, out } => {
             let h = at.open(models_dir)?;
-            let mut text = String::new();
-            for paper in h.papers() {
-                let vector = h
-                    .vector(&paper.id)
-                    .expect("every listed paper has a vector");
-                let line = serde_json::json!({
-                    "id": paper.id.to_string(),
-                    "date": paper.date,
-                    "title": paper.title,
-                    "embedding": &*vector,
-                });
-                text.push_str(&line.to_string());
-                text.push('\n');
-            }
-            crate::render::write_atomic(&out, text.as_bytes())?;
+            // Streamed: a history of millions of papers is gigabytes of JSON.
+            crate::fsutil::write_atomic_with(&out, |w| {
+                for paper in h.papers() {
+                    let vector = h
+                        .vector(&paper.id)
+                        .expect("every listed paper has a vector");
+                    let line = serde_json::json!({
+                        "id": paper.id.to_string(),
+                        "date": paper.date,
+                        "title": paper.title,
+                        "embedding": &*vector,
+                    });
+                    serde_json::to_writer(&mut *w, &line)?;
+                    w.write_all(b"\n")?;
+                }
+                Ok(())
+            })?;
             eprintln!(
                 "exported {} papers of {} to {}",
                 h.len(),
