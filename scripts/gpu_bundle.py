@@ -5,6 +5,7 @@ directory needs beside them, and the texts of the throughput run.
     python3 scripts/gpu_bundle.py model SRC_DIR DEST_DIR
     python3 scripts/gpu_bundle.py texts OUT.jsonl.xz MAX_UNIQUE LABELLED.jsonl...
     python3 scripts/gpu_bundle.py compare VECTORS.jsonl REFERENCE.jsonl MIN_COSINE
+    python3 scripts/gpu_bundle.py xz FILE PRESET
 """
 
 import json
@@ -117,6 +118,15 @@ def texts(out, max_unique, files):
     print(f"gpu-bundle: {len(rows)} unique real abstracts from {len(files)} labelled files", file=sys.stderr)
 
 
+def xz(path, preset):
+    """Compresses `path` into `path.xz` and removes it, as `xz` would (python's lzma: the xz
+    tool itself is not on every machine)."""
+    with open(path, "rb") as f, lzma.open(path + ".xz.tmp", "wb", preset=preset) as g:
+        shutil.copyfileobj(f, g, 1 << 20)
+    os.replace(path + ".xz.tmp", path + ".xz")
+    os.remove(path)
+
+
 def read_vectors(path):
     with open(path, encoding="utf-8") as f:
         return [json.loads(line)["embedding"] for line in f if line.strip()]
@@ -150,6 +160,8 @@ if __name__ == "__main__":
         model(*args)
     elif cmd == "texts":
         texts(args[0], int(args[1]), args[2:])
+    elif cmd == "xz":
+        xz(args[0], int(args[1]))
     elif cmd == "compare":
         compare(args[0], args[1], float(args[2]))
     else:
