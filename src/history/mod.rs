@@ -697,15 +697,19 @@ impl History {
             scores: Vec::new(),
             scratch: Vec::new(),
         };
-        let offer = |acc: &mut Found, i: usize, c: f32, row: usize| {
-            if c >= acc.floor[i] && keep(i, &self.papers[row]) {
-                let found = &mut acc.best[i];
-                push_best(found, wide, c, row);
-                if found.len() == wide {
-                    acc.floor[i] = found[wide - 1].0;
+        // Query `i`'s candidate `row` scored `c`: kept if it beats the query's floor and its
+        // filter, and the floor rises once `wide` candidates are held. The floors are passed
+        // apart from the lists because the integer scan holds them while it calls back.
+        let offer =
+            |best: &mut [Vec<(f32, usize)>], floor: &mut [f32], i: usize, c: f32, row: usize| {
+                if c >= floor[i] && keep(i, &self.papers[row]) {
+                    let found = &mut best[i];
+                    push_best(found, wide, c, row);
+                    if found.len() == wide {
+                        floor[i] = found[wide - 1].0;
+                    }
                 }
-            }
-        };
+            };
         let exact = self
             .blocks(tail)
             .into_par_iter()
@@ -716,24 +720,14 @@ impl History {
                 let mut scores = std::mem::take(&mut acc.scores);
                 match &quant {
                     Some(ql) => {
-                        let mut floor = std::mem::take(&mut acc.floor);
-                        let found = &mut acc.best;
+                        let best = &mut acc.best;
                         ql.for_each_above(
                             &block,
                             width,
                             &mut acc.scratch,
-                            &mut floor,
-                            |floor, r, i, c| {
-                                let row = m.first_row + lo + r;
-                                if keep(i, &self.papers[row]) {
-                                    push_best(&mut found[i], wide, c, row);
-                                    if found[i].len() == wide {
-                                        floor[i] = found[i][wide - 1].0;
-                                    }
-                                }
-                            },
+                            &mut acc.floor,
+                            |floor, r, i, c| offer(best, floor, i, c, m.first_row + lo + r),
                         );
-                        acc.floor = floor;
                     }
                     None => {
                         scores.clear();
@@ -741,7 +735,7 @@ impl History {
                         crate::linalg::matmul_nt(q, &block, self.dim, &mut scores);
                         for (i, line) in scores.chunks_exact(width).enumerate() {
                             for (r, &c) in line.iter().enumerate() {
-                                offer(&mut acc, i, c, m.first_row + lo + r);
+                                offer(&mut acc.best, &mut acc.floor, i, c, m.first_row + lo + r);
                             }
                         }
                     }
