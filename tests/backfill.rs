@@ -14,10 +14,8 @@ use arxrank::history::History;
 fn cmd(args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_arxrank"));
     c.args(args)
-        .arg("--models-dir")
-        .arg(common::root().join("models"))
-        .arg("--threads")
-        .arg("2");
+        .env("ARXRANK_MODELS_DIR", common::root().join("models"))
+        .env("ARXRANK_THREADS", "2");
     c
 }
 

@@ -493,3 +493,88 @@ fn documented_commands_parse() {
     assert!(checked >= 30, "only {checked} commands found");
     println!("{checked} documented commands parse");
 }
+
+/// The README's "Your own topics" example is a complete profile: its topic file and its
+/// profile.toml, written to a folder, load as one, with every field they show.
+#[test]
+fn the_readmes_own_topics_example_is_a_profile_that_loads() {
+    let readme = fs_err::read_to_string(common::root().join("README.md")).unwrap();
+    let section = &readme[readme.find("### Your own topics").expect("the section")..];
+    let section = &section[..section[4..].find("\n### ").map_or(section.len(), |i| i + 4)];
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for l in section.lines() {
+        match (&mut current, l) {
+            (None, "```toml") => current = Some(String::new()),
+            (Some(b), "```") => {
+                blocks.push(std::mem::take(b));
+                current = None;
+            }
+            (Some(b), l) => {
+                b.push_str(l);
+                b.push('\n');
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(blocks.len(), 2, "a topic file and profile.toml");
+    let dir = tempfile::tempdir().unwrap();
+    fs_err::write(dir.path().join("1-topic.toml"), &blocks[0]).unwrap();
+    fs_err::write(dir.path().join("profile.toml"), &blocks[1]).unwrap();
+    let p = arxrank::topics::Profile::load(dir.path()).unwrap();
+    assert_eq!(p.topics.len(), 1);
+    assert_eq!(p.topics[0].anchors.len(), 3);
+    assert!(!p.topics[0].keywords.is_empty() && !p.topics[0].irrelevant.is_empty());
+    assert_eq!(p.authors.len(), 1);
+    assert!(!p.keywords.relevant.is_empty() && !p.negative.anchors.is_empty());
+    assert_eq!(p.scale.select_min, 8);
+}
+
+/// A reader's first mistakes get clear answers: a missing profile is bad input (exit 2),
+/// found before the model loads; the command list starts where a reader starts; `daily`
+/// shows its defaults; `site` does not offer flags it would ignore.
+#[test]
+fn a_missing_profile_is_bad_input_and_help_reads_in_a_readers_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let listing = seed_listing(dir.path());
+    let out = common::arxrank(&[
+        "rank",
+        s(&listing),
+        "--topics",
+        s(&dir.path().join("missing")),
+        "--out",
+        s(&dir.path().join("out")),
+        "--no-history",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("missing: no such profile"), "{err}");
+    assert!(!err.contains("ranking"), "stopped before the model: {err}");
+    assert!(!dir.path().join("out").exists());
+
+    let help = |args: &[&str]| String::from_utf8_lossy(&common::arxrank(args).stdout).into_owned();
+    let top = help(&["--help"]);
+    let at = |c: &str| {
+        top.find(&format!("\n  {c} "))
+            .unwrap_or_else(|| panic!("{c}: {top}"))
+    };
+    assert!(at("init") < at("daily") && at("daily") < at("rank") && at("rank") < at("backfill"));
+    let site = help(&["site", "--help"]);
+    assert!(
+        !site.contains("--threads") && !site.contains("--models-dir"),
+        "{site}"
+    );
+    // Help wraps to the terminal: compare words, not lines.
+    let daily = help(&["daily", "--help"])
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for flag in ["out", "history", "listings"] {
+        assert!(
+            daily.contains(&format!("Default: arxrank.toml's `{flag}`, else")),
+            "--{flag}: {daily}"
+        );
+    }
+    let learn = help(&["learn", "--help"]);
+    assert!(!learn.contains("judge's picks"), "{learn}");
+}

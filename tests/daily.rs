@@ -580,3 +580,252 @@ fn daily_end_to_end_twice_a_day_and_on_the_next_day() {
     assert!(repeats > 0);
     assert_eq!(history.len(), 81 + 644 - repeats);
 }
+
+/// The binary as a new reader runs it: `HOME` an empty folder, so the config and data
+/// directories are the platform's inside it (no ARXRANK_* or XDG variables); the model
+/// comes from the checkout's models folder, as README's `ARXRANK_MODELS_DIR` allows.
+fn as_new_reader(home: &Path, args: &[&str]) -> Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_arxrank"));
+    cmd.current_dir(home)
+        .env("HOME", home)
+        .env("ARXRANK_MODELS_DIR", models())
+        .env("ARXRANK_THREADS", "2");
+    for var in [
+        "XDG_CONFIG_HOME",
+        "XDG_DATA_HOME",
+        "ARXRANK_CONFIG_DIR",
+        "ARXRANK_DATA_DIR",
+        "ARXRANK_CONFIG",
+        "ARXRANK_TOPICS",
+        "ARXRANK_HISTORY",
+        "ARXRANK_WEBHOOK_URL",
+        "ARXRANK_SMTP_USER",
+        "ARXRANK_SMTP_PASSWORD",
+    ] {
+        cmd.env_remove(var);
+    }
+    let out = cmd.args(args).output().expect("binary runs");
+    println!(
+        "--- arxrank {} (exit {:?})\n{}{}",
+        args.join(" "),
+        out.status.code(),
+        stderr(&out),
+        stdout(&out)
+    );
+    out
+}
+
+fn picks(scores: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    scores
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, p)| p["arxrank"]["selected"] == true)
+        .map(|(id, _)| id.clone())
+        .collect()
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&fs_err::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn a_new_reader_likes_a_day_of_papers_and_the_next_run_ranks_it_again_keeping_the_profile() {
+    let arxiv = Server::start(move |_| Reply::ok("application/rss+xml", feeds::example_rss()));
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    let run = |args: &[&str]| as_new_reader(home, args);
+    let daily = |extra: &[&str]| {
+        let mut args = vec!["daily", "--base-url", arxiv.base.as_str()];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+
+    let init = run(&["init", "--contact", "reader@uni.edu", "--no-model"]);
+    assert_eq!(code(&init), 0, "{}", stderr(&init));
+    let config = home.join(".config/arxrank");
+    let data = home.join(".local/share/arxrank");
+    assert!(config.join("topics/profile.toml").is_file());
+
+    // The first morning: the example day, ranked with the starter profile.
+    let first = daily(&[]);
+    assert_eq!(code(&first), 0, "{}", stderr(&first));
+    let day = data.join("digests/2025-05-13");
+    let before = read_json(&day.join("scores.json"));
+    let picked = picks(&before);
+    assert!((25..=50).contains(&picked.len()), "{} picks", picked.len());
+    let page = fs_err::read_to_string(data.join("digests/site/days/2025-05-13.html")).unwrap();
+    assert!(
+        page.contains(
+            "arxrank learn --feedback ~/Downloads/feedback.jsonl --topics \
+             ~/.config/arxrank/topics --digests ~/.local/share/arxrank/digests --history \
+             ~/.local/share/arxrank/history"
+        ),
+        "the site's hint names the real command"
+    );
+
+    // A day of marks, as the site's export writes them: 20 graph-learning papers the profile
+    // passed over are liked, 5 quantization or MoE picks are not for this reader.
+    let papers = before.as_object().unwrap();
+    let liked: Vec<&String> = papers
+        .iter()
+        .filter(|(_, p)| {
+            p["arxrank"]["selected"] == false
+                && p["title"]
+                    .as_str()
+                    .unwrap()
+                    .to_lowercase()
+                    .contains("graph")
+        })
+        .map(|(id, _)| id)
+        .take(20)
+        .collect();
+    assert_eq!(liked.len(), 20);
+    let disliked: Vec<&String> = papers
+        .iter()
+        .filter(|(_, p)| {
+            p["arxrank"]["selected"] == true
+                && p["arxrank"]["keywords"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|k| k == "quantization" || k == "Mixture of Experts")
+        })
+        .map(|(id, _)| id)
+        .take(5)
+        .collect();
+    assert_eq!(disliked.len(), 5);
+    let mut feedback = String::new();
+    for (ids, label) in [(&liked, 1), (&disliked, -1)] {
+        for id in ids.iter() {
+            feedback.push_str(&format!(
+                "{{\"id\":\"{id}\",\"label\":{label},\"date\":\"2025-05-13\"}}\n"
+            ));
+        }
+    }
+    fs_err::create_dir_all(home.join("Downloads")).unwrap();
+    fs_err::write(home.join("Downloads/feedback.jsonl"), feedback).unwrap();
+
+    // `learn` finds the profile, digests and history as `daily` does, and takes the marked
+    // papers' vectors from the history: nothing to embed.
+    let learn = run(&["learn", "--feedback", "Downloads/feedback.jsonl"]);
+    assert_eq!(code(&learn), 0, "{}", stderr(&learn));
+    let model = config.join("topics/learned/model.json");
+    assert!(
+        stderr(&learn).contains("20 liked and 5 disliked"),
+        "{}",
+        stderr(&learn)
+    );
+
+    // The next run notices the taught profile and ranks the day again.
+    let again = daily(&[]);
+    assert_eq!(code(&again), 0, "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("ranking it again: the profile or its learned model changed"),
+        "{}",
+        stderr(&again)
+    );
+    let after = read_json(&day.join("scores.json"));
+    let now = picks(&after);
+    for id in &liked {
+        assert!(
+            now.contains(*id),
+            "liked {id} is a pick: {}",
+            after[*id]["COMMENT"]
+        );
+    }
+    for id in &disliked {
+        assert!(!now.contains(*id), "disliked {id} is no pick");
+    }
+    let former: Vec<&String> = picked.iter().filter(|id| !disliked.contains(id)).collect();
+    let kept = former.iter().filter(|id| now.contains(**id)).count();
+    assert!(
+        kept * 10 >= former.len() * 8,
+        "{kept} of the {} former picks not disliked stay picks",
+        former.len()
+    );
+    let joined = now
+        .iter()
+        .filter(|id| !picked.contains(*id) && !liked.contains(id))
+        .count();
+    println!(
+        "after a day of marks: {} picks (were {}); liked 20 of 20 picks; {kept} of the {} former \
+         picks not disliked stay picks; disliked 0 of 5 picks; {joined} papers near liked ones \
+         joined",
+        now.len(),
+        picked.len(),
+        former.len()
+    );
+    // Leaving a paper unmarked is no dislike: only a paper closer to a disliked one than to
+    // anything wanted loses, and one that no mark moved keeps its score exactly.
+    let mut unmoved = 0;
+    for (id, p) in after.as_object().unwrap() {
+        let (now, was) = (
+            p["arxrank"]["raw_score"].as_f64().unwrap(),
+            before[id.as_str()]["arxrank"]["raw_score"]
+                .as_f64()
+                .unwrap(),
+        );
+        if p["arxrank"]["disliked_mark"].is_null() {
+            assert!(now >= was, "{id}: {was} -> {now} without a dislike");
+        }
+        if p["arxrank"]["liked_mark"].is_null() && p["arxrank"]["disliked_mark"].is_null() {
+            assert_eq!(now, was, "{id}");
+            unmoved += 1;
+        }
+    }
+    assert!(unmoved > 100, "{unmoved} papers unmoved");
+    let ranked_with = &read_json(&day.join("run.json"))["ranked_with"];
+    assert_eq!(ranked_with["learned_used"], true);
+    assert!(ranked_with["learned"]
+        .as_str()
+        .unwrap()
+        .contains("20 liked, 5 disliked"));
+    assert!(after[liked[0].as_str()]["COMMENT"]
+        .as_str()
+        .unwrap()
+        .starts_with("You liked this paper"));
+
+    // Once done, done.
+    let third = daily(&[]);
+    assert_eq!(code(&third), 0);
+    assert!(
+        stderr(&third).contains("nothing to do"),
+        "{}",
+        stderr(&third)
+    );
+
+    // A typo in a setting is caught even on a day with nothing to do.
+    let typo = daily(&["--topics", "topcis"]);
+    assert_eq!(code(&typo), 2, "{}", stderr(&typo));
+    assert!(
+        stderr(&typo).contains("topcis: no such profile"),
+        "{}",
+        stderr(&typo)
+    );
+
+    // A model that cannot be read does not take the job down: the day is ranked with the
+    // hand-set profile, loudly, with the way out, and a distinct exit code.
+    fs_err::write(&model, "{\"format\": \"arxrank-learned\", \"version\": 2,").unwrap();
+    let broken = daily(&[]);
+    assert_eq!(code(&broken), 5, "{}", stderr(&broken));
+    let e = stderr(&broken);
+    assert!(
+        e.contains("WARNING")
+            && e.contains("model.json: not valid JSON")
+            && e.contains("--no-learned")
+            && e.contains("arxrank learn --reset"),
+        "{e}"
+    );
+    assert_eq!(picks(&read_json(&day.join("scores.json"))), picked);
+    let page = fs_err::read_to_string(data.join("digests/site/days/2025-05-13.html")).unwrap();
+    assert!(page.contains("class=\"warning\""), "the site says so too");
+
+    // --reset removes it, and the day is ranked with the hand-set profile, exit 0.
+    let reset = run(&["learn", "--reset"]);
+    assert_eq!(code(&reset), 0, "{}", stderr(&reset));
+    assert!(!model.exists());
+    let plain = daily(&[]);
+    assert_eq!(code(&plain), 0, "{}", stderr(&plain));
+    assert_eq!(picks(&read_json(&day.join("scores.json"))), picked);
+}

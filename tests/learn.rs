@@ -58,21 +58,29 @@ fn learn_stores_a_model_in_the_profile_and_rank_uses_it() {
     let first = fs_err::read_to_string(&path).unwrap();
     let model: Value = serde_json::from_str(&first).unwrap();
     assert_eq!(model["format"], "arxrank-learned");
+    assert_eq!(model["version"], 2);
     assert_eq!(
         model["fingerprint"],
         common::model_dir().fingerprint.as_str()
     );
-    assert_eq!(model["training"][0]["papers"], 916);
-    assert_eq!(model["training"][0]["positives"], 54);
+    let ranker = &model["ranker"];
+    assert_eq!(ranker["training"][0]["papers"], 916);
+    assert_eq!(ranker["training"][0]["positives"], 54);
     assert_eq!(
-        (model["first_day"].as_str(), model["last_day"].as_str()),
+        (ranker["first_day"].as_str(), ranker["last_day"].as_str()),
         (Some("2025-05-12"), Some("2025-05-13"))
     );
-    assert_eq!(model["folds"], 2);
+    assert_eq!(
+        (ranker["folds"].as_u64(), ranker["fold_by"].as_str()),
+        (Some(2), Some("days"))
+    );
     // Five L2 strengths, each with the words left out and at three weights.
-    assert_eq!(model["cv"].as_array().unwrap().len(), 20);
-    assert_eq!(model["model"]["weights"].as_array().unwrap().len(), 384 + 9);
-    let held_out = model["cv"].as_array().unwrap()[0]["roc_auc"]
+    assert_eq!(ranker["cv"].as_array().unwrap().len(), 20);
+    assert_eq!(
+        ranker["model"]["weights"].as_array().unwrap().len(),
+        384 + 9
+    );
+    let held_out = ranker["cv"].as_array().unwrap()[0]["roc_auc"]
         .as_f64()
         .unwrap();
     assert!(held_out > 0.6, "held-out ROC-AUC {held_out}");
@@ -85,12 +93,49 @@ fn learn_stores_a_model_in_the_profile_and_rank_uses_it() {
     assert!(learn().status.success());
     assert_eq!(fs_err::read_to_string(&path).unwrap(), first);
 
+    // The reader's marks join the ranker and keep it: three papers the judge passed over
+    // are liked, one pick is not for them. Their text comes from the listing.
+    let example = common::root().join("examples/cs-2025-05-13.rss.xml");
+    let pool = common::read_jsonl(&common::data(POOL));
+    let on_13 = |selected: bool| {
+        pool.iter()
+            .filter(move |p| p["date"] == "2025-05-13" && p["label"]["selected"] == selected)
+            .map(|p| p["id"].as_str().unwrap().to_owned())
+    };
+    let liked: Vec<String> = on_13(false).take(3).collect();
+    let disliked = on_13(true).next().unwrap();
+    let mut fb: String = liked
+        .iter()
+        .map(|id| format!("{{\"id\":\"{id}\",\"label\":1,\"date\":\"2025-05-13\"}}\n"))
+        .collect();
+    fb.push_str(&format!(
+        "{{\"id\":\"{disliked}\",\"label\":-1,\"date\":\"2025-05-13\"}}\n"
+    ));
+    let feedback = tmp.path().join("feedback.jsonl");
+    fs_err::write(&feedback, fb).unwrap();
+    let out = common::arxrank(&[
+        "learn",
+        "--feedback",
+        s(&feedback),
+        "--listing",
+        s(&example),
+        "--history",
+        s(&tmp.path().join("no-history")),
+        "--topics",
+        s(&profile),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("kept the ranker"), "{}", stderr(&out));
+    let model: Value = serde_json::from_str(&fs_err::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(model["ranker"], *ranker, "the ranker is kept as it was");
+    assert_eq!(model["marks"]["papers"].as_array().unwrap().len(), 4);
+
     // rank with the profile: the learned score orders the day and explains itself.
     let learned_out = tmp.path().join("learned");
     let run = rank(&profile, &learned_out, &[]);
     assert!(run.status.success(), "{}", stderr(&run));
     assert!(
-        stderr(&run).contains("using the learned model"),
+        stderr(&run).contains("ranking with the learned model"),
         "{}",
         stderr(&run)
     );
@@ -99,28 +144,47 @@ fn learn_stores_a_model_in_the_profile_and_rank_uses_it() {
     )
     .unwrap();
     let papers: Vec<&Value> = digest.as_object().unwrap().values().collect();
-    assert!(papers
-        .iter()
-        .all(|p| p["COMMENT"].as_str().unwrap().starts_with("Learned score")));
-    // Each comment names the training pick the paper is closest to; the example day is one
-    // of the training days, so its own picks find themselves.
+    assert!(papers.iter().all(|p| p["COMMENT"]
+        .as_str()
+        .unwrap()
+        .starts_with("Learned from past picks: ")));
+    // Each paper names the training pick it is closest to; the example day is one of the
+    // training days, so its own picks find themselves.
     let comment = |id: &str| digest[id]["COMMENT"].as_str().unwrap().to_owned();
     assert!(papers.iter().all(|p| p["COMMENT"]
         .as_str()
         .unwrap()
         .contains("closest past pick: \"")));
-    let pick = model["liked"][0]["id"].as_str().unwrap();
+    let pick = ranker["liked"][0]["id"].as_str().unwrap();
+    let why = &digest[pick]["arxrank"]["learned"];
+    assert_eq!(why["closest_pick"]["id"], pick);
     assert!(
-        comment(pick).contains(&format!("{pick}, 2025-05-13, cosine 1.00")),
-        "{}",
-        comment(pick)
+        why["closest_pick"]["cosine"].as_f64().unwrap() > 0.99,
+        "{why}"
     );
     // The words that raised a score, when cross-validation kept the word part.
-    let words = model["model"]["text"]["weights"]
+    let words = ranker["model"]["text"]["weights"]
         .as_array()
         .map_or(0, Vec::len);
     assert!(words > 1000, "the pool's vocabulary: {words} terms");
-    assert!(comment(pick).contains("; words: "), "{}", comment(pick));
+    assert!(!why["words"].as_array().unwrap().is_empty(), "{why}");
+    assert!(why["push"].as_object().unwrap().len() >= 3, "{why}");
+    // The marks moved the learned ranking: the liked papers are picks, the disliked one is
+    // not, each saying so.
+    for id in &liked {
+        assert_eq!(digest[id]["arxrank"]["selected"], true, "{}", comment(id));
+        assert!(
+            comment(id).contains("You liked this paper"),
+            "{}",
+            comment(id)
+        );
+    }
+    assert_eq!(digest[&disliked]["arxrank"]["selected"], false);
+    assert!(
+        comment(&disliked).contains("You marked this paper not for you"),
+        "{}",
+        comment(&disliked)
+    );
     let picks = papers
         .iter()
         .filter(|p| p["arxrank"]["selected"] == true)
@@ -347,7 +411,7 @@ fn a_gpt_paper_assistant_archive_learns_against_listings_or_the_history() {
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let m = learned_model(&with_listings);
+    let m = &learned_model(&with_listings)["ranker"];
     assert_eq!(m["training"][0]["name"], "archive");
     assert_eq!(m["training"][0]["papers"], 916);
     assert_eq!(m["training"][0]["positives"], 54);
@@ -367,7 +431,7 @@ fn a_gpt_paper_assistant_archive_learns_against_listings_or_the_history() {
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("vector-only"), "{err}");
-    let m = learned_model(&with_history);
+    let m = &learned_model(&with_history)["ranker"];
     assert_eq!(m["training"][0]["name"], "archive (history)");
     assert_eq!(m["training"][0]["positives"], 54);
     // A paper listed on both days has one history row, under its first day.
@@ -437,7 +501,7 @@ fn a_library_of_ids_or_bibtex_learns_against_the_history() {
         err.contains("library.bib: 1 entries without an arXiv id"),
         "{err}"
     );
-    let m = learned_model(&profile);
+    let m = &learned_model(&profile)["ranker"];
     let t = &m["training"];
     assert_eq!(
         (t[0]["name"].as_str(), t[0]["positives"].as_u64()),
@@ -477,9 +541,27 @@ fn bad_label_sources_fail_early_with_exit_2_and_write_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let profile = tmp.path().join("profile");
     common::copy_dir(&common::root().join("topics/daizedong-2025-05"), &profile);
+    // No history and no digests but those given: the checkout's own (if a run left any)
+    // must not answer for the papers below.
+    let nothing = tmp.path().join("nothing");
+    let config = tmp.path().join("arxrank.toml");
+    fs_err::write(&config, "out = \"no-digests\"\nhistory = \"no-history\"\n").unwrap();
     let run = |args: &[&str]| {
         let out = common::arxrank(
-            &[&["learn", "--topics", s(&profile), "--no-cache"][..], args].concat(),
+            &[
+                &[
+                    "learn",
+                    "--topics",
+                    s(&profile),
+                    "--no-cache",
+                    "--history",
+                    s(&nothing),
+                    "--config",
+                    s(&config),
+                ][..],
+                args,
+            ]
+            .concat(),
         );
         (out.status.code(), stderr(&out))
     };

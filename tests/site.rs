@@ -256,13 +256,27 @@ fn day_pages_show_what_the_digests_hold() {
     let day2 = read(&f.site.join("days/2025-05-13.html"));
     assert!(count(&day2, "Nearest past paper:") > 20);
     assert!(count(&day2, "\">its entry on 2025-05-12</a>") > 5);
-    assert_eq!(
-        count(
-            &read(&f.site.join("days/2025-05-12.html")),
-            "Nearest past paper:"
-        ),
-        0
+    let day1 = read(&f.site.join("days/2025-05-12.html"));
+    assert_eq!(count(&day1, "Nearest past paper:"), 0);
+    // Says why, in words: no novelty on the first day; the topic's closeness in words with
+    // the number on hover; a legend; the command that trains on the marks, with real paths.
+    assert!(day1.contains(
+        "Novelty <b>–</b> <span class=\"why\">(no earlier day in the history to compare with)</span>"
+    ));
+    assert!(day1.contains("<details class=\"legend\"><summary>How to read a card</summary>"));
+    assert!(day1.contains("title=\"cosine 0."), "numbers on hover");
+    assert!(
+        day1.contains(" · very close</li>") || day1.contains(" · close</li>"),
+        "closeness in words"
     );
+    assert!(day1.contains(&format!(
+        "arxrank learn --feedback ~/Downloads/feedback.jsonl --topics {}",
+        arxrank::cli::site::shown(&common::root().join("topics"))
+    )));
+    assert!(day1.contains(&format!(
+        "--digests {}",
+        arxrank::cli::site::shown(&f.digests)
+    )));
 }
 
 #[test]
@@ -323,6 +337,7 @@ fn hostile_paper_text_is_escaped_and_no_page_runs_inline_script() {
         "html", "head", "meta", "title", "link", "script", "body", "nav", "a", "span", "h1", "h2",
         "table", "tr", "th", "td", "p", "form", "label", "select", "option", "input", "output",
         "ol", "li", "br", "main", "article", "b", "ul", "meter", "footer", "button", "code",
+        "details", "summary", "dl", "dt", "dd",
     ];
     let tag = Regex::new(r"<([a-zA-Z][a-zA-Z0-9]*)[^>]*>").unwrap();
     let handler = Regex::new(r"(?i)\son[a-z]+\s*=").unwrap();
@@ -486,31 +501,13 @@ fn the_site_works_in_headless_chromium() {
     let png = fs_err::read(&shot).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
 
-    // The exported file is what `learn --feedback` reads: 22 likes on two days, trained
-    // against those days' other papers from the digests the site was built from.
+    // The exported file is what `learn --feedback` reads: 22 likes on two days, each with
+    // its vector from the history the digests were ranked with.
     let marks = common::read_jsonl(&feedback);
     assert_eq!(marks.iter().filter(|m| m["label"] == 1).count(), 22);
     let days: std::collections::BTreeSet<&str> =
         marks.iter().map(|m| m["date"].as_str().unwrap()).collect();
     assert_eq!(days.iter().copied().collect::<Vec<_>>(), DAYS[..2]);
-    // A paper listed on both days counts once, on the day it was marked.
-    let marked_on: BTreeMap<&str, &str> = marks
-        .iter()
-        .map(|m| (m["id"].as_str().unwrap(), m["date"].as_str().unwrap()))
-        .collect();
-    let papers: usize = days
-        .iter()
-        .map(|d| {
-            output_json(f, d)
-                .iter()
-                .filter(|p| {
-                    marked_on
-                        .get(p["ARXIVID"].as_str().unwrap())
-                        .is_none_or(|m| m == d)
-                })
-                .count()
-        })
-        .sum();
     let profile = f.site.parent().unwrap().join("feedback-profile");
     let _ = fs_err::remove_dir_all(&profile);
     common::copy_dir(&root.join("topics"), &profile);
@@ -520,15 +517,26 @@ fn the_site_works_in_headless_chromium() {
         feedback.to_str().unwrap(),
         "--digests",
         f.digests.to_str().unwrap(),
+        "--history",
+        f.digests
+            .parent()
+            .unwrap()
+            .join("history")
+            .to_str()
+            .unwrap(),
         "--topics",
         profile.to_str().unwrap(),
         "--no-cache",
     ]);
     assert!(out.status.success(), "learn --feedback: {}", stderr(&out));
     let model: Value = serde_json::from_str(&read(&profile.join("learned/model.json"))).unwrap();
-    assert_eq!(model["training"][0]["name"], "feedback");
-    assert_eq!(model["training"][0]["positives"], 22);
-    assert_eq!(model["training"][0]["papers"], papers);
-    assert_eq!(model["first_day"], DAYS[0]);
-    assert_eq!(model["last_day"], DAYS[1]);
+    assert!(model["ranker"].is_null(), "marks alone train no ranker");
+    let stored = model["marks"]["papers"].as_array().unwrap();
+    assert_eq!(stored.len(), marks.len());
+    assert_eq!(stored.iter().filter(|m| m["liked"] == true).count(), 22);
+    assert_eq!(model["marks"]["sources"][0]["marks"], marks.len());
+    for m in stored {
+        let exported = marks.iter().find(|e| e["id"] == m["id"]).unwrap();
+        assert_eq!(m["day"], exported["date"], "{m}");
+    }
 }

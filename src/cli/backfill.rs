@@ -1,7 +1,7 @@
 //! `arxrank backfill`: a corpus of any size into the history, resumably (the work is
 //! [`crate::pipeline::backfill`]; this file parses flags and shows progress).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use chrono::NaiveDate;
@@ -69,7 +69,7 @@ pub struct BackfillArgs {
     pub summary: Option<PathBuf>,
 }
 
-pub fn run(args: BackfillArgs, models_dir: &Path) -> Result<(), CliError> {
+pub fn run(args: BackfillArgs) -> Result<(), CliError> {
     let start = Instant::now();
     if let (Some(f), Some(t)) = (args.from, args.to) {
         if f > t {
@@ -82,7 +82,7 @@ pub fn run(args: BackfillArgs, models_dir: &Path) -> Result<(), CliError> {
         to: args.to.map(|d| d.to_string()),
         categories: args.categories.clone(),
     };
-    let (model_dir, mut embedder) = args.model.load(models_dir)?;
+    let (model_dir, mut embedder) = args.model.load()?;
     let dir = History::dir_for(&args.history, embedder.fingerprint());
     let mut history = History::open_for_append(&dir, embedder.fingerprint(), embedder.dim())?;
     if let Some(p) = args.precision {

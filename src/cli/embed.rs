@@ -44,9 +44,9 @@ struct Item {
     text: String,
 }
 
-pub fn run(args: EmbedArgs, models_dir: &Path) -> Result<(), CliError> {
+pub fn run(args: EmbedArgs) -> Result<(), CliError> {
     let items = read_items(&args.input)?;
-    let (model_dir, mut embedder) = args.model.load(models_dir)?;
+    let (model_dir, mut embedder) = args.model.load()?;
     let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
     let kind = if args.query {
         TextKind::Query

@@ -1,6 +1,6 @@
 //! `arxrank eval`: rankers side by side on labelled days (the work is [`crate::eval::run`]).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 
@@ -125,7 +125,7 @@ fn parse_external(s: &str) -> Result<(String, PathBuf), String> {
     Ok((name.to_owned(), PathBuf::from(file)))
 }
 
-pub fn run(args: EvalArgs, models_dir: &Path, threads: usize) -> Result<(), CliError> {
+pub fn run(args: EvalArgs, threads: usize) -> Result<(), CliError> {
     // Read and check everything before the slow part.
     let (sets, training) = split_for_training(read_sets(&args)?, &args)?;
     let mut rankers = args.rankers.clone();
@@ -154,7 +154,7 @@ pub fn run(args: EvalArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
     };
     let profiles = profiles_for(&args.topics, sets.len(), opts.calibrates())?;
     let mut loaded = if opts.needs_model() {
-        Some(args.model.load(models_dir)?)
+        Some(args.model.load()?)
     } else {
         None
     };

@@ -1,6 +1,6 @@
 //! `arxrank history stats|verify|export|synthesize`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Subcommand;
@@ -67,11 +67,14 @@ pub struct At {
     /// installed; the manifest names the fingerprint), or a model directory.
     #[arg(long, default_value = DEFAULT_MODEL)]
     pub model: String,
+
+    #[command(flatten)]
+    pub models: super::ModelsDir,
 }
 
 impl At {
-    fn open(&self, models_dir: &Path) -> Result<History, CliError> {
-        let manifest = ModelManifest::for_spec(&self.model, models_dir)?;
+    fn open(&self) -> Result<History, CliError> {
+        let manifest = ModelManifest::for_spec(&self.model, &self.models.models_dir)?;
         let fingerprint = manifest.fingerprint();
         let dir = History::dir_for(&self.history, &fingerprint);
         // all-MiniLM-L6-v2's width for a history not started yet (synthesize).
@@ -80,10 +83,10 @@ impl At {
     }
 }
 
-pub fn run(cmd: HistoryCommand, models_dir: &Path) -> Result<(), CliError> {
+pub fn run(cmd: HistoryCommand) -> Result<(), CliError> {
     match cmd {
         HistoryCommand::Stats { at, json } => {
-            let h = at.open(models_dir)?;
+            let h = at.open()?;
             let s = h.stats()?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&s).expect("serialises"));
@@ -112,7 +115,7 @@ pub fn run(cmd: HistoryCommand, models_dir: &Path) -> Result<(), CliError> {
         }
         HistoryCommand::Verify { at } => {
             let start = Instant::now();
-            let mut h = at.open(models_dir)?;
+            let mut h = at.open()?;
             let files = h.verify()?;
             eprintln!(
                 "verified {files} files of {} ({} papers) in {:.1} s: every checksum matches",
@@ -122,7 +125,7 @@ pub fn run(cmd: HistoryCommand, models_dir: &Path) -> Result<(), CliError> {
             );
         }
         HistoryCommand::Export { at, out } => {
-            let h = at.open(models_dir)?;
+            let h = at.open()?;
             // Streamed: a history of millions of papers is gigabytes of JSON.
             crate::fsutil::write_atomic_with(&out, |w| {
                 for paper in h.papers() {
@@ -155,7 +158,7 @@ pub fn run(cmd: HistoryCommand, models_dir: &Path) -> Result<(), CliError> {
             segment,
         } => {
             let start = Instant::now();
-            let mut h = at.open(models_dir)?;
+            let mut h = at.open()?;
             if h.is_empty() {
                 h.set_precision(precision)?;
             }

@@ -11,10 +11,14 @@ use crate::embed::{fetch_model, ModelDir, ModelManifest, Source, DEFAULT_MODEL};
 use crate::fsutil::write_atomic;
 use crate::topics::Profile;
 
-/// The bundled profile (the four topics of the GPT selection prompt), compiled in so an
-/// installed binary carries it.
-const BUNDLED_TOPICS: [(&str, &str); 5] = [
-    ("profile.toml", include_str!("../../topics/profile.toml")),
+/// The reader's starter profile, compiled in so an installed binary carries it: the four
+/// topics of the bundled profile as a worked example, with comments for the reader (what
+/// to edit, where the format is described) and no authors of ours.
+const STARTER_TOPICS: [(&str, &str); 5] = [
+    (
+        "profile.toml",
+        include_str!("../topics/starter-profile.toml"),
+    ),
     (
         "1-model-architecture.toml",
         include_str!("../../topics/1-model-architecture.toml"),
@@ -33,9 +37,31 @@ const BUNDLED_TOPICS: [(&str, &str); 5] = [
     ),
 ];
 
+/// The first line of each starter topic file.
+const TOPIC_HEADER: &str =
+    "# One topic of your profile: edit it, delete the file, or copy it for a topic of \
+     your own\n# (README, \"Your own topics\").\n";
+
+/// Whether `contact` is a placeholder (an address at a domain reserved for examples, or the
+/// README's own), which arXiv could not reach.
+fn placeholder(contact: &str) -> bool {
+    let domain = contact
+        .rsplit('@')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('>')
+        .to_ascii_lowercase();
+    ["example.org", "example.com", "example.net"]
+        .iter()
+        .any(|d| domain == *d || domain.ends_with(&format!(".{d}")))
+        || domain.ends_with(".example")
+        || domain.ends_with(".invalid")
+}
+
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Start from gpt_paper_assistant's paper_topics.txt instead of the bundled four topics.
+    /// Start from gpt_paper_assistant's paper_topics.txt instead of the starter profile (four
+    /// machine-learning topics to edit).
     #[arg(long, value_name = "FILE")]
     pub paper_topics: Option<PathBuf>,
 
@@ -88,6 +114,18 @@ pub fn run(args: InitArgs) -> Result<(), CliError> {
     if let Some(c) = &args.contact {
         c.parse::<lettre::message::Mailbox>()
             .map_err(|e| CliError::Usage(format!("--contact {c:?}: {e}")))?;
+        if placeholder(c) {
+            eprintln!(
+                "init: warning: {c} is a placeholder address (its domain is reserved for \
+                 examples); arXiv asks automated clients for an address it can reach: put \
+                 yours in arxrank.toml (contact = \"...\") or run init again with --contact"
+            );
+        }
+    } else {
+        eprintln!(
+            "init: no --contact given; arXiv asks automated clients for an address it can \
+             reach: set `contact` in arxrank.toml"
+        );
     }
 
     // The profile: checked before anything is written.
@@ -116,12 +154,19 @@ pub fn run(args: InitArgs) -> Result<(), CliError> {
         None => {
             if args.authors.is_some() {
                 return Err(CliError::Usage(
-                    "--authors goes with --paper-topics (the bundled profile has its own author list)".into(),
+                    "--authors goes with --paper-topics (the starter profile's author list is in its profile.toml)".into(),
                 ));
             }
-            BUNDLED_TOPICS
+            STARTER_TOPICS
                 .iter()
-                .map(|(n, t)| (n.to_string(), t.to_string()))
+                .map(|(n, t)| {
+                    let text = if *n == "profile.toml" {
+                        t.to_string()
+                    } else {
+                        format!("{TOPIC_HEADER}{t}")
+                    };
+                    (n.to_string(), text)
+                })
                 .collect()
         }
     };
@@ -232,4 +277,53 @@ topics = "topics"
 # top = 10
 "#
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_starter_profile_is_the_readers_and_scores_like_the_bundled_one() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in STARTER_TOPICS {
+            let text = if name == "profile.toml" {
+                text.to_owned()
+            } else {
+                format!("{TOPIC_HEADER}{text}")
+            };
+            fs_err::write(dir.path().join(name), text).unwrap();
+        }
+        let starter = Profile::load(dir.path()).unwrap();
+        let bundled = Profile::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("topics")).unwrap();
+        assert!(starter.authors.is_empty(), "no author of ours to follow");
+        let text = STARTER_TOPICS[0].1;
+        assert!(
+            !text.contains("shared") && !text.contains("LeCun"),
+            "{text}"
+        );
+        // The same topics, keywords and numbers, so a reader's first digest is as good as
+        // the bundled profile's.
+        assert_eq!(starter.topics.len(), bundled.topics.len());
+        assert_eq!(starter.keywords.relevant, bundled.keywords.relevant);
+        assert_eq!(starter.keywords.irrelevant, bundled.keywords.irrelevant);
+        assert_eq!(starter.keywords.application, bundled.keywords.application);
+        assert_eq!(starter.negative.anchors, bundled.negative.anchors);
+        assert_eq!(
+            format!("{:?}", starter.weights),
+            format!("{:?}", bundled.weights)
+        );
+        assert_eq!(starter.scale.raw_at_1, bundled.scale.raw_at_1);
+        assert_eq!(starter.scale.raw_at_10, bundled.scale.raw_at_10);
+        assert_eq!(starter.scale.select_min, bundled.scale.select_min);
+    }
+
+    #[test]
+    fn placeholder_contacts_are_told_apart() {
+        assert!(placeholder("you@example.org"));
+        assert!(placeholder("A <a@mail.example.com>"));
+        assert!(placeholder("x@test.invalid"));
+        assert!(!placeholder("reader@uni.edu"));
+        assert!(!placeholder("me@notexample.org"));
+    }
 }

@@ -44,68 +44,96 @@ use crate::topics::TopicsError;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-
-    /// Worker threads for tokenising and the model's matrix work. Defaults to every
-    /// logical CPU; candle alone would use physical cores only.
-    #[arg(long, global = true, env = "ARXRANK_THREADS")]
-    pub threads: Option<usize>,
-
-    /// Directory holding model manifests (`<name>.toml`) and installed models (`<name>/`).
-    #[arg(
-        long,
-        global = true,
-        env = "ARXRANK_MODELS_DIR",
-        default_value_os_t = crate::config::defaults().models().value
-    )]
-    pub models_dir: PathBuf,
 }
 
+/// The commands in the order a reader meets them: set up, run the day, read and teach it,
+/// then the tools for measuring and for bulk work.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Set up an installed arxrank: a starter profile and arxrank.toml in the config
+    /// directory, the model in the data directory.
+    Init(init::InitArgs),
+    /// The daily job, for cron: fetch today's listing, rank it against the history, update
+    /// the site, deliver the picks. Exit 0: done (or already done); 3: no papers today;
+    /// 4: digest written but delivery failed (retried next run); 5: digest written with the
+    /// hand-set profile because the learned model could not be used; 1/2: failed.
+    Daily(daily::DailyArgs),
+    /// Download today's arXiv listing (RSS) into the listings folder, politely and only
+    /// when it changed; or, with --api, missed days through the arXiv API.
+    Fetch(fetch::FetchArgs),
     /// Rank one day's listing and write its digest (output.md; output.json, the picks as
     /// gpt_paper_assistant writes them; scores.json, every scanned paper; run.json).
     Rank(rank::RankArgs),
+    /// Write a static website from the digests of many days: a page per day with
+    /// previous/next links, a filter and like / not-for-me buttons, monthly overviews, an
+    /// index.
+    Site(site::SiteArgs),
+    /// Teach the profile: your likes and dislikes from the site move its scores; labelled
+    /// days, a digest archive or your library train a ranker. Stored in
+    /// `<topics>/learned/`, where `rank`, `daily` and `eval` use it.
+    Learn(learn::LearnArgs),
+    /// Compare rankers (the hybrid, its parts, BM25, random, the learned one, external
+    /// scores) on labelled days: metrics with bootstrap intervals, plots, tuning and
+    /// calibration.
+    Eval(eval::EvalArgs),
     /// Embed a large corpus (JSONL or the Kaggle arXiv snapshot, streamed) into the
     /// history, resumably: a killed run picks up where its last checkpoint ended.
     Backfill(backfill::BackfillArgs),
     /// Embed texts (JSON lines) and write their vectors: to check a model or a device
     /// against another implementation, or to hand vectors to other tools.
     Embed(embed::EmbedArgs),
-    /// Compare rankers (the hybrid, its parts, BM25, random, external scores) on labelled
-    /// days: metrics with bootstrap intervals, plots, tuning and calibration.
-    Eval(eval::EvalArgs),
-    /// Train the profile's learned ranker on labelled days (the judge's picks) and store it
-    /// in `<topics>/learned/`, where `rank` and `eval` use it.
-    Learn(learn::LearnArgs),
-    /// Write a static website from the digests of many days: a page per day with
-    /// previous/next links and a filter, monthly overviews, an index.
-    Site(site::SiteArgs),
-    /// Install or check embedding models.
-    #[command(subcommand)]
-    Model(model::ModelCommand),
-    /// Download today's arXiv listing (RSS) into the listings folder, politely and only
-    /// when it changed; or, with --api, missed days through the arXiv API.
-    Fetch(fetch::FetchArgs),
-    /// The daily job, for cron: fetch today's listing, rank it against the history, update
-    /// the site, deliver the picks. Exit 0: done (or already done); 3: no papers today;
-    /// 4: digest written but delivery failed (retried next run); 1/2: failed.
-    Daily(daily::DailyArgs),
     /// Inspect or check a history: its size and extent, or every file's checksum.
     #[command(subcommand)]
     History(history::HistoryCommand),
-    /// Set up an installed arxrank: a starter profile and arxrank.toml in the config
-    /// directory, the model in the data directory.
-    Init(init::InitArgs),
+    /// Install or check embedding models.
+    #[command(subcommand)]
+    Model(model::ModelCommand),
 }
 
 /// `daily`'s exit code when arXiv announced nothing (weekends, holidays).
 pub const EXIT_NO_PAPERS: u8 = 3;
 /// `daily`'s exit code when the digest was written but a delivery failed.
 pub const EXIT_DELIVERY_FAILED: u8 = 4;
+/// `daily`'s exit code when the digest was written with the hand-set profile because the
+/// profile's learned model could not be used.
+pub const EXIT_LEARNED_UNUSABLE: u8 = 5;
+
+/// Where models live.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelsDir {
+    /// Directory holding model manifests (`<name>.toml`) and installed models (`<name>/`).
+    #[arg(
+        long,
+        env = "ARXRANK_MODELS_DIR",
+        default_value_os_t = crate::config::defaults().models().value
+    )]
+    pub models_dir: PathBuf,
+}
+
+/// The flags of every command that runs the model: where models live and how many threads.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Runtime {
+    #[command(flatten)]
+    pub models: ModelsDir,
+
+    /// Worker threads for tokenising and the model's matrix work. Defaults to every
+    /// logical CPU; candle alone would use physical cores only.
+    #[arg(long, env = "ARXRANK_THREADS")]
+    pub threads: Option<usize>,
+}
+
+impl Runtime {
+    pub fn models_dir(&self) -> &std::path::Path {
+        &self.models.models_dir
+    }
+}
 
 /// The model flags every embedding command shares.
 #[derive(Debug, clap::Args)]
 pub struct ModelArgs {
+    #[command(flatten)]
+    pub runtime: Runtime,
+
     /// Embedding model: a manifest name under --models-dir, or a model directory.
     #[arg(long, default_value = DEFAULT_MODEL)]
     pub model: String,
@@ -123,17 +151,24 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
-    /// Finds, verifies and loads the model.
-    pub fn load(
-        &self,
-        models_dir: &std::path::Path,
-    ) -> Result<(ModelDir, BertEmbedder), EmbedError> {
-        let dir = ModelDir::resolve(&self.model, models_dir)?;
+    /// Finds and verifies the model's files (its fingerprint, without loading it).
+    pub fn resolve(&self) -> Result<ModelDir, EmbedError> {
+        ModelDir::resolve(&self.model, self.runtime.models_dir())
+    }
+
+    /// Loads a model found by [`ModelArgs::resolve`].
+    pub fn load_dir(&self, dir: &ModelDir) -> Result<BertEmbedder, EmbedError> {
         let precision = self
             .compute
             .unwrap_or_else(|| ComputePrecision::default_for(self.device));
         let engine = BertEmbedder::default_engine(self.device, precision)?;
-        let embedder = BertEmbedder::load_with(&dir, self.device, engine)?;
+        BertEmbedder::load_with(dir, self.device, engine)
+    }
+
+    /// Finds, verifies and loads the model.
+    pub fn load(&self) -> Result<(ModelDir, BertEmbedder), EmbedError> {
+        let dir = self.resolve()?;
+        let embedder = self.load_dir(&dir)?;
         Ok((dir, embedder))
     }
 }
@@ -196,6 +231,31 @@ pub enum CliError {
     Deliver(#[from] crate::deliver::DeliverError),
     #[error("{0}")]
     Usage(String),
+    /// The profile's learned model cannot be used; the message says how to go on.
+    #[error("{source}\n{way_out}")]
+    LearnedUnusable { source: LearnError, way_out: String },
+}
+
+/// The error for a learned model that cannot be used, with every way out: rank without it,
+/// remove it, or train it again.
+pub fn learned_unusable(source: LearnError, topics: &std::path::Path) -> CliError {
+    CliError::LearnedUnusable {
+        source,
+        way_out: way_out(topics),
+    }
+}
+
+/// [`learned_unusable`]'s message, for a command that goes on without the model.
+pub fn learned_unusable_text(source: &LearnError, topics: &std::path::Path) -> String {
+    format!("{source}\n{}", way_out(topics))
+}
+
+fn way_out(topics: &std::path::Path) -> String {
+    format!(
+        "  to rank without it: add --no-learned; to remove it: arxrank learn --reset --topics \
+         {t}; to replace it: run arxrank learn --topics {t} again",
+        t = topics.display()
+    )
 }
 
 impl From<crate::pipeline::PipelineError> for CliError {
@@ -236,7 +296,11 @@ impl CliError {
             | CliError::Embed(EmbedError::Unsupported(_))
             | CliError::Site(SiteError::Invalid { .. } | SiteError::Empty(_))
             | CliError::Usage(_) => 2,
-            CliError::Learn(e) if e.is_bad_input() => 2,
+            CliError::Learn(e) | CliError::LearnedUnusable { source: e, .. }
+                if e.is_bad_input() =>
+            {
+                2
+            }
             CliError::Config(crate::config::ConfigError::Invalid { .. })
             | CliError::Fetch(crate::fetch::FetchError::Usage(_)) => 2,
             CliError::Eval(e) => match **e {
@@ -271,22 +335,39 @@ fn init_threads(threads: Option<usize>) -> usize {
     n
 }
 
-/// Runs a command; `Ok` carries the exit code (0 but for `daily`'s "no papers today" and
-/// "delivery failed").
+/// Runs a command; `Ok` carries the exit code (0 but for `daily`'s "no papers today",
+/// "delivery failed" and "learned model unusable").
 pub fn run(cli: Cli) -> Result<u8, CliError> {
-    let threads = init_threads(cli.threads);
     match cli.command {
-        Command::Rank(args) => rank::run(args, &cli.models_dir, threads),
-        Command::Backfill(args) => backfill::run(args, &cli.models_dir),
-        Command::Embed(args) => embed::run(args, &cli.models_dir),
-        Command::Eval(args) => eval::run(args, &cli.models_dir, threads),
-        Command::Learn(args) => learn::run(args, &cli.models_dir),
-        Command::Model(cmd) => model::run(cmd, &cli.models_dir),
+        Command::Rank(args) => {
+            let threads = init_threads(args.model.runtime.threads);
+            rank::run(args, threads)
+        }
+        Command::Backfill(args) => {
+            init_threads(args.model.runtime.threads);
+            backfill::run(args)
+        }
+        Command::Embed(args) => {
+            init_threads(args.model.runtime.threads);
+            embed::run(args)
+        }
+        Command::Eval(args) => {
+            let threads = init_threads(args.model.runtime.threads);
+            eval::run(args, threads)
+        }
+        Command::Learn(args) => {
+            init_threads(args.model.runtime.threads);
+            learn::run(args)
+        }
+        Command::Model(cmd) => model::run(cmd),
         Command::Site(args) => site::run(args),
         Command::Fetch(args) => fetch::run(args),
         Command::Init(args) => init::run(args),
-        Command::History(cmd) => history::run(cmd, &cli.models_dir),
-        Command::Daily(args) => return daily::run(args, &cli.models_dir, threads),
+        Command::History(cmd) => history::run(cmd),
+        Command::Daily(args) => {
+            let threads = init_threads(args.runtime.threads);
+            return daily::run(args, threads);
+        }
     }
     .map(|()| 0)
 }

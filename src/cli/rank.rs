@@ -5,12 +5,13 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::{CliError, ModelArgs};
+use super::{learned_unusable, CliError, ModelArgs};
 use crate::embed::Embedder;
+use crate::embed::ModelDir;
 use crate::history::{History, ANN_MIN_ROWS};
+use crate::ingest::Listing;
 use crate::ingest::{read_listing, AnnounceType, Format, ReadOptions};
-use crate::learn::Stored;
-use crate::pipeline::{rank_day, remember_day, DayRun};
+use crate::pipeline::{learned_for_day, rank_day, remember_day, DayRun, LearnedForDay};
 use crate::render::write_digest;
 use crate::topics::Profile;
 
@@ -78,14 +79,39 @@ pub struct RankArgs {
     pub show_profile: bool,
 }
 
-pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliError> {
+pub fn run(args: RankArgs, threads: usize) -> Result<(), CliError> {
     let start = Instant::now();
+    let checked = check(&args)?;
+    let learned = learned_for_day(
+        &args.topics,
+        args.authors.as_deref(),
+        !args.no_learned,
+        &checked.model_dir.fingerprint,
+    )?;
+    if let Some(e) = learned.error {
+        return Err(learned_unusable(e, &args.topics));
+    }
+    rank_checked(&args, checked, learned, threads, start)
+}
+
+/// What `rank` reads and checks before the model loads: the listing, the profile, the day
+/// and the model's files.
+pub struct Checked {
+    pub listing: Listing,
+    pub profile: Profile,
+    pub date: String,
+    pub date_from: &'static str,
+    pub model_dir: ModelDir,
+}
+
+/// Reads and checks everything that can be wrong with the inputs, before anything is
+/// written and before the model is loaded.
+pub fn check(args: &RankArgs) -> Result<Checked, CliError> {
     if let Some(d) = &args.date {
         if chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err() {
             return Err(CliError::Usage(format!("--date {d:?} is not YYYY-MM-DD")));
         }
     }
-    // Everything that can be wrong with the inputs is checked before anything is written.
     let listing = read_listing(
         &args.listing,
         &ReadOptions {
@@ -93,20 +119,52 @@ pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
             announce: args.announce.clone(),
         },
     )?;
-    let profile = load_profile(&args)?;
+    let profile = load_profile(args)?;
     if args.show_profile {
         eprint!("{}", profile.describe());
     }
     let (date, date_from) = day_of(args.date.as_deref(), listing.date.as_deref(), &args.listing);
     eprintln!("day {date} (from {date_from})");
-    let (model_dir, mut embedder) = args.model.load(models_dir)?;
+    let model_dir = args.model.resolve()?;
+    Ok(Checked {
+        listing,
+        profile,
+        date,
+        date_from,
+        model_dir,
+    })
+}
+
+/// Ranks a checked day with `learned` (the profile's learned model, or none) and writes its
+/// digest, then adds the day to the history.
+pub fn rank_checked(
+    args: &RankArgs,
+    checked: Checked,
+    learned: LearnedForDay,
+    threads: usize,
+    start: Instant,
+) -> Result<(), CliError> {
+    let Checked {
+        listing,
+        profile,
+        date,
+        date_from,
+        model_dir,
+    } = checked;
+    if let Some(m) = &learned.model {
+        eprintln!(
+            "ranking with the learned model {}: {}",
+            crate::learn::Stored::path(&args.topics).display(),
+            m.summary()
+        );
+    }
+    let mut embedder = args.model.load_dir(&model_dir)?;
     let mut history = if args.no_history {
         None
     } else {
         let dir = History::dir_for(&args.history, embedder.fingerprint());
         Some(History::open(&dir, embedder.fingerprint(), embedder.dim())?)
     };
-    let learned = load_learned(&args, embedder.fingerprint())?;
     eprintln!(
         "ranking {} papers from {} with {} on {:?} ({threads} threads)",
         listing.papers.len(),
@@ -126,7 +184,8 @@ pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
             model: &model_dir.manifest.name,
             device: &device,
             history: history.as_ref(),
-            learned: learned.as_ref(),
+            learned: learned.model.as_ref(),
+            ranked_with: Some(learned.ranked_with),
             start,
         },
     )?;
@@ -162,7 +221,7 @@ pub fn run(args: RankArgs, models_dir: &Path, threads: usize) -> Result<(), CliE
 }
 
 /// The profile with the flags that override it.
-fn load_profile(args: &RankArgs) -> Result<Profile, CliError> {
+pub fn load_profile(args: &RankArgs) -> Result<Profile, CliError> {
     let mut profile = Profile::load(&args.topics)?;
     if let Some(a) = &args.authors {
         profile = profile.with_authors_file(a)?;
@@ -171,24 +230,6 @@ fn load_profile(args: &RankArgs) -> Result<Profile, CliError> {
         profile.scale.select_min = m;
     }
     Ok(profile)
-}
-
-/// The profile's learned model, unless `--no-learned` or the profile is not a directory.
-fn load_learned(args: &RankArgs, fingerprint: &str) -> Result<Option<Stored>, CliError> {
-    if args.no_learned || !args.topics.is_dir() {
-        return Ok(None);
-    }
-    let learned = Stored::load(&args.topics, fingerprint)?;
-    if let Some(m) = &learned {
-        eprintln!(
-            "using the learned model {} (trained on {} papers, {} to {})",
-            Stored::path(&args.topics).display(),
-            m.training.iter().map(|t| t.papers).sum::<usize>(),
-            m.first_day,
-            m.last_day
-        );
-    }
-    Ok(learned)
 }
 
 /// The digest's day and where it came from: `--date`, else the listing's own (the feed's,

@@ -58,6 +58,11 @@ pub struct Layout {
     data_dir: Option<Setting<PathBuf>>,
 }
 
+/// The reader's home directory, if the platform has one: for showing paths as `~/…`.
+pub fn home_dir() -> Option<PathBuf> {
+    directories::BaseDirs::new().map(|b| b.home_dir().to_owned())
+}
+
 /// The layout of the current directory, detected once: command-line defaults come from it.
 pub fn defaults() -> &'static Layout {
     static LAYOUT: std::sync::OnceLock<Layout> = std::sync::OnceLock::new();

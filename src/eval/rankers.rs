@@ -216,6 +216,7 @@ impl Ranker for KeywordOnly {
             top_anchors: [0.0; 3],
             negative: 0.0,
             lexical: 0.0,
+            marks: Default::default(),
         };
         Ok(input
             .papers

@@ -12,7 +12,7 @@ use super::{compare, Calibration, EvalError, LabelledSet, SetReport, Truth};
 use crate::embed::Embedder;
 use crate::history::History;
 use crate::ingest::Paper;
-use crate::learn::stored::{CvRow, LikedPaper, TrainingSet, MAX_LIKED};
+use crate::learn::stored::{LikedPaper, RankerModel, TrainingSet, MAX_LIKED};
 use crate::learn::{Stored, Training};
 use crate::pipeline::{embed_cached, topic_vectors};
 use crate::score::{Lexical, Scorer, Similarities};
@@ -489,14 +489,31 @@ pub fn cv_summary(trained: &crate::learn::Trained) -> String {
     let rows: Vec<String> = trained
         .cv
         .iter()
-        .map(|c| format!("L2 {} words {}: {:.3}", c.lambda, c.text_scale, c.roc_auc))
+        .map(|c| {
+            format!(
+                "L2 {} words {}: {}",
+                c.lambda,
+                c.text_scale,
+                c.roc_auc
+                    .map_or("not measured".into(), |v| format!("{v:.3}"))
+            )
+        })
         .collect();
     format!(
-        "L2 {}, words weighted {} (0: left out), chosen by {}-fold day-grouped CV (held-out \
-         ROC-AUC per setting: {})",
+        "L2 {}, words weighted {} (0: left out), {} {}-fold {} CV (held-out ROC-AUC per \
+         setting: {})",
         trained.model.lambda,
         trained.model.text.as_ref().map_or(0.0, |t| t.scale),
+        if trained.chosen_by_cv {
+            "chosen by"
+        } else {
+            "the default setting: nothing measured by"
+        },
         trained.folds,
+        match trained.fold_by {
+            crate::learn::FoldBy::Days => "day-grouped",
+            crate::learn::FoldBy::Papers => "paper-grouped (one day)",
+        },
         rows.join(", ")
     )
 }
@@ -556,16 +573,16 @@ fn liked_papers(ex: &crate::learn::Examples, dim: usize) -> Vec<LikedPaper> {
         .collect()
 }
 
-/// A profile's learned model, ready to store, and how its training went.
+/// A profile's learned ranker, ready to store, and how its training went.
 pub struct Learnt {
-    pub stored: Stored,
+    pub ranker: RankerModel,
     /// Seconds spent fitting (cross-validation and the final fit), features excluded.
     pub fit_seconds: f64,
-    /// The held-out ROC-AUC at the chosen L2 strength.
-    pub held_out_roc_auc: f64,
+    /// The held-out ROC-AUC of the chosen setting, where one was measured.
+    pub held_out_roc_auc: Option<f64>,
 }
 
-/// Trains the learned model for `profile` on every paper of `sets` and fits its 1-10 scale
+/// Trains the learned ranker for `profile` on every paper of `sets` and fits its 1-10 scale
 /// on the out-of-fold scores (what it does on days it did not see), so that the share of
 /// papers at relevance 8 or more is the judge's pick rate.
 pub fn learn_profile(
@@ -581,44 +598,22 @@ pub fn learn_profile(
     let mut days = ex.days.clone();
     days.sort();
     let held_out_roc_auc = trained.held_out_roc_auc();
-    let stored = Stored {
-        format: crate::learn::stored::FORMAT.into(),
-        version: crate::learn::stored::VERSION,
-        fingerprint: model.embedder.fingerprint().to_owned(),
-        vector_dims: model.embedder.dim(),
-        parts: crate::learn::PART_NAMES
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        model: trained.model,
-        raw_at_1: scale.raw_at_1,
-        raw_at_10: scale.raw_at_10,
-        training: sets
-            .iter()
-            .map(|t| &t.set)
-            .map(|s| TrainingSet {
-                name: s.name.clone(),
-                papers: s.items.len(),
-                positives: s.positives(),
-            })
-            .collect(),
-        first_day: days.first().cloned().unwrap_or_default(),
-        last_day: days.last().cloned().unwrap_or_default(),
-        folds: trained.folds,
-        cv: trained
-            .cv
-            .iter()
-            .map(|c| CvRow {
-                lambda: c.lambda,
-                text_scale: c.text_scale,
-                roc_auc: c.roc_auc,
-            })
-            .collect(),
-        trained_by: format!("arxrank {}", env!("CARGO_PKG_VERSION")),
-        liked: liked_papers(&ex, model.embedder.dim()),
-    };
+    let training = sets
+        .iter()
+        .map(|t| &t.set)
+        .map(|s| TrainingSet {
+            name: s.name.clone(),
+            papers: s.items.len(),
+            positives: s.positives(),
+        })
+        .collect();
+    let span = (
+        days.first().cloned().unwrap_or_default(),
+        days.last().cloned().unwrap_or_default(),
+    );
+    let liked = liked_papers(&ex, model.embedder.dim());
     Ok(Learnt {
-        stored,
+        ranker: RankerModel::new(trained, &scale, training, span, liked),
         fit_seconds,
         held_out_roc_auc,
     })
@@ -631,7 +626,7 @@ pub fn stored_ranker(
     profile: &Profile,
     fingerprint: &str,
 ) -> Result<Option<Learned>, EvalError> {
-    let Some(stored) = Stored::load(&profile.source, fingerprint)? else {
+    let Some(stored) = Stored::load(&profile.source, fingerprint)?.and_then(|s| s.ranker) else {
         return Ok(None);
     };
     let days = set.days();

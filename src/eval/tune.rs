@@ -300,6 +300,8 @@ mod tests {
             negative: 2.0,
             topic_aggregation: Aggregation::Max,
             lexical: 0.0,
+            mark: 0.85,
+            dislike: 2.0,
         };
         let g = grid(&base);
         assert_eq!(WeightsSummary::from(&g[0]), WeightsSummary::from(&base));

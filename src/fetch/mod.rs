@@ -295,7 +295,7 @@ impl Fetcher {
                     })
                 }
                 Err(ureq::Error::Transport(t)) => {
-                    last_problem = t.to_string();
+                    last_problem = transport_problem(&t);
                     wait = backoff;
                 }
             }
@@ -552,9 +552,36 @@ fn parse_retry_after(v: &str) -> Option<Duration> {
     Some(Duration::from_secs(secs))
 }
 
+/// What went wrong with a connection, without the URL: ureq's own message starts with it,
+/// and every message here already names it once.
+fn transport_problem(t: &ureq::Transport) -> String {
+    match t.message() {
+        Some(m) => format!("{}: {m}", t.kind()),
+        None => t.kind().to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_connection_problem_names_the_url_once() {
+        // Nothing listens on port 1: the connection is refused at once, no network needed.
+        let url = "http://127.0.0.1:1/rss/cs.LG";
+        let Err(ureq::Error::Transport(t)) = ureq::get(url).call() else {
+            panic!("port 1 answered");
+        };
+        let problem = transport_problem(&t);
+        assert!(!problem.contains("127.0.0.1"), "{problem}");
+        let e = FetchError::Unreachable {
+            url: url.into(),
+            message: problem,
+            attempts: 1,
+        }
+        .to_string();
+        assert_eq!(e.matches(url).count(), 1, "{e}");
+    }
 
     #[test]
     fn retry_after_reads_seconds_and_dates() {

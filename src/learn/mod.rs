@@ -7,6 +7,9 @@
 //! day: papers of one day share a listing and a judge's mood, so splitting a day across
 //! folds would leak. With fewer than [`MIN_POSITIVES`] picks there is too little to learn
 //! from and training refuses ([`LearnError::ColdStart`]), so callers keep the hybrid.
+//! With a single day there are no days to hold out, so the folds are fixed groups of papers
+//! instead ([`FoldBy::Papers`]); where no fold yields a held-out figure at all, the model is
+//! trained with [`DEFAULT_SETTING`] and says so, rather than pretend to have chosen.
 //!
 //! Deterministic: full-batch gradient descent from zero, a fixed number of steps, one thread,
 //! the same order every time, so the same inputs give the same weights bit for bit.
@@ -28,6 +31,11 @@ const LAMBDAS: [f32; 5] = [1.0, 0.1, 0.03, 0.01, 0.001];
 /// How much the TF-IDF block counts against the z-scored columns (its rows have unit
 /// length, a z-scored row about √393): 0 leaves the words out. Cross-validation chooses.
 const TEXT_SCALES: [f32; 4] = [0.0, 8.0, 24.0, 64.0];
+
+/// The setting used when cross-validation measured nothing (every fold lacked a pick or a
+/// non-pick on one side): the middle L2 strength, words left out, the simplest model that
+/// is not starved of the vector.
+pub const DEFAULT_SETTING: (f32, f32) = (LAMBDAS[2], TEXT_SCALES[0]);
 
 /// Gradient steps per fit: enough for the held-out AUC to settle on the labelled sets.
 const STEPS: usize = 300;
@@ -126,6 +134,43 @@ pub fn day_folds(days: &[String], max_folds: usize) -> (usize, Vec<usize>) {
     let folds = distinct.len().min(max_folds);
     let fold_of = |d: &str| distinct.binary_search(&d).expect("a known day") % folds.max(1);
     (folds, days.iter().map(|d| fold_of(d)).collect())
+}
+
+/// What the cross-validation folds of a training run hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FoldBy {
+    /// Whole days: papers of one day share a listing and a judge's mood, so they never
+    /// straddle train and test.
+    Days,
+    /// Fixed groups of papers (by a hash of the id): a single day has no other day to hold
+    /// out. Optimistic, as papers of the held-out group share their day with the training
+    /// ones; the model file and `learn` say so.
+    Papers,
+}
+
+/// Folds for `ex`: by day where there are two days or more, else five fixed groups of
+/// papers. Returns the number of folds, each row's fold, and which kind.
+pub fn folds_for(ex: &Examples, max_folds: usize) -> (usize, Vec<usize>, FoldBy) {
+    let (folds, fold) = day_folds(&ex.days, max_folds);
+    if folds >= 2 {
+        return (folds, fold, FoldBy::Days);
+    }
+    let groups = max_folds.min(ex.y.len()).max(1);
+    let fold = ex
+        .names
+        .iter()
+        .map(|(id, _)| (fnv(id.as_str()) % groups as u64) as usize)
+        .collect();
+    (groups, fold, FoldBy::Papers)
+}
+
+/// A stable 64-bit hash (FNV-1a), so negatives drawn and folds made from ids are the same
+/// on every machine and run.
+pub(crate) fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// The text a paper's words are counted in, as the learned model reads it.
@@ -272,12 +317,13 @@ impl LinearModel {
     }
 }
 
-/// One setting cross-validation tried, and its mean held-out ROC-AUC over the day folds.
+/// One setting cross-validation tried, and its mean held-out ROC-AUC over the folds (`None`
+/// where no fold had a pick and a non-pick on both sides, so nothing was measured).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CvResult {
     pub lambda: f32,
     pub text_scale: f32,
-    pub roc_auc: f64,
+    pub roc_auc: Option<f64>,
 }
 
 /// What training found: the model and the held-out AUC of every setting tried.
@@ -287,6 +333,10 @@ pub struct Trained {
     /// Every setting tried, in the order tried (words off first, strongest L2 first).
     pub cv: Vec<CvResult>,
     pub folds: usize,
+    pub fold_by: FoldBy,
+    /// Whether cross-validation chose the setting, or measured nothing and
+    /// [`DEFAULT_SETTING`] was used.
+    pub chosen_by_cv: bool,
     pub positives: usize,
     pub papers: usize,
     /// Each training paper's score from the fold that held its day out, at the chosen
@@ -296,18 +346,18 @@ pub struct Trained {
 }
 
 impl Trained {
-    /// The held-out ROC-AUC of the chosen setting.
-    pub fn held_out_roc_auc(&self) -> f64 {
+    /// The held-out ROC-AUC of the chosen setting, where one was measured.
+    pub fn held_out_roc_auc(&self) -> Option<f64> {
         let text_scale = self.model.text.as_ref().map_or(0.0, |t| t.scale);
         self.cv
             .iter()
             .find(|c| c.lambda == self.model.lambda && c.text_scale == text_scale)
-            .map_or(f64::NAN, |c| c.roc_auc)
+            .and_then(|c| c.roc_auc)
     }
 }
 
 /// Trains on `ex`, choosing the L2 strength and the words' weight by cross-validation over
-/// whole days.
+/// whole days (or groups of papers, for a single day; see [`folds_for`]).
 pub fn train(ex: &Examples) -> Result<Trained, LearnError> {
     let positives = ex.y.iter().filter(|&&y| y).count();
     if positives < MIN_POSITIVES {
@@ -318,7 +368,7 @@ pub fn train(ex: &Examples) -> Result<Trained, LearnError> {
     }
     let vocabulary = tfidf::Vocabulary::fit(ex.texts.iter().flatten().map(String::as_str));
     let words = vocabulary.transform(ex.text_strs());
-    let (folds, fold) = day_folds(&ex.days, 5);
+    let (folds, fold, fold_by) = folds_for(ex, 5);
     let scales: &[f32] = if vocabulary.is_empty() {
         &TEXT_SCALES[..1]
     } else {
@@ -375,11 +425,7 @@ pub fn train(ex: &Examples) -> Result<Trained, LearnError> {
             }
             aucs.extend(*auc);
         }
-        let mean = if aucs.is_empty() {
-            f64::NAN
-        } else {
-            aucs.iter().sum::<f64>() / aucs.len() as f64
-        };
+        let mean = (!aucs.is_empty()).then(|| aucs.iter().sum::<f64>() / aucs.len() as f64);
         cv.push(CvResult {
             lambda,
             text_scale,
@@ -387,16 +433,26 @@ pub fn train(ex: &Examples) -> Result<Trained, LearnError> {
         });
         held_out.push(oof);
     }
-    // In the order tried, so a tie keeps the simpler model (no words, stronger L2); NaN (a
-    // single day: no fold could be held out) never wins, and without any figure the middle
-    // strength is used without words.
-    let mut best: Option<usize> = None;
+    // In the order tried, so a tie keeps the simpler model (no words, stronger L2); a
+    // setting nothing was measured for never wins, and without any figure at all the
+    // default setting is used.
+    let mut best: Option<(usize, f64)> = None;
     for (i, c) in cv.iter().enumerate() {
-        if !c.roc_auc.is_nan() && best.is_none_or(|b| c.roc_auc > cv[b].roc_auc) {
-            best = Some(i);
+        if let Some(auc) = c.roc_auc {
+            if best.is_none_or(|(_, b)| auc > b) {
+                best = Some((i, auc));
+            }
         }
     }
-    let chosen = best.unwrap_or(2);
+    let chosen_by_cv = best.is_some();
+    let chosen = best.map_or_else(
+        || {
+            cv.iter()
+                .position(|c| (c.lambda, c.text_scale) == DEFAULT_SETTING)
+                .expect("the default setting is among those tried")
+        },
+        |(i, _)| i,
+    );
     let CvResult {
         lambda, text_scale, ..
     } = cv[chosen];
@@ -409,6 +465,8 @@ pub fn train(ex: &Examples) -> Result<Trained, LearnError> {
         ),
         cv,
         folds,
+        fold_by,
+        chosen_by_cv,
         positives,
         papers: ex.y.len(),
         held_out: held_out.swap_remove(chosen),
@@ -611,7 +669,12 @@ mod tests {
             LAMBDAS.len(),
             "no words, so no word weights tried"
         );
-        assert!(a.cv.iter().all(|c| c.roc_auc > 0.99), "{:?}", a.cv);
+        assert!(
+            a.cv.iter().all(|c| c.roc_auc.is_some_and(|v| v > 0.99)),
+            "{:?}",
+            a.cv
+        );
+        assert!(a.chosen_by_cv && a.fold_by == FoldBy::Days);
         let scores = a.model.score(ex.x.view(), ex.text_strs());
         assert_eq!(roc_auc(&scores, &ex.y), Some(1.0));
         assert!(a.model.weights[0] > 0.0 && a.model.weights[0].abs() > a.model.weights[1].abs());

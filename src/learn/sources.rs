@@ -3,7 +3,9 @@
 //! - an archive of gpt_paper_assistant / ChatGPT-ArXiv-Paper-Assistant digests (daily
 //!   `output.json` files: the papers GPT picked), with the same days' other papers as the
 //!   negatives, so months of paid digests become a free local ranker;
-//! - the reader's own likes and dislikes, exported from the site as `feedback.jsonl`;
+//! - the reader's own likes and dislikes, exported from the site as `feedback.jsonl`: not a
+//!   labelled set but marks ([`feedback_marks`]), which move the profile's scores rather
+//!   than train a ranker;
 //! - the reader's library (a list of arXiv ids, a BibTeX file or a Zotero CSV export) as
 //!   positives, against papers drawn from the history.
 //!
@@ -21,6 +23,8 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde_json::Value;
 
+use super::fnv;
+use super::stored::{Mark, MarkSource, Marks};
 use crate::eval::labels::{read_output_entries, OutputEntry};
 use crate::eval::{EvalError, Judged, Judgement, LabelledSet};
 use crate::fsutil::IoError;
@@ -216,56 +220,97 @@ pub fn read_feedback(path: &Path) -> Result<Vec<Feedback>, EvalError> {
     Ok(out)
 }
 
-/// The reader's feedback as a labelled set: on each day they marked, the liked papers are
-/// positives, and the disliked ones and every paper they left unmarked are negatives (a day
-/// with feedback counts as read). The days' papers come from the digests the site was built
-/// from.
-pub fn feedback_set(path: &Path, known: &Known) -> Result<Training, EvalError> {
-    let feedback = read_feedback(path)?;
-    let unknown: Vec<&PaperId> = feedback
-        .iter()
-        .map(|f| &f.id)
-        .filter(|id| known.find(id).is_none())
-        .collect();
+/// Embeds papers whose vectors the history lacks (title and abstract, as `rank` does).
+pub type EmbedFn<'a> = dyn FnMut(&[Paper]) -> Result<ndarray::Array2<f32>, EvalError> + 'a;
+
+/// The reader's marks from the site's `feedback.jsonl` files (a later file's word on a paper
+/// replaces an earlier one's), each marked paper with its title and vector: from the
+/// history, which holds every paper `daily` ranked, where it has the paper; otherwise from
+/// the digests or listings given, embedded by `embed`. Only marked papers count: a paper
+/// the reader left unmarked says nothing about their taste (they may not have read it), so
+/// it is neither a like nor a dislike.
+pub fn feedback_marks(
+    files: &[PathBuf],
+    known: &Known,
+    history: Option<&History>,
+    embed: &mut EmbedFn,
+) -> Result<Marks, EvalError> {
+    let mut marks: Vec<Feedback> = Vec::new();
+    let mut sources = Vec::new();
+    for f in files {
+        let read = read_feedback(f)?;
+        sources.push(MarkSource {
+            file: f.clone(),
+            sha256: crate::fsutil::sha256_file(f).map_err(IoError::read(f))?,
+            marks: read.len(),
+        });
+        for m in read {
+            marks.retain(|o| o.id != m.id);
+            marks.push(m);
+        }
+    }
+    let mut out: Vec<Option<Mark>> = Vec::with_capacity(marks.len());
+    let (mut to_embed, mut unknown) = (Vec::new(), Vec::new());
+    for (i, f) in marks.iter().enumerate() {
+        let stored = history.and_then(|h| Some((h.get(&f.id)?, h.vector(&f.id)?)));
+        if let Some((past, v)) = stored {
+            let title = known.find(&f.id).map_or(&past.title, |p| &p.title);
+            out.push(Some(Mark::new(
+                f.id.clone(),
+                title.clone(),
+                f.date.clone(),
+                f.liked,
+                &v,
+            )));
+        } else if let Some(p) = known.find(&f.id) {
+            to_embed.push((i, p.clone()));
+            out.push(None);
+        } else {
+            unknown.push(&f.id);
+            out.push(None);
+        }
+    }
     if !unknown.is_empty() {
+        let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
         return Err(invalid(
-            path,
+            &files[0],
             format!(
-                "{} of its {} papers are in none of the digests or listings given: {} \
-                 (pass the digests folder the site was built from with --digests)",
+                "{} of the {} marked papers{} are in neither the history nor the digests or \
+                 listings given: {} (pass the digests folder the site was built from with \
+                 --digests, or the history that ranked those days with --history)",
                 unknown.len(),
-                feedback.len(),
+                marks.len(),
+                if names.len() > 1 {
+                    format!(" (in {})", names.join(", "))
+                } else {
+                    String::new()
+                },
                 some_ids(unknown)
             ),
         ));
     }
-    let marked: HashMap<&PaperId, &Feedback> = feedback.iter().map(|f| (&f.id, f)).collect();
-    let mut days: Vec<&str> = feedback.iter().map(|f| f.date.as_str()).collect();
-    days.sort_unstable();
-    days.dedup();
-    let mut items = Vec::new();
-    let mut placed = HashSet::new();
-    for day in days {
-        for p in known.day(day) {
-            let mark = marked.get(&p.id);
-            // A paper listed on two days counts once, on the day it was marked.
-            if mark.is_some_and(|f| f.date != day) {
-                continue;
-            }
-            placed.insert(p.id.clone());
-            items.push(judged(p.clone(), day, mark.is_some_and(|f| f.liked)));
+    if !to_embed.is_empty() {
+        let papers: Vec<Paper> = to_embed.iter().map(|(_, p)| p.clone()).collect();
+        let vectors = embed(&papers)?;
+        for ((i, p), v) in to_embed.iter().zip(vectors.rows()) {
+            let f = &marks[*i];
+            let v = v.to_vec();
+            out[*i] = Some(Mark::new(
+                f.id.clone(),
+                p.title.clone(),
+                f.date.clone(),
+                f.liked,
+                &v,
+            ));
         }
     }
-    // A paper marked on another day's page (a nearest-past link) joins its own day.
-    for f in &feedback {
-        if !placed.contains(&f.id) {
-            let p = known.find(&f.id).expect("checked above");
-            let day = p.date.clone().unwrap_or_else(|| f.date.clone());
-            placed.insert(f.id.clone());
-            items.push(judged(p.clone(), &day, f.liked));
-        }
-    }
-    Ok(Training::full_text(LabelledSet::from_items(path, items)?))
+    Ok(Marks {
+        sources,
+        papers: out
+            .into_iter()
+            .map(|m| m.expect("every mark placed"))
+            .collect(),
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -576,14 +621,6 @@ pub fn read_library(path: &Path) -> Result<Library, EvalError> {
     Ok(Library {
         entries,
         without_id,
-    })
-}
-
-/// A stable 64-bit hash (FNV-1a), so the negatives drawn and the folds are the same on
-/// every machine and run.
-fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
 

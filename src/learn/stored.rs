@@ -1,10 +1,20 @@
 //! A profile's learned model on disk: `<profile>/learned/model.json`, written by
-//! `arxrank learn` and read by `rank` and `eval` when the profile is used.
+//! `arxrank learn` and read by `rank`, `daily` and `eval` when the profile is used.
 //!
-//! One JSON file, replaced atomically: the weights and their z-scoring, the 1-10 scale fitted
-//! on held-out scores, the embedding model's fingerprint (vector columns mean nothing under
-//! another model, so a mismatch is refused), and what it was trained on and how well it did
-//! on days it had not seen.
+//! One JSON file, replaced atomically, with two parts, either of which may be absent:
+//!
+//! - the **ranker** ([`RankerModel`]): a logistic model trained on picks against the same days'
+//!   other papers (a judge's labelled days, a digest archive, a library), with its 1-10 scale
+//!   fitted on held-out scores and how well it did on days it had not seen. It replaces the
+//!   hand-set score.
+//! - the reader's **marks** ([`Marks`]): papers they liked or disliked, with their vectors.
+//!   They move whatever score ranks the day (hand-set or learned) and replace nothing: a
+//!   paper like a liked one rises, one very like a disliked one sinks, and every other paper
+//!   keeps its score, because a paper the reader left unmarked is not a dislike.
+//!
+//! Both carry the embedding model's fingerprint: vectors mean nothing under another model,
+//! so a mismatch is refused. Version 2 nests the ranker and adds the marks; a version 1 file
+//! (a ranker only, its fields at the top level) still reads.
 
 use std::path::{Path, PathBuf};
 
@@ -12,26 +22,38 @@ use base64::Engine;
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::{LearnError, LinearModel, PART_NAMES};
+use super::{FoldBy, LearnError, LinearModel, Trained, PART_NAMES};
 use crate::fsutil::IoError;
 use crate::ingest::PaperId;
 use crate::topics::Scale;
 
 pub const FORMAT: &str = "arxrank-learned";
-pub const VERSION: u32 = 1;
+/// The version this build writes; it reads this one and version 1.
+pub const VERSION: u32 = 2;
 /// The folder inside a profile.
 pub const DIR: &str = "learned";
 const FILE: &str = "model.json";
 
-/// A trained model with everything needed to use it and to judge it.
+/// What `learn` stored for a profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stored {
     pub format: String,
     pub version: u32,
     /// The embedding model the vectors came from.
     pub fingerprint: String,
-    /// Columns: the vector's dimensions, then [`PART_NAMES`].
     pub vector_dims: usize,
+    pub trained_by: String,
+    /// The ranker trained on picks and the same days' other papers, if any was.
+    pub ranker: Option<RankerModel>,
+    /// The reader's likes and dislikes.
+    #[serde(default)]
+    pub marks: Marks,
+}
+
+/// A trained model with everything needed to use it and to judge it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RankerModel {
+    /// Columns: the vector's dimensions, then these ([`PART_NAMES`]).
     pub parts: Vec<String>,
     pub model: LinearModel,
     /// Learned scores at relevance 1 and 10, fitted on the held-out scores so that the share
@@ -41,13 +63,25 @@ pub struct Stored {
     pub training: Vec<TrainingSet>,
     pub first_day: String,
     pub last_day: String,
-    /// Day-grouped cross-validation: folds, and the held-out ROC-AUC of each L2 strength.
+    /// Cross-validation: folds, what they held, and the held-out ROC-AUC of each setting.
     pub folds: usize,
+    #[serde(default = "by_days")]
+    pub fold_by: FoldBy,
+    /// False when no fold measured anything and the default setting was used.
+    #[serde(default = "yes")]
+    pub chosen_by_cv: bool,
     pub cv: Vec<CvRow>,
-    pub trained_by: String,
     /// The latest picks, so a comment can name the one a paper is closest to.
     #[serde(default)]
     pub liked: Vec<LikedPaper>,
+}
+
+fn by_days() -> FoldBy {
+    FoldBy::Days
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A pick of the training days: its id, title and day, and its vector stored as 8-bit
@@ -87,9 +121,22 @@ impl LikedPaper {
             return None;
         }
         let v: Vec<f32> = bytes.iter().map(|&b| f32::from(b as i8)).collect();
-        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-        Some(v.into_iter().map(|x| x / norm).collect())
+        Some(unit(v))
     }
+}
+
+fn unit(v: Vec<f32>) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+    v.into_iter().map(|x| x / norm).collect()
+}
+
+/// Rows of unit vectors, one per item.
+fn rows(vectors: &[Vec<f32>], dim: usize) -> Array2<f32> {
+    let mut m = Array2::zeros((vectors.len(), dim));
+    for (i, r) in vectors.iter().enumerate() {
+        m.row_mut(i).assign(&ArrayView1::from(r.as_slice()));
+    }
+    m
 }
 
 /// The picks' vectors, one row each, to find the pick closest to a paper.
@@ -108,17 +155,19 @@ impl LikedIndex<'_> {
         sims.rows()
             .into_iter()
             .map(|row| {
-                let (best, cos) =
-                    row.iter()
-                        .enumerate()
-                        .fold(
-                            (0, f32::NEG_INFINITY),
-                            |b, (i, &c)| if c > b.1 { (i, c) } else { b },
-                        );
+                let (best, cos) = best_of(row);
                 Some((&self.papers[best], cos))
             })
             .collect()
     }
+}
+
+/// The index and value of a row's largest entry (the first on a tie).
+fn best_of(row: ArrayView1<f32>) -> (usize, f32) {
+    row.iter().enumerate().fold(
+        (0, f32::NEG_INFINITY),
+        |b, (i, &c)| if c > b.1 { (i, c) } else { b },
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -134,57 +183,169 @@ pub struct CvRow {
     /// The TF-IDF block's weight (0: words left out).
     #[serde(default)]
     pub text_scale: f32,
-    pub roc_auc: f64,
+    /// `null` where no fold could measure it (a fold without a pick or a non-pick).
+    pub roc_auc: Option<f64>,
+}
+
+/// The reader's marks: each liked or disliked paper with its vector, and the files they were
+/// read from (with each file's sha256, so a changed file can be told from the one used).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Marks {
+    pub sources: Vec<MarkSource>,
+    pub papers: Vec<Mark>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MarkSource {
+    pub file: PathBuf,
+    pub sha256: String,
+    pub marks: usize,
+}
+
+/// One marked paper. The vector is kept in half precision (base64 of little-endian f16):
+/// a liked paper is an anchor other papers are measured against, so it must find itself at
+/// cosine 1, which 8 bits would not quite give.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mark {
+    pub id: PaperId,
+    pub title: String,
+    /// The day whose page it was marked on.
+    pub day: String,
+    pub liked: bool,
+    pub vector: String,
+}
+
+impl Mark {
+    pub fn new(id: PaperId, title: String, day: String, liked: bool, vector: &[f32]) -> Self {
+        let bytes: Vec<u8> = vector
+            .iter()
+            .flat_map(|&v| half::f16::from_f32(v).to_le_bytes())
+            .collect();
+        Self {
+            id,
+            title,
+            day,
+            liked,
+            vector: base64::engine::general_purpose::STANDARD.encode(bytes),
+        }
+    }
+
+    fn decode(&self, dim: usize) -> Option<Vec<f32>> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&self.vector)
+            .ok()?;
+        if bytes.len() != dim * 2 {
+            return None;
+        }
+        let v: Vec<f32> = bytes
+            .chunks_exact(2)
+            .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect();
+        v.iter().all(|x| x.is_finite()).then(|| unit(v))
+    }
+}
+
+impl Marks {
+    pub fn is_empty(&self) -> bool {
+        self.papers.is_empty()
+    }
+
+    pub fn likes(&self) -> impl Iterator<Item = &Mark> {
+        self.papers.iter().filter(|m| m.liked)
+    }
+
+    pub fn dislikes(&self) -> impl Iterator<Item = &Mark> {
+        self.papers.iter().filter(|m| !m.liked)
+    }
+
+    /// The liked and the disliked papers' vectors, one unit row each, in the order of
+    /// [`Marks::likes`] and [`Marks::dislikes`].
+    pub fn vectors(&self, dim: usize) -> (Array2<f32>, Array2<f32>) {
+        let decode = |m: &Mark| m.decode(dim).expect("checked on load");
+        let likes: Vec<Vec<f32>> = self.likes().map(decode).collect();
+        let dislikes: Vec<Vec<f32>> = self.dislikes().map(decode).collect();
+        (rows(&likes, dim), rows(&dislikes, dim))
+    }
+}
+
+/// Version 1: the ranker's fields at the top level, no marks.
+#[derive(Deserialize)]
+struct StoredV1 {
+    fingerprint: String,
+    vector_dims: usize,
+    parts: Vec<String>,
+    model: LinearModel,
+    raw_at_1: f32,
+    raw_at_10: f32,
+    training: Vec<TrainingSet>,
+    first_day: String,
+    last_day: String,
+    folds: usize,
+    cv: Vec<CvRow>,
+    trained_by: String,
+    #[serde(default)]
+    liked: Vec<LikedPaper>,
+}
+
+impl From<StoredV1> for Stored {
+    fn from(v: StoredV1) -> Self {
+        Stored {
+            format: FORMAT.into(),
+            version: 1,
+            fingerprint: v.fingerprint,
+            vector_dims: v.vector_dims,
+            trained_by: v.trained_by,
+            ranker: Some(RankerModel {
+                parts: v.parts,
+                model: v.model,
+                raw_at_1: v.raw_at_1,
+                raw_at_10: v.raw_at_10,
+                training: v.training,
+                first_day: v.first_day,
+                last_day: v.last_day,
+                folds: v.folds,
+                fold_by: FoldBy::Days,
+                chosen_by_cv: true,
+                cv: v.cv,
+                liked: v.liked,
+            }),
+            marks: Marks::default(),
+        }
+    }
 }
 
 impl Stored {
+    /// A model for vectors of `fingerprint` (`vector_dims` wide), with either part or both.
+    pub fn new(
+        fingerprint: &str,
+        vector_dims: usize,
+        ranker: Option<RankerModel>,
+        marks: Marks,
+    ) -> Self {
+        Self {
+            format: FORMAT.into(),
+            version: VERSION,
+            fingerprint: fingerprint.to_owned(),
+            vector_dims,
+            trained_by: format!("arxrank {}", env!("CARGO_PKG_VERSION")),
+            ranker,
+            marks,
+        }
+    }
+
     pub fn path(profile_dir: &Path) -> PathBuf {
         profile_dir.join(DIR).join(FILE)
     }
 
-    /// The profile's model, if it has one. A model of another format version, or one
-    /// trained on another embedding model's vectors, is an error naming the file.
+    /// The profile's model, if it has one. A model of another format version, one trained on
+    /// another embedding model's vectors, or a damaged one is an error naming the file.
     pub fn load(profile_dir: &Path, fingerprint: &str) -> Result<Option<Self>, LearnError> {
         let path = Self::path(profile_dir);
         if !path.exists() {
             return Ok(None);
         }
         let text = fs_err::read_to_string(&path).map_err(IoError::read(&path))?;
-        let invalid = |message: String| LearnError::Invalid {
-            path: path.clone(),
-            message,
-        };
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| invalid(format!("not valid JSON: {e}")))?;
-        if value["format"] != FORMAT {
-            return Err(invalid(format!("not an {FORMAT} file")));
-        }
-        if value["version"].as_u64() != Some(u64::from(VERSION)) {
-            return Err(invalid(format!(
-                "format version {} is not the {VERSION} this arxrank reads",
-                value["version"]
-            )));
-        }
-        let stored: Self = serde_json::from_value(value).map_err(|e| invalid(e.to_string()))?;
-        let columns = stored.vector_dims + stored.parts.len();
-        if stored.model.weights.len() != columns
-            || stored.model.mean.len() != columns
-            || stored.model.scale.len() != columns
-            || stored.parts != PART_NAMES
-            || stored.model.text.as_ref().is_some_and(|t| {
-                t.weights.len() != t.vocabulary.len()
-                    || t.vocabulary.idf.len() != t.vocabulary.len()
-            })
-            || stored
-                .liked
-                .iter()
-                .any(|l| l.decode(stored.vector_dims).is_none())
-        {
-            return Err(invalid(format!(
-                "{} weights for {columns} columns: the file is damaged",
-                stored.model.weights.len()
-            )));
-        }
+        let stored = Self::parse(&path, &text)?;
         if stored.fingerprint != fingerprint {
             return Err(LearnError::ModelMismatch {
                 path,
@@ -195,6 +356,65 @@ impl Stored {
         Ok(Some(stored))
     }
 
+    /// Reads a model file of either version and checks that every part of it can be used.
+    fn parse(path: &Path, text: &str) -> Result<Self, LearnError> {
+        let invalid = |message: String| LearnError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| invalid(format!("not valid JSON: {e}")))?;
+        if value["format"] != FORMAT {
+            return Err(invalid(format!("not an {FORMAT} file")));
+        }
+        let stored: Self = match value["version"].as_u64() {
+            Some(1) => serde_json::from_value::<StoredV1>(value)
+                .map_err(|e| invalid(e.to_string()))?
+                .into(),
+            Some(v) if v == u64::from(VERSION) => {
+                serde_json::from_value(value).map_err(|e| invalid(e.to_string()))?
+            }
+            _ => {
+                return Err(invalid(format!(
+                    "format version {} is not one this arxrank reads (1 or {VERSION})",
+                    value["version"]
+                )))
+            }
+        };
+        let dim = stored.vector_dims;
+        if let Some(r) = &stored.ranker {
+            let columns = dim + r.parts.len();
+            if r.model.weights.len() != columns
+                || r.model.mean.len() != columns
+                || r.model.scale.len() != columns
+                || r.parts != PART_NAMES
+                || r.model.text.as_ref().is_some_and(|t| {
+                    t.weights.len() != t.vocabulary.len()
+                        || t.vocabulary.idf.len() != t.vocabulary.len()
+                })
+                || r.liked.iter().any(|l| l.decode(dim).is_none())
+            {
+                return Err(invalid(format!(
+                    "{} weights for {columns} columns: the file is damaged",
+                    r.model.weights.len()
+                )));
+            }
+        }
+        if let Some(m) = stored.marks.papers.iter().find(|m| m.decode(dim).is_none()) {
+            return Err(invalid(format!(
+                "the vector of the marked paper {} is not {dim} half-precision numbers: the \
+                 file is damaged",
+                m.id
+            )));
+        }
+        if stored.ranker.is_none() && stored.marks.is_empty() {
+            return Err(invalid(
+                "holds neither a ranker nor any marks: the file is damaged".into(),
+            ));
+        }
+        Ok(stored)
+    }
+
     /// Writes the model atomically into the profile; returns the file written.
     pub fn store(&self, profile_dir: &Path) -> Result<PathBuf, LearnError> {
         let path = Self::path(profile_dir);
@@ -202,6 +422,77 @@ impl Stored {
         json.push('\n');
         crate::fsutil::write_atomic(&path, json.as_bytes())?;
         Ok(path)
+    }
+
+    /// Removes the profile's model; returns whether there was one. The folder goes too
+    /// when nothing else is in it.
+    pub fn remove(profile_dir: &Path) -> Result<bool, LearnError> {
+        let path = Self::path(profile_dir);
+        if !path.exists() {
+            return Ok(false);
+        }
+        fs_err::remove_file(&path).map_err(IoError::write(&path))?;
+        let dir = profile_dir.join(DIR);
+        // Only an empty folder is removed; anything the reader put there stays.
+        let _ = fs_err::remove_dir(&dir);
+        Ok(true)
+    }
+
+    /// What the model holds, in a line: for `rank`, `daily` and `learn` to say what ranks.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(r) = &self.ranker {
+            parts.push(format!(
+                "a ranker trained on {} papers ({} picks, {} to {})",
+                r.training.iter().map(|t| t.papers).sum::<usize>(),
+                r.training.iter().map(|t| t.positives).sum::<usize>(),
+                r.first_day,
+                r.last_day
+            ));
+        }
+        if !self.marks.is_empty() {
+            parts.push(format!(
+                "your marks ({} liked, {} disliked)",
+                self.marks.likes().count(),
+                self.marks.dislikes().count()
+            ));
+        }
+        parts.join(" and ")
+    }
+}
+
+impl RankerModel {
+    /// The ranker `trained` became, with its 1-10 scale, the sets it learned from and its
+    /// latest picks (for the comment's "closest past pick").
+    pub fn new(
+        trained: Trained,
+        scale: &Scale,
+        training: Vec<TrainingSet>,
+        days: (String, String),
+        liked: Vec<LikedPaper>,
+    ) -> Self {
+        Self {
+            parts: PART_NAMES.iter().map(|s| s.to_string()).collect(),
+            model: trained.model,
+            raw_at_1: scale.raw_at_1,
+            raw_at_10: scale.raw_at_10,
+            training,
+            first_day: days.0,
+            last_day: days.1,
+            folds: trained.folds,
+            fold_by: trained.fold_by,
+            chosen_by_cv: trained.chosen_by_cv,
+            cv: trained
+                .cv
+                .iter()
+                .map(|c| CvRow {
+                    lambda: c.lambda,
+                    text_scale: c.text_scale,
+                    roc_auc: c.roc_auc,
+                })
+                .collect(),
+            liked,
+        }
     }
 
     /// The 1-10 scale of learned scores, with the profile's selection threshold.
@@ -215,34 +506,34 @@ impl Stored {
     }
 
     /// The picks' vectors, decoded once for a day's papers.
-    pub fn liked_index(&self) -> LikedIndex<'_> {
-        let rows: Vec<Vec<f32>> = self
+    pub fn liked_index(&self, dim: usize) -> LikedIndex<'_> {
+        let vectors: Vec<Vec<f32>> = self
             .liked
             .iter()
-            .map(|l| l.decode(self.vector_dims).expect("checked on load"))
+            .map(|l| l.decode(dim).expect("checked on load"))
             .collect();
-        let mut vectors = Array2::zeros((rows.len(), self.vector_dims));
-        for (i, r) in rows.iter().enumerate() {
-            vectors.row_mut(i).assign(&ArrayView1::from(r.as_slice()));
-        }
         LikedIndex {
             papers: &self.liked,
-            vectors,
+            vectors: rows(&vectors, dim),
         }
     }
 
     /// What pushed one paper's score up or down most: the vector as one part (closeness to
     /// the kind of paper the judge picked), the words as another, and each of the hybrid's
     /// parts, strongest first; then the words that raised it most, as arxiv-sanity shows its
-    /// SVM's. `words` is the paper's row of [`super::LinearModel::words`].
-    pub fn explain(&self, row: ArrayView1<f32>, words: Option<(&[u32], &[f32])>) -> String {
+    /// SVM's. `row` is the paper's features, `words` its row of
+    /// [`super::LinearModel::words`].
+    pub fn explain(
+        &self,
+        dim: usize,
+        row: ArrayView1<f32>,
+        words: Option<(&[u32], &[f32])>,
+    ) -> Explained {
         let c = self.model.contributions(row);
-        let mut parts: Vec<(String, f32)> = vec![(
-            "vector like past picks".into(),
-            c[..self.vector_dims].iter().sum(),
-        )];
+        let mut parts: Vec<(String, f32)> =
+            vec![("vector like past picks".into(), c[..dim].iter().sum())];
         for (k, name) in self.parts.iter().enumerate() {
-            parts.push((name.clone(), c[self.vector_dims + k]));
+            parts.push((name.clone(), c[dim + k]));
         }
         let mut top = Vec::new();
         if let (Some(t), Some(words)) = (&self.model.text, words) {
@@ -250,16 +541,263 @@ impl Stored {
             top = t.top_terms(words, 3);
         }
         parts.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
-        let mut out = parts
-            .iter()
-            .take(3)
-            .map(|(name, c)| format!("{name} {c:+.2}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        if !top.is_empty() {
-            let w: Vec<&str> = top.iter().map(|(w, _)| w.as_str()).collect();
-            out.push_str(&format!("; words: {}", w.join(", ")));
+        Explained {
+            parts,
+            words: top.into_iter().map(|(w, _)| w).collect(),
         }
-        out
+    }
+}
+
+/// Why the ranker scored a paper as it did: every part's push, strongest first, and the
+/// words that raised it most.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explained {
+    pub parts: Vec<(String, f32)>,
+    pub words: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{train, Examples, FoldBy};
+    use super::*;
+    use ndarray::Array2;
+
+    /// Examples with the vector part and the nine parts' columns: the first vector column
+    /// separates picks from the rest; `day` names each row's day; `text` gives each row
+    /// words (or none).
+    fn examples(n: usize, positives: usize, day: impl Fn(usize) -> String, text: bool) -> Examples {
+        let dim = 4;
+        let mut x = Array2::zeros((n, dim + PART_NAMES.len()));
+        let mut y = Vec::new();
+        for i in 0..n {
+            let pick = i < positives;
+            x[[i, 0]] = if pick { 1.0 } else { -1.0 } + ((i * 7919) % 13) as f32 * 0.05;
+            x[[i, 1]] = ((i * 104_729) % 17) as f32 * 0.1;
+            x[[i, dim]] = x[[i, 0]] * 0.3;
+            y.push(pick);
+        }
+        let words = [
+            "experts", "routing", "pruning", "graphs", "proteins", "weather",
+        ];
+        Examples {
+            x,
+            names: (0..n)
+                .map(|i| {
+                    let id = format!("2505.{:05}", i + 1);
+                    (PaperId::parse(&id).unwrap(), format!("Paper {id}"))
+                })
+                .collect(),
+            texts: (0..n)
+                .map(|i| {
+                    text.then(|| {
+                        let pick = i < positives;
+                        let w = if pick { &words[..3] } else { &words[3..] };
+                        format!("{} {} {} study", w[i % 3], w[(i + 1) % 3], words[i % 6])
+                    })
+                })
+                .collect(),
+            y,
+            days: (0..n).map(day).collect(),
+        }
+    }
+
+    /// Trains on `ex`, stores the ranker (and one mark) in a profile folder, and reads it back.
+    fn round_trip(ex: &Examples) -> (Trained, Stored) {
+        let trained = train(ex).expect("trains");
+        let scale = Scale {
+            raw_at_1: -2.0,
+            raw_at_10: 3.0,
+            select_min: 8,
+            calibrated: None,
+        };
+        let liked = vec![LikedPaper::new(
+            ex.names[0].0.clone(),
+            ex.names[0].1.clone(),
+            ex.days[0].clone(),
+            ex.x.row(0).slice(ndarray::s![..4]),
+        )];
+        let mut days = ex.days.clone();
+        days.sort();
+        let ranker = RankerModel::new(
+            trained.clone(),
+            &scale,
+            vec![TrainingSet {
+                name: "toy".into(),
+                papers: ex.y.len(),
+                positives: trained.positives,
+            }],
+            (days[0].clone(), days[days.len() - 1].clone()),
+            liked,
+        );
+        let marks = Marks {
+            sources: vec![MarkSource {
+                file: "feedback.jsonl".into(),
+                sha256: "00".repeat(32),
+                marks: 1,
+            }],
+            papers: vec![Mark::new(
+                ex.names[1].0.clone(),
+                "A liked paper".into(),
+                ex.days[1].clone(),
+                true,
+                &[0.5, 0.5, 0.5, 0.5],
+            )],
+        };
+        let stored = Stored::new("toy-model", 4, Some(ranker), marks);
+        let dir = tempfile::tempdir().unwrap();
+        stored.store(dir.path()).unwrap();
+        let back = Stored::load(dir.path(), "toy-model")
+            .expect("every model learn writes loads")
+            .expect("present");
+        assert_eq!(back, stored);
+        (trained, back)
+    }
+
+    #[test]
+    fn every_kind_of_training_run_writes_a_model_that_loads() {
+        // Four days, words: folds by day, chosen by cross-validation.
+        let (t, s) = round_trip(&examples(
+            200,
+            30,
+            |i| format!("2025-05-0{}", 1 + i % 4),
+            true,
+        ));
+        assert_eq!(
+            (t.fold_by, t.folds, t.chosen_by_cv),
+            (FoldBy::Days, 4, true)
+        );
+        assert!(t.cv.iter().all(|c| c.roc_auc.is_some()));
+        assert_eq!(s.ranker.as_ref().unwrap().cv.len(), 20);
+
+        // One day: folds of papers, still measured.
+        let (t, s) = round_trip(&examples(200, 30, |_| "2025-05-12".into(), true));
+        assert_eq!((t.fold_by, t.folds), (FoldBy::Papers, 5));
+        assert!(t.held_out_roc_auc().is_some());
+        assert_eq!(s.ranker.unwrap().fold_by, FoldBy::Papers);
+
+        // No words (vector-only papers): only the settings without words are tried.
+        let (t, _) = round_trip(&examples(
+            200,
+            30,
+            |i| format!("2025-05-0{}", 1 + i % 2),
+            false,
+        ));
+        assert_eq!(t.cv.len(), 5);
+        assert!(t.model.text.is_none());
+
+        // A library has no days: five fixed groups of papers stand in for them.
+        let (t, _) = round_trip(&examples(
+            200,
+            30,
+            |i| {
+                format!(
+                    "library-{}",
+                    crate::learn::fnv(&format!("2505.{:05}", i + 1)) % 5
+                )
+            },
+            false,
+        ));
+        assert_eq!((t.fold_by, t.folds), (FoldBy::Days, 5));
+
+        // Two days with every pick on the first: holding it out leaves no pick to train on,
+        // holding out the other leaves none to measure. Nothing is measured, the default
+        // setting is used and said to be, and `null` figures read back.
+        let (t, s) = round_trip(&examples(
+            200,
+            30,
+            |i| {
+                if i < 30 || i % 2 == 0 {
+                    "2025-05-12"
+                } else {
+                    "2025-05-13"
+                }
+                .into()
+            },
+            true,
+        ));
+        assert!(!t.chosen_by_cv);
+        assert!(t.cv.iter().all(|c| c.roc_auc.is_none()));
+        assert_eq!(
+            (
+                t.model.lambda,
+                t.model.text.as_ref().map_or(0.0, |w| w.scale)
+            ),
+            crate::learn::DEFAULT_SETTING
+        );
+        let r = s.ranker.unwrap();
+        assert!(!r.chosen_by_cv && r.cv.iter().all(|c| c.roc_auc.is_none()));
+    }
+
+    #[test]
+    fn a_version_1_file_reads_and_a_damaged_one_is_named() {
+        let ex = examples(120, 25, |i| format!("2025-05-0{}", 1 + i % 3), false);
+        let (_, stored) = round_trip(&ex);
+        let r = stored.ranker.clone().unwrap();
+        // Version 1: the ranker's fields at the top level, a held-out figure possibly null
+        // (what a one-day `learn` wrote before it was fixed).
+        let mut v1 = serde_json::json!({
+            "format": FORMAT, "version": 1, "fingerprint": "toy-model", "vector_dims": 4,
+            "parts": r.parts, "model": r.model, "raw_at_1": r.raw_at_1,
+            "raw_at_10": r.raw_at_10, "training": r.training, "first_day": r.first_day,
+            "last_day": r.last_day, "folds": 1,
+            "cv": [{"lambda": 0.03, "text_scale": 0.0, "roc_auc": null}],
+            "trained_by": "arxrank 0.1.0", "liked": r.liked,
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let write = |v: &serde_json::Value| {
+            let path = Stored::path(dir.path());
+            fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+            fs_err::write(&path, v.to_string()).unwrap();
+        };
+        write(&v1);
+        let old = Stored::load(dir.path(), "toy-model").unwrap().unwrap();
+        assert_eq!(old.version, 1);
+        assert_eq!(old.ranker.as_ref().unwrap().model, r.model);
+        assert!(old.marks.is_empty());
+
+        v1["model"]["weights"] = serde_json::json!([1.0]);
+        write(&v1);
+        let e = Stored::load(dir.path(), "toy-model")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("model.json") && e.contains("damaged"), "{e}");
+
+        let mut v2 = serde_json::to_value(&stored).unwrap();
+        v2["marks"]["papers"][0]["vector"] = "AAAA".into();
+        write(&v2);
+        let e = Stored::load(dir.path(), "toy-model")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("marked paper 2505.00002") && e.contains("damaged"),
+            "{e}"
+        );
+
+        v2["version"] = 3.into();
+        write(&v2);
+        let e = Stored::load(dir.path(), "toy-model")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("format version 3"), "{e}");
+
+        assert!(Stored::remove(dir.path()).unwrap());
+        assert!(!dir.path().join(DIR).exists());
+        assert!(!Stored::remove(dir.path()).unwrap());
+    }
+
+    #[test]
+    fn a_liked_paper_finds_itself_at_cosine_one() {
+        let v = [0.1f32, -0.7, 0.2, 0.68];
+        let m = Mark::new(
+            PaperId::parse("2505.00001").unwrap(),
+            "t".into(),
+            "d".into(),
+            true,
+            &v,
+        );
+        let back = m.decode(4).unwrap();
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let cos: f32 = back.iter().zip(&v).map(|(a, b)| a * b / norm).sum();
+        assert!(cos > 0.99999, "{cos}");
     }
 }

@@ -24,8 +24,8 @@ use crate::embed::{EmbedError, Embedder, TextKind};
 use crate::history::{History, HistoryError, PastPaper};
 use crate::ingest::{IngestError, Paper, PaperId};
 use crate::learn::Stored;
-use crate::render::{Digest, Entry};
-use crate::score::{novelty, rank_cmp, relevance_on, Scorer, TopicVectors};
+use crate::render::{ClosestPick, Digest, Entry, LearnedWhy};
+use crate::score::{novelty, rank_cmp, relevance_on, MarkVectors, Scorer, TopicVectors};
 use crate::topics::Profile;
 
 /// What can stop a pipeline: one of its stages' errors, unchanged.
@@ -64,6 +64,49 @@ pub fn embed_papers(
     let texts: Vec<String> = papers.iter().map(Paper::embedding_text).collect();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     embedder.embed(&refs, TextKind::Document)
+}
+
+/// A day's vectors: a paper the history stored on this very day, under the same title and
+/// in f32, was embedded when the day was first ranked, and its stored vector is the one the
+/// model gives again, bit for bit; every other paper is embedded. So ranking a day again
+/// (after `learn`, or with another profile) costs no embedding, and gives what a fresh run
+/// would.
+pub fn embed_day(
+    embedder: &mut dyn Embedder,
+    papers: &[Paper],
+    history: Option<&History>,
+    today: &str,
+) -> Result<Array2<f32>, EmbedError> {
+    let stored = |p: &Paper| {
+        let h = history.filter(|h| h.precision() == crate::history::StoragePrecision::F32)?;
+        let past = h.get(&p.id)?;
+        (past.date.as_deref() == Some(today) && past.title == p.title)
+            .then(|| h.vector(&p.id))
+            .flatten()
+    };
+    let known: Vec<_> = papers.iter().map(stored).collect();
+    let missing: Vec<Paper> = papers
+        .iter()
+        .zip(&known)
+        .filter(|(_, k)| k.is_none())
+        .map(|(p, _)| p.clone())
+        .collect();
+    if missing.len() == papers.len() {
+        return embed_papers(embedder, papers);
+    }
+    let fresh = embed_papers(embedder, &missing)?;
+    let mut out = Array2::zeros((papers.len(), embedder.dim()));
+    let mut next = 0;
+    for (mut row, k) in out.rows_mut().into_iter().zip(&known) {
+        match k {
+            Some(v) => row.assign(&ndarray::ArrayView1::from(&**v)),
+            None => {
+                row.assign(&fresh.row(next));
+                next += 1;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Papers with their vectors (row `i` of `docs` is `papers[i]`) as history rows, dated
@@ -121,9 +164,11 @@ pub fn score_embedded(
     score_with(embedder, scorer, papers, docs, past, None)
 }
 
-/// [`score_embedded`], with the profile's learned model when it has one: the model's score
-/// then sets relevance, the rank and the digest's picks, and the comment says what pushed
-/// it; the topic and keyword parts stay in the comment and the digest's `arxrank` block.
+/// [`score_embedded`], with the profile's learned model when it has one. Its ranker (if
+/// any) replaces the hand-set score: its score sets relevance, the rank and the digest's
+/// picks, and the comment says what pushed it. Its marks (if any) move whichever score
+/// ranks: the hand-set one directly (the likes are one more topic, the dislikes anchors to
+/// keep away from), the ranker's by the same amount on its own scale.
 pub fn score_with(
     embedder: &mut dyn Embedder,
     scorer: &Scorer,
@@ -133,45 +178,44 @@ pub fn score_with(
     learned: Option<&Stored>,
 ) -> Result<Vec<Entry>, EmbedError> {
     let topics = topic_vectors(embedder, scorer.profile())?;
-    let sims = topics.similarities(docs);
-    let mut scored = scorer.score_all(papers, &sims);
-    if let Some(model) = learned {
-        let profile = scorer.profile();
-        let x = crate::learn::features(papers, docs.view(), &sims, scorer);
-        let scale = model.scale(profile.scale.select_min);
-        let texts: Vec<String> = papers.iter().map(crate::learn::text_of).collect();
-        let liked = model.liked_index();
-        let closest = liked.closest(docs.view());
-        // Counted once for the day: the scores and every comment's words come from these.
-        let words = model.model.words(texts.iter().map(String::as_str));
-        let learned_scores = model.model.score_words(x.view(), words.as_ref());
-        for (i, (s, learned)) in scored.iter_mut().zip(learned_scores).enumerate() {
-            s.raw = learned;
-            s.relevance = relevance_on(&scale, learned);
-            s.selected = s.relevance >= scale.select_min || s.author.is_some();
-            let near = match closest[i] {
-                Some((pick, cos)) => format!(
-                    "; closest past pick: \"{}\" ({}, {}, cosine {cos:.2})",
-                    pick.title, pick.id, pick.day
-                ),
-                None => String::new(),
+    let plain = topics.similarities(docs);
+    let marks = learned.map(|m| &m.marks).filter(|m| !m.is_empty());
+    let (marked_scorer, sims);
+    let scorer = match marks {
+        Some(m) => {
+            let (likes, dislikes) = m.vectors(docs.ncols());
+            let mut s = plain.clone();
+            s.set_marks(MarkVectors { likes, dislikes }.closest(docs.view()));
+            sims = s;
+            let names = |it: &mut dyn Iterator<Item = &crate::learn::stored::Mark>| {
+                it.map(|m| (m.id.clone(), m.title.clone())).collect()
             };
-            s.comment = format!(
-                "Learned score {learned:.2} ({}{near}); {}",
-                model.explain(x.row(i), words.as_ref().map(|w| w.row(i))),
-                s.comment
-            );
+            marked_scorer = scorer
+                .clone()
+                .with_marks(names(&mut m.likes()), names(&mut m.dislikes()));
+            &marked_scorer
         }
+        None => {
+            sims = plain.clone();
+            scorer
+        }
+    };
+    let mut scored = scorer.score_all(papers, &sims);
+    let mut why = vec![None; papers.len()];
+    if let Some(ranker) = learned.and_then(|m| m.ranker.as_ref()) {
+        why = rank_learned(ranker, scorer, papers, docs, &plain, &mut scored);
     }
     let mut entries: Vec<Entry> = papers
         .iter()
         .zip(scored)
-        .map(|(p, scored)| Entry {
+        .zip(why)
+        .map(|((p, scored), learned)| Entry {
             paper: p.clone(),
             scored,
             novelty: None,
             nearest: None,
             repeat_of: None,
+            learned,
         })
         .collect();
     if let Some(past) = past {
@@ -180,6 +224,136 @@ pub fn score_with(
     // A stable sort: equal keys (one id listed twice) keep their listing order.
     entries.sort_by(|a, b| rank_cmp((&a.paper, &a.scored), (&b.paper, &b.scored)));
     Ok(entries)
+}
+
+/// Ranks with the learned ranker: each paper's learned score, moved by what the reader's
+/// marks did to its hand-set score (`scored` holds the hand-set scores with the marks,
+/// `plain` the similarities without them, as the ranker was trained), becomes its raw score
+/// and relevance; the comment leads with why. Returns each paper's explanation.
+fn rank_learned(
+    ranker: &crate::learn::stored::RankerModel,
+    scorer: &Scorer,
+    papers: &[Paper],
+    docs: &Array2<f32>,
+    plain: &crate::score::Similarities,
+    scored: &mut [crate::score::Scored],
+) -> Vec<Option<LearnedWhy>> {
+    let profile = scorer.profile();
+    let dim = docs.ncols();
+    let x = crate::learn::features(papers, docs.view(), plain, scorer);
+    let scale = ranker.scale(profile.scale.select_min);
+    // The hand-set scale's units to the ranker's: a move of the marks by one relevance
+    // step on one is a step on the other.
+    let units =
+        (ranker.raw_at_10 - ranker.raw_at_1) / (profile.scale.raw_at_10 - profile.scale.raw_at_1);
+    let texts: Vec<String> = papers.iter().map(crate::learn::text_of).collect();
+    let liked = ranker.liked_index(dim);
+    let closest = liked.closest(docs.view());
+    // Counted once for the day: the scores and every comment's words come from these.
+    let words = ranker.model.words(texts.iter().map(String::as_str));
+    let learned_scores = ranker.model.score_words(x.view(), words.as_ref());
+    let mut out = Vec::with_capacity(papers.len());
+    for (i, (s, learned)) in scored.iter_mut().zip(learned_scores).enumerate() {
+        // Column `dim` is the hand-set score without the marks.
+        let moved = (s.raw - x[[i, dim]]) * units;
+        let raw = learned + moved;
+        s.raw = raw;
+        s.relevance = relevance_on(&scale, raw);
+        let refused = s.disliked.as_ref().is_some_and(|m| m.id == papers[i].id);
+        s.selected = (s.relevance >= scale.select_min || s.author.is_some()) && !refused;
+        let mut explained = ranker.explain(dim, x.row(i), words.as_ref().map(|w| w.row(i)));
+        if moved != 0.0 {
+            // What the reader's marks did is a part of the score like any other.
+            explained.parts.push(("your marks".into(), moved));
+            explained
+                .parts
+                .sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
+        }
+        let pick = closest[i].map(|(p, cos)| ClosestPick {
+            id: p.id.clone(),
+            title: p.title.clone(),
+            day: p.day.clone(),
+            cosine: round4(cos),
+        });
+        let why = LearnedWhy {
+            score: round4(learned),
+            push: explained
+                .parts
+                .iter()
+                .take(5)
+                .map(|(n, c)| (n.clone(), round4(*c)))
+                .collect(),
+            words: explained.words.clone(),
+            closest_pick: pick,
+        };
+        s.comment = format!(
+            "{}. {}",
+            learned_comment(&why, s.relevance, scale.select_min),
+            s.comment
+        );
+        out.push(Some(why));
+    }
+    out
+}
+
+fn round4(v: f32) -> f64 {
+    (f64::from(v) * 1e4).round() / 1e4
+}
+
+/// What a part of the learned score is, in a reader's words.
+fn part_words(part: &str) -> &str {
+    match part {
+        "vector like past picks" => "content like that of past picks",
+        "words" => "its words",
+        "hybrid score" => "the profile's topics and keywords",
+        "best topic cosine" => "closeness to a topic",
+        "second anchor cosine" => "closeness to a second sub-area",
+        "negative anchor cosine" => "closeness to unwanted work",
+        "lexical (BM25)" => "the topics' terms",
+        "keywords matched" => "its keywords",
+        "keyword in the title" => "a keyword in its title",
+        "penalty keywords" => "off-topic keywords",
+        "author match" => "an author you follow",
+        "your marks" => "papers you marked",
+        other => other,
+    }
+}
+
+/// The learned score's verdict and its two strongest reasons, in a sentence.
+fn learned_comment(why: &LearnedWhy, relevance: u8, select_min: u8) -> String {
+    let verdict = if relevance >= select_min {
+        "a likely pick"
+    } else if relevance + 3 >= select_min {
+        "a possible pick"
+    } else {
+        "an unlikely pick"
+    };
+    // The reasons that push the way of the verdict.
+    let up = relevance + 3 >= select_min;
+    let reasons: Vec<String> = why
+        .push
+        .iter()
+        .filter(|(_, c)| if up { *c > 0.0 } else { *c < 0.0 })
+        .take(2)
+        .map(|(n, _)| match n.as_str() {
+            "words" if !why.words.is_empty() => {
+                format!("its words ({})", why.words.join(", "))
+            }
+            n => part_words(n).to_owned(),
+        })
+        .collect();
+    let mut s = format!("Learned from past picks: {verdict}");
+    if !reasons.is_empty() {
+        s.push_str(&format!(
+            ", {} {}",
+            if up { "mostly for" } else { "mostly against" },
+            reasons.join(" and ")
+        ));
+    }
+    if let Some(p) = &why.closest_pick {
+        s.push_str(&format!("; closest past pick: \"{}\" ({})", p.title, p.day));
+    }
+    s
 }
 
 /// Marks repeats, and measures the other papers' novelty against the papers of earlier
@@ -219,6 +393,59 @@ fn look_back(entries: &mut [Entry], vectors: ArrayView2<'_, f32>, scorer: &Score
     }
 }
 
+/// The profile's learned model as a day's ranking sees it: the model to rank with (if
+/// any), what `run.json` records, and why a model that is there could not be used.
+pub struct LearnedForDay {
+    pub model: Option<Stored>,
+    pub ranked_with: crate::render::RankedWith,
+    pub error: Option<crate::learn::LearnError>,
+}
+
+/// Reads the profile's learned model for ranking a day (unless `use_learned` is off or the
+/// profile is not a folder) and stamps the profile and model for `run.json`. A model that
+/// cannot be used is not an error here: the caller decides whether to stop (`rank`) or to
+/// rank with the hand-set profile and say so (`daily`).
+pub fn learned_for_day(
+    topics: &std::path::Path,
+    authors: Option<&std::path::Path>,
+    use_learned: bool,
+    fingerprint: &str,
+) -> Result<LearnedForDay, crate::topics::TopicsError> {
+    let profile_sha256 = crate::topics::profile_sha256(topics, authors)?;
+    let path = Stored::path(topics);
+    let present = topics.is_dir() && path.is_file();
+    let learned_sha256 = if use_learned && present {
+        Some(crate::fsutil::sha256_file(&path).map_err(crate::fsutil::IoError::read(&path))?)
+    } else {
+        None
+    };
+    let (model, error) = match &learned_sha256 {
+        Some(_) => match Stored::load(topics, fingerprint) {
+            Ok(m) => (m, None),
+            Err(e) => (None, Some(e)),
+        },
+        None => (None, None),
+    };
+    let learned = match (&model, &error) {
+        (Some(m), _) => m.summary(),
+        (None, Some(e)) => {
+            format!("the hand-set profile (the learned model could not be used: {e})")
+        }
+        (None, None) if present => "the hand-set profile (--no-learned)".into(),
+        (None, None) => "the hand-set profile".into(),
+    };
+    Ok(LearnedForDay {
+        ranked_with: crate::render::RankedWith {
+            profile_sha256,
+            learned_sha256,
+            learned,
+            learned_used: model.is_some(),
+        },
+        model,
+        error,
+    })
+}
+
 /// What ranks a day besides its papers: who ran it, against what, and since when.
 pub struct DayRun<'a> {
     /// The digest's day (`YYYY-MM-DD`).
@@ -235,6 +462,8 @@ pub struct DayRun<'a> {
     pub history: Option<&'a History>,
     /// The profile's learned model, if it has one and it is wanted.
     pub learned: Option<&'a Stored>,
+    /// What it is ranked with, recorded in `run.json`.
+    pub ranked_with: Option<crate::render::RankedWith>,
     /// When the run began: the digest reports the time from reading to scoring.
     pub start: Instant,
 }
@@ -253,7 +482,7 @@ pub fn rank_day(
     run: &DayRun,
 ) -> Result<RankedDay, EmbedError> {
     let scorer = Scorer::new(run.profile);
-    let vectors = embed_papers(embedder, papers)?;
+    let vectors = embed_day(embedder, papers, run.history, run.date)?;
     let past = run.history.map(|history| Past {
         history,
         today: run.date,
@@ -278,6 +507,7 @@ pub fn rank_day(
         seconds: run.start.elapsed().as_secs_f64(),
         author_score: run.profile.digest.author_score,
         date_from: run.date_from.to_owned(),
+        ranked_with: run.ranked_with.clone(),
     };
     Ok(RankedDay { digest, vectors })
 }

@@ -12,7 +12,8 @@ mod schema;
 
 pub use schema::{
     output_json, parse_date, read_run_json, read_scores_json, run_json, scores_json, scores_path,
-    Arxrank, DigestPaper, NearestPast, PickEntry, RunFacts, NOVELTY_UNKNOWN, SCHEMA_VERSION,
+    Arxrank, ClosestPick, DigestPaper, LearnedWhy, MarkRef, NearestPast, PickEntry, RankedWith,
+    RunFacts, NOVELTY_UNKNOWN, SCHEMA_VERSION,
 };
 
 use askama::filters::Escaper as _;
@@ -32,6 +33,8 @@ pub struct Entry {
     pub nearest: Option<Neighbour>,
     /// The day the history first saw this paper, when that was an earlier day.
     pub repeat_of: Option<String>,
+    /// Why the learned ranker scored it so, when one ranked the day.
+    pub learned: Option<LearnedWhy>,
 }
 
 /// The whole day: what was read, how it was scored, and every paper in rank order.
@@ -51,6 +54,8 @@ pub struct Digest {
     pub author_score: u32,
     /// Where the day came from: `--date`, `listing`, `file name` or `today`.
     pub date_from: String,
+    /// The profile and learned model it was ranked with, for `run.json`.
+    pub ranked_with: Option<RankedWith>,
 }
 
 impl Digest {
@@ -108,7 +113,7 @@ fn link_text(s: &str) -> String {
 
 fn novelty_text(n: Option<u8>) -> String {
     n.map_or_else(
-        || "unavailable (no history index yet)".into(),
+        || "unavailable (no earlier day in the history to compare with)".into(),
         |n| n.to_string(),
     )
 }
@@ -126,6 +131,13 @@ pub fn markdown(d: &Digest) -> String {
         d.tokens,
         d.seconds
     ));
+    if let Some(w) = d
+        .ranked_with
+        .as_ref()
+        .filter(|w| w.learned_sha256.is_some() && !w.learned_used)
+    {
+        s.push_str(&format!("**Ranked with {}.**\n\n", escape_html(&w.learned)));
+    }
     s.push_str(&format!("Total arXiv papers: {}\n\n", d.total));
     s.push_str(&format!("Total scanned papers: {}\n\n", d.entries.len()));
     s.push_str(&format!("Total relevant papers: {}\n\n", selected.len()));
@@ -177,6 +189,12 @@ pub fn markdown(d: &Digest) -> String {
         d.fingerprint,
         escape_html(&d.profile)
     ));
+    if let Some(w) = d.ranked_with.as_ref().filter(|w| w.learned_used) {
+        s.push_str(&format!(
+            "\nThe profile's learned model ranked the day: {}.\n",
+            escape_html(&w.learned)
+        ));
+    }
     s
 }
 

@@ -132,12 +132,56 @@ pub struct Arxrank {
     pub irrelevant_keywords: Vec<String>,
     pub application_keywords: Vec<String>,
     pub author_match: Option<String>,
+    /// The numbers behind the comment's words: the cosine to the profile's negative anchors
+    /// and the lexical part (BM25 against the topics' text, relative to the day's best).
+    /// Absent in digests written before they were recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub negative_similarity: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lexical: Option<f64>,
+    /// The paper the reader liked that lifted this one's score, when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liked_mark: Option<MarkRef>,
+    /// The paper the reader disliked that pulled this one's score down, when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disliked_mark: Option<MarkRef>,
+    /// Why the learned ranker scored it as it did, when one ranked the day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learned: Option<LearnedWhy>,
     pub nearest_past: Option<NearestPast>,
     /// The day the history first saw this paper, when that was an earlier day.
     pub repeat_of: Option<String>,
     pub categories: Vec<String>,
     pub announce_type: AnnounceType,
     pub date: Option<String>,
+}
+
+/// A paper the reader marked, and how close the scored paper is to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MarkRef {
+    pub id: PaperId,
+    pub title: String,
+    pub cosine: f64,
+}
+
+/// The learned ranker's score of a paper and what made it: each part's push (the largest
+/// five, strongest first), the words that raised it most, and the training pick it is
+/// closest to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LearnedWhy {
+    pub score: f64,
+    #[serde(with = "ordered_map")]
+    pub push: Vec<(String, f64)>,
+    pub words: Vec<String>,
+    pub closest_pick: Option<ClosestPick>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClosestPick {
+    pub id: PaperId,
+    pub title: String,
+    pub day: String,
+    pub cosine: f64,
 }
 
 /// The closest paper the history held when the day was ranked.
@@ -171,6 +215,26 @@ pub struct RunFacts {
     /// Absent in digests written before it was recorded: those are version 1.
     #[serde(default = "first_version")]
     pub schema_version: u32,
+    /// What the day was ranked with, so `daily` can tell a digest made with another
+    /// profile or learned model and rank the day again. Absent before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ranked_with: Option<RankedWith>,
+}
+
+/// The profile and learned model a day was ranked with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RankedWith {
+    /// sha256 over the profile's files (`topics::profile_sha256`).
+    pub profile_sha256: String,
+    /// The learned model file's sha256, when the profile had one and it was not turned off
+    /// (`--no-learned`); recorded even when it could not be used, so a broken model is
+    /// reported, not ranked with again and again.
+    pub learned_sha256: Option<String>,
+    /// What ranked: "the hand-set profile", a summary of the learned model, or why the model
+    /// could not be used.
+    pub learned: String,
+    /// Whether the learned model was used.
+    pub learned_used: bool,
 }
 
 fn first_version() -> u32 {
@@ -204,6 +268,19 @@ impl DigestPaper {
                 irrelevant_keywords: s.irrelevant.clone(),
                 application_keywords: s.application.clone(),
                 author_match: s.author.clone(),
+                negative_similarity: Some(round4(s.negative_similarity)),
+                lexical: Some(round4(s.lexical)),
+                liked_mark: s.liked.as_ref().map(|m| MarkRef {
+                    id: m.id.clone(),
+                    title: m.title.clone(),
+                    cosine: round4(m.cosine),
+                }),
+                disliked_mark: s.disliked.as_ref().map(|m| MarkRef {
+                    id: m.id.clone(),
+                    title: m.title.clone(),
+                    cosine: round4(m.cosine),
+                }),
+                learned: e.learned.clone(),
                 nearest_past: e.nearest.as_ref().map(|n| NearestPast {
                     id: n.paper.id.clone(),
                     title: n.paper.title.clone(),
@@ -265,6 +342,7 @@ impl RunFacts {
             seconds: d.seconds,
             cost_usd: 0,
             schema_version: SCHEMA_VERSION,
+            ranked_with: d.ranked_with.clone(),
         }
     }
 }

@@ -12,7 +12,9 @@ mod lexical;
 mod similarity;
 
 pub use lexical::Lexical;
-pub use similarity::{Similarities, SimilarityRow, TopicVectors};
+pub use similarity::{MarkRow, MarkVectors, Similarities, SimilarityRow, TopicVectors};
+
+use crate::ingest::PaperId;
 
 /// A compiled keyword: the phrase as the profile spells it and its matcher.
 #[derive(Debug, Clone)]
@@ -22,14 +24,27 @@ struct Keyword {
 }
 
 impl Keyword {
+    /// A keyword, or several spellings of one (`"Mixture of Experts | MoE"`), which then
+    /// count as one match: a paper that says both is not twice as relevant. The first
+    /// spelling names the match.
     fn new(phrase: &str) -> Self {
-        let norm = normalize(phrase);
-        let words: Vec<String> = norm.split(' ').map(regex::escape).collect();
+        let spellings: Vec<String> = phrase
+            .split('|')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let norm = normalize(p);
+                norm.split(' ')
+                    .map(regex::escape)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
         // Whole words only, with an optional plural ending so "diffusion model" also matches
         // "diffusion models" but "moe" never matches inside "moea".
-        let pattern = format!(r"\b{}(?:s|es)?\b", words.join(" "));
+        let pattern = format!(r"\b(?:{})(?:s|es)?\b", spellings.join("|"));
         Self {
-            phrase: phrase.to_owned(),
+            phrase: phrase.split('|').next().unwrap_or(phrase).trim().to_owned(),
             re: Regex::new(&pattern).expect("escaped phrase is a valid regex"),
         }
     }
@@ -59,7 +74,22 @@ pub struct Scorer {
     relevant: Vec<Keyword>,
     irrelevant: Vec<Keyword>,
     application: Vec<Keyword>,
+    /// Phrases in which a keyword means something else (`[keywords] other_senses`).
+    other_senses: Vec<Keyword>,
     authors: BTreeMap<String, String>,
+    /// The reader's liked and disliked papers, in [`MarkRow`]'s index order.
+    marks: (Vec<MarkName>, Vec<MarkName>),
+}
+
+/// A marked paper's id and title.
+pub type MarkName = (PaperId, String);
+
+/// A marked paper a score was moved by, and how close the scored paper is to it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MarkMatch {
+    pub id: PaperId,
+    pub title: String,
+    pub cosine: f32,
 }
 
 /// Why a paper scored what it did; rendered as the digest's comment.
@@ -82,6 +112,10 @@ pub struct Scored {
     pub irrelevant: Vec<String>,
     pub application: Vec<String>,
     pub author: Option<String>,
+    /// The liked paper it is closest to, when that lifted its score above its best topic's.
+    pub liked: Option<MarkMatch>,
+    /// The disliked paper it is closer to than to anything wanted, when that cost it.
+    pub disliked: Option<MarkMatch>,
     pub selected: bool,
     pub comment: String,
 }
@@ -102,12 +136,20 @@ pub struct Features {
     pub irrelevant: Vec<String>,
     pub application: Vec<String>,
     pub author: Option<String>,
+    /// The closest liked and disliked paper (index, cosine), when the reader marked any.
+    pub marks: MarkRow,
 }
 
 impl Features {
     /// The best topic's cosine, floored at 0.
     pub fn best_similarity(&self) -> f32 {
         self.top_anchors[0].max(0.0)
+    }
+
+    /// The closest liked paper's cosine on a topic's footing (`w.mark`; 0 without likes):
+    /// the likes' topic.
+    fn like_similarity(&self, w: &Weights) -> f32 {
+        self.marks.liked.map_or(0.0, |(_, c)| w.mark * c.max(0.0))
     }
 }
 
@@ -131,13 +173,22 @@ impl Scorer {
             relevant: compile(&relevant),
             irrelevant: compile(&profile.keywords.irrelevant),
             application: compile(&profile.keywords.application),
+            other_senses: compile(&profile.keywords.other_senses),
             authors: profile
                 .authors
                 .iter()
                 .map(|a| (author_key(a), a.clone()))
                 .collect(),
             profile: profile.clone(),
+            marks: Default::default(),
         }
+    }
+
+    /// The scorer with the reader's marks: liked and disliked papers (id, title), in the
+    /// order of the [`MarkVectors`] rows the similarities were measured against.
+    pub fn with_marks(mut self, likes: Vec<MarkName>, dislikes: Vec<MarkName>) -> Self {
+        self.marks = (likes, dislikes);
+        self
     }
 
     pub fn profile(&self) -> &Profile {
@@ -150,16 +201,10 @@ impl Scorer {
     pub fn features(&self, paper: &Paper, sims: SimilarityRow) -> Features {
         let title = normalize(&paper.title);
         let text = format!("{title} {}", normalize(&paper.abstract_text));
-        let hits = |set: &[Keyword]| -> Vec<String> {
-            set.iter()
-                .filter(|k| k.re.is_match(&text))
-                .map(|k| k.phrase.clone())
-                .collect()
-        };
-        let keywords = hits(&self.relevant);
-        let title_keyword = self.relevant.iter().any(|k| k.re.is_match(&title));
-        let irrelevant = hits(&self.irrelevant);
-        let application = hits(&self.application);
+        let keywords = self.hits(&self.relevant, &text);
+        let title_keyword = !self.hits(&self.relevant, &title).is_empty();
+        let irrelevant = self.hits(&self.irrelevant, &text);
+        let application = self.hits(&self.application, &text);
         let author = paper
             .authors
             .iter()
@@ -174,13 +219,47 @@ impl Scorer {
             irrelevant,
             application,
             author,
+            marks: sims.marks,
         }
     }
 
+    /// The keywords of `set` that `text` mentions, in `set`'s order. A keyword found only
+    /// inside a longer one ("autoencoder" in "sparse autoencoder") is the same mention and
+    /// counts once, as the longer one; one found only inside a phrase of the profile's
+    /// `other_senses` ("sparse" in "sparse rewards") is not meant, and counts not at all.
+    fn hits(&self, set: &[Keyword], text: &str) -> Vec<String> {
+        let spans = |k: &Keyword| -> Vec<(usize, usize)> {
+            k.re.find_iter(text).map(|m| (m.start(), m.end())).collect()
+        };
+        let found: Vec<Vec<(usize, usize)>> = set.iter().map(spans).collect();
+        let senses: Vec<(usize, usize)> = self.other_senses.iter().flat_map(spans).collect();
+        let inside = |i: usize, (s, e): (usize, usize)| {
+            let longer = |&(os, oe): &(usize, usize)| os <= s && e <= oe && oe - os > e - s;
+            senses.iter().any(longer)
+                || found
+                    .iter()
+                    .enumerate()
+                    .any(|(j, other)| j != i && other.iter().any(longer))
+        };
+        set.iter()
+            .enumerate()
+            .filter(|&(i, _)| found[i].iter().any(|&span| !inside(i, span)))
+            .map(|(_, k)| k.phrase.clone())
+            .collect()
+    }
+
     /// The raw score of `f` under weights `w` (the profile's, or a candidate's when tuning).
+    /// The reader's likes compete with the topics for the similarity term, and count as
+    /// wanted when the negative anchors and dislikes are weighed; without marks they are
+    /// absent and the score is the hand-set profile's alone.
     pub fn raw(f: &Features, w: &Weights) -> f32 {
-        let similarity = w.topic_aggregation.apply(&f.top_anchors).max(0.0);
-        let best = f.best_similarity();
+        let like = f.like_similarity(w);
+        let similarity = w.topic_aggregation.apply(&f.top_anchors).max(0.0).max(like);
+        let best = f.best_similarity().max(like);
+        let disliked = match f.marks.disliked {
+            Some((_, c)) => w.dislike * (w.mark * c - best).max(0.0),
+            None => 0.0,
+        };
         w.similarity * similarity
             + w.lexical * f.lexical
             + w.keyword * f.keywords.len().min(w.keyword_cap) as f32
@@ -193,12 +272,23 @@ impl Scorer {
             - w.application * f.application.len().min(w.penalty_cap) as f32
             + if f.author.is_some() { w.author } else { 0.0 }
             - w.negative * (f.negative - best).max(0.0)
+            - disliked
     }
 
     /// Scores one paper: its features under the profile's weights, on the 1-10 scale,
     /// with the comment that explains it.
     pub fn score(&self, paper: &Paper, sims: SimilarityRow) -> Scored {
-        self.score_features(self.features(paper, sims))
+        let mut scored = self.score_features(self.features(paper, sims));
+        // The reader's own word on this very paper: a paper they marked not for them is
+        // never a pick, whatever else it matches, and both marks are named as theirs.
+        let own = |m: &Option<MarkMatch>| m.as_ref().is_some_and(|m| m.id == paper.id);
+        if own(&scored.disliked) {
+            scored.selected = false;
+        }
+        if own(&scored.liked) || own(&scored.disliked) {
+            scored.comment = comment_for(&scored, Some(&paper.id));
+        }
+        scored
     }
 
     /// Scores papers scored together (a day's listing): row `i` of `sims` is `papers[i]`.
@@ -221,7 +311,19 @@ impl Scorer {
 
     /// [`Scorer::score`] for features already computed.
     pub fn score_features(&self, f: Features) -> Scored {
-        let raw = Self::raw(&f, &self.profile.weights);
+        let w = &self.profile.weights;
+        let raw = Self::raw(&f, w);
+        let like = f.like_similarity(w);
+        let liked = f
+            .marks
+            .liked
+            .filter(|_| like > w.topic_aggregation.apply(&f.top_anchors).max(0.0))
+            .map(|(i, cosine)| self.mark(&self.marks.0, i, cosine));
+        let disliked = f
+            .marks
+            .disliked
+            .filter(|&(_, c)| w.mark * c > f.best_similarity().max(like))
+            .map(|(i, cosine)| self.mark(&self.marks.1, i, cosine));
         let (best_idx, _) =
             f.topic_sims
                 .iter()
@@ -271,11 +373,21 @@ impl Scorer {
             irrelevant,
             application,
             author,
+            liked,
+            disliked,
             selected,
             comment: String::new(),
         };
-        scored.comment = comment(&scored);
+        scored.comment = comment_for(&scored, None);
         scored
+    }
+
+    fn mark(&self, names: &[MarkName], i: usize, cosine: f32) -> MarkMatch {
+        let (id, title) = names
+            .get(i)
+            .cloned()
+            .expect("a mark row indexes the scorer's marks");
+        MarkMatch { id, title, cosine }
     }
 
     /// Linear map of the raw score onto 1-10, clamped and rounded.
@@ -310,23 +422,82 @@ fn one_to_ten(t: f32) -> u8 {
     (1.0 + 9.0 * t).round().clamp(1.0, 10.0) as u8
 }
 
-fn comment(s: &Scored) -> String {
+/// How close a cosine to a topic is, in words. MiniLM's cosines between an abstract and a
+/// topic's description sit in a narrow band, so the numbers mean little to a reader: on the
+/// 644-paper example day the median paper's best topic is at 0.38, the top tenth at 0.49
+/// or more, and the digest's picks at 0.54 in the median.
+pub fn topic_closeness(cosine: f32) -> &'static str {
+    match closeness(cosine) {
+        "very close" => "very close to",
+        "close" => "close to",
+        "related" => "related to",
+        "loosely related" => "loosely related to",
+        _ => "far from every topic; nearest is",
+    }
+}
+
+/// [`topic_closeness`] as a bare word, for a chip beside the topic's name.
+pub fn closeness(cosine: f32) -> &'static str {
+    match cosine {
+        c if c >= 0.60 => "very close",
+        c if c >= 0.50 => "close",
+        c if c >= 0.40 => "related",
+        c if c >= 0.30 => "loosely related",
+        _ => "far",
+    }
+}
+
+/// How close two papers are, in words. Paper-to-paper cosines run higher than paper-to-topic
+/// ones: a paper is itself at 1, and two papers on one narrow question sit around 0.7.
+pub fn paper_closeness(cosine: f32) -> &'static str {
+    match cosine {
+        c if c >= 0.95 => "the paper itself or a version of it",
+        c if c >= 0.75 => "very close",
+        c if c >= 0.60 => "close",
+        _ => "related",
+    }
+}
+
+/// The comment: why the paper scored what it did, in words a reader can use. The numbers
+/// behind each phrase are in `scores.json` (and on the site, on hover). `own` is the
+/// paper's id, when a mark may be on the paper itself.
+fn comment_for(s: &Scored, own: Option<&PaperId>) -> String {
     let mut parts = Vec::new();
+    let mine = |m: &MarkMatch| own == Some(&m.id);
+    if s.disliked.as_ref().is_some_and(mine) {
+        parts.push("You marked this paper not for you, so it is not a pick".to_owned());
+    }
     if let Some(a) = &s.author {
         parts.push(format!("Author match: {a}"));
     }
+    match &s.liked {
+        Some(m) if mine(m) => parts.push("you liked this paper".into()),
+        Some(m) => parts.push(format!(
+            "like a paper you liked, \"{}\" ({})",
+            m.title,
+            paper_closeness(m.cosine)
+        )),
+        None => {}
+    }
     parts.push(format!(
-        "{} (cosine {:.2})",
-        s.best_topic, s.best_similarity
+        "{} {}",
+        topic_closeness(s.best_similarity),
+        s.best_topic
     ));
     if s.negative_similarity > s.best_similarity {
+        parts.push("reads more like work the profile avoids".into());
+    }
+    if let Some(m) = s.disliked.as_ref().filter(|m| !mine(m)) {
         parts.push(format!(
-            "closer to unwanted work (cosine {:.2})",
-            s.negative_similarity
+            "like a paper you marked not for you, \"{}\" ({})",
+            m.title,
+            paper_closeness(m.cosine)
         ));
     }
-    if s.lexical >= 0.5 {
-        parts.push(format!("word overlap {:.2} of the day's best", s.lexical));
+    if s.lexical >= 0.8 {
+        parts.push("uses the topics' terms more than almost any other paper today".into());
+    } else if s.lexical >= 0.5 {
+        parts.push("uses many of the topics' terms".into());
     }
     if !s.keywords.is_empty() {
         parts.push(format!("keywords: {}", s.keywords.join(", ")));
@@ -337,7 +508,16 @@ fn comment(s: &Scored) -> String {
     if !s.application.is_empty() {
         parts.push(format!("application: {}", s.application.join(", ")));
     }
-    parts.join("; ")
+    capitalise(&parts.join("; "))
+}
+
+/// `s` with its first letter in upper case.
+pub fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
 }
 
 /// Compares scored papers for the digest: author matches first (as gpt_paper_assistant does),
@@ -376,6 +556,7 @@ mod tests {
                 ],
                 irrelevant: vec!["reinforcement learning".into()],
                 application: vec!["medical imaging".into()],
+                other_senses: Vec::new(),
             },
             negative: Default::default(),
             authors: vec!["Yann LeCun".into()],
@@ -391,6 +572,8 @@ mod tests {
                 negative: 0.0,
                 topic_aggregation: Default::default(),
                 lexical: 0.0,
+                mark: 0.85,
+                dislike: 2.0,
             },
             scale: Scale {
                 raw_at_1: 0.1,
@@ -420,6 +603,7 @@ mod tests {
             top_anchors: [sorted[0], sorted[1], sorted[2]],
             negative: 0.0,
             lexical: 0.0,
+            marks: Default::default(),
         }
     }
 
@@ -433,6 +617,87 @@ mod tests {
             date: None,
             announce: AnnounceType::New,
         }
+    }
+
+    #[test]
+    fn a_keyword_inside_a_longer_one_is_one_mention() {
+        let mut p = profile();
+        p.keywords.relevant = vec!["autoencoder".into(), "sparse autoencoder".into()];
+        let s = Scorer::new(&p);
+        let r = s.score(
+            &paper(
+                "Features",
+                "We train a sparse autoencoder on activations.",
+                &["A"],
+            ),
+            sims(&[0.3, 0.1]),
+        );
+        assert_eq!(r.keywords, vec!["sparse autoencoder"]);
+        let r = s.score(
+            &paper(
+                "Features",
+                "A sparse autoencoder beats a plain autoencoder.",
+                &["A"],
+            ),
+            sims(&[0.3, 0.1]),
+        );
+        assert_eq!(r.keywords, vec!["autoencoder", "sparse autoencoder"]);
+    }
+
+    #[test]
+    fn a_keyword_in_another_sense_does_not_count() {
+        let mut p = profile();
+        p.keywords.relevant = vec!["sparsity | sparse".into()];
+        p.keywords.other_senses = vec!["sparse reward".into(), "data sparsity".into()];
+        let s = Scorer::new(&p);
+        let r = s.score(
+            &paper(
+                "Sparse rewards",
+                "Agents learn from sparse rewards despite data sparsity.",
+                &["A"],
+            ),
+            sims(&[0.3, 0.1]),
+        );
+        assert!(
+            r.keywords.is_empty() && !r.title_keyword,
+            "{:?}",
+            r.keywords
+        );
+        let r = s.score(
+            &paper(
+                "Exploration",
+                "Sparse rewards, and a sparse network to learn them.",
+                &["A"],
+            ),
+            sims(&[0.3, 0.1]),
+        );
+        assert_eq!(r.keywords, vec!["sparsity"]);
+        assert!(!r.title_keyword);
+    }
+
+    #[test]
+    fn spellings_of_one_keyword_count_once() {
+        let mut p = profile();
+        p.keywords.relevant = vec!["Mixture of Experts | MoE".into(), "quantization".into()];
+        let s = Scorer::new(&p);
+        let r = s.score(
+            &paper(
+                "MoE layers",
+                "A sparse mixture-of-experts model with MoE routing.",
+                &["A"],
+            ),
+            sims(&[0.3, 0.1]),
+        );
+        assert_eq!(r.keywords, vec!["Mixture of Experts"]);
+        assert!(
+            r.title_keyword,
+            "the title's MoE is a spelling of the keyword"
+        );
+        let r = s.score(
+            &paper("Routing", "Experts, but no mixture.", &["A"]),
+            sims(&[0.3, 0.1]),
+        );
+        assert!(r.keywords.is_empty());
     }
 
     #[test]
@@ -563,6 +828,7 @@ mod tests {
             negative: vec![0.0; 2],
             top_anchors: vec![[0.3; 3]; 2],
             lexical: vec![0.0; 2],
+            marks: Vec::new(),
         };
         let without = Scorer::new(&p).score_all(&papers, &sims);
         p.weights.lexical = 0.2;
@@ -570,7 +836,9 @@ mod tests {
         assert!((with[0].raw - without[0].raw - 0.2).abs() < 1e-6);
         assert_eq!(with[1].raw, without[1].raw);
         assert!(
-            with[0].comment.contains("word overlap 1.00"),
+            with[0]
+                .comment
+                .contains("uses the topics' terms more than almost any other paper today"),
             "{}",
             with[0].comment
         );

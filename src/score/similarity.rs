@@ -20,6 +20,54 @@ pub struct Similarities {
     pub top_anchors: Vec<[f32; 3]>,
     /// Each document's [`super::Lexical`] score; zeros until [`Similarities::set_lexical`].
     pub lexical: Vec<f32>,
+    /// Each document's closest liked and disliked paper; empty until
+    /// [`Similarities::set_marks`].
+    pub marks: Vec<MarkRow>,
+}
+
+/// A document's closest marked papers: the index (among the likes, or the dislikes) and
+/// cosine of each, where the reader marked any.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct MarkRow {
+    pub liked: Option<(usize, f32)>,
+    pub disliked: Option<(usize, f32)>,
+}
+
+/// The reader's marked papers as unit vectors, one row each: liked and disliked apart.
+#[derive(Debug, Clone)]
+pub struct MarkVectors {
+    pub likes: ndarray::Array2<f32>,
+    pub dislikes: ndarray::Array2<f32>,
+}
+
+impl MarkVectors {
+    /// Each document's closest liked and closest disliked paper (rows of `docs` are unit
+    /// vectors).
+    pub fn closest(&self, docs: ndarray::ArrayView2<f32>) -> Vec<MarkRow> {
+        let best = |marks: &ndarray::Array2<f32>| -> Vec<Option<(usize, f32)>> {
+            if marks.nrows() == 0 {
+                return vec![None; docs.nrows()];
+            }
+            docs.dot(&marks.t())
+                .rows()
+                .into_iter()
+                .map(|row| {
+                    row.iter()
+                        .copied()
+                        .enumerate()
+                        .fold(None, |b: Option<(usize, f32)>, (i, c)| match b {
+                            Some((_, bc)) if bc >= c => b,
+                            _ => Some((i, c)),
+                        })
+                })
+                .collect()
+        };
+        best(&self.likes)
+            .into_iter()
+            .zip(best(&self.dislikes))
+            .map(|(liked, disliked)| MarkRow { liked, disliked })
+            .collect()
+    }
 }
 
 /// One document's row of [`Similarities`].
@@ -29,6 +77,7 @@ pub struct SimilarityRow<'a> {
     pub top_anchors: [f32; 3],
     pub negative: f32,
     pub lexical: f32,
+    pub marks: MarkRow,
 }
 
 impl Similarities {
@@ -42,7 +91,14 @@ impl Similarities {
             top_anchors: self.top_anchors[i],
             negative: self.negative[i],
             lexical: self.lexical[i],
+            marks: self.marks.get(i).copied().unwrap_or_default(),
         }
+    }
+
+    /// Adds the documents' closest marked papers (one row per document, in order).
+    pub fn set_marks(&mut self, marks: Vec<MarkRow>) {
+        assert_eq!(marks.len(), self.negative.len(), "one row per document");
+        self.marks = marks;
     }
 
     /// Adds the documents' lexical scores (one per document, in order).
@@ -103,6 +159,7 @@ impl TopicVectors {
             topics: best.slice(ndarray::s![.., ..self.topics]).to_owned(),
             negative,
             lexical: vec![0.0; top_anchors.len()],
+            marks: Vec::new(),
             top_anchors,
         }
     }

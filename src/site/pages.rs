@@ -34,12 +34,16 @@ pub struct SiteOptions {
     /// Papers the digest did not select are still listed, hidden until the filter asks for
     /// them, down to this relevance.
     pub list_from: u8,
+    /// The command that trains the profile on the exported feedback, with this site's real
+    /// paths, shown beside the export button.
+    pub learn_command: String,
 }
 
 impl Default for SiteOptions {
     fn default() -> Self {
         Self {
             list_from: DEFAULT_LIST_FROM,
+            learn_command: "arxrank learn --feedback ~/Downloads/feedback.jsonl".into(),
         }
     }
 }
@@ -195,10 +199,23 @@ struct Card<'a> {
     a: &'a Arxrank,
     /// `1.`, `2.` … for the digest's picks, `·` for the papers it passed over.
     label: String,
-    /// The cosine to the paper's best topic.
-    best_cosine: Option<f64>,
+    /// The best topic's closeness in words, and its cosine for the chip's tooltip.
+    closeness: &'static str,
+    best_cosine: String,
+    /// Why there is no novelty, when there is none and the paper is no repeat.
+    novelty_note: Option<&'static str>,
+    /// The learned ranker's chip: its main reason, and the numbers behind it.
+    learned: Option<Chip>,
+    liked: Option<Chip>,
+    disliked: Option<Chip>,
     /// The day whose page has a card for the nearest past paper.
     nearest_on_site: Option<String>,
+}
+
+/// A chip's text and the numbers behind it, shown on hover.
+struct Chip {
+    text: String,
+    title: String,
 }
 
 #[derive(Template)]
@@ -217,6 +234,11 @@ struct DayPage<'a> {
     list_from: u8,
     toc: Vec<&'a DigestPaper>,
     cards: Vec<Card<'a>>,
+    learn_command: &'a str,
+    /// What ranked the day, when it was not the hand-set profile alone.
+    ranked_with: Option<String>,
+    /// Why the profile's learned model was not used, when it could not be.
+    warning: Option<String>,
 }
 
 /// `papers` is the day's [`listed`] papers.
@@ -285,6 +307,19 @@ fn day_page<'a>(
         list_from: opts.list_from,
         toc,
         cards,
+        learn_command: &opts.learn_command,
+        ranked_with: day
+            .run
+            .ranked_with
+            .as_ref()
+            .filter(|w| w.learned_used)
+            .map(|w| w.learned.clone()),
+        warning: day
+            .run
+            .ranked_with
+            .as_ref()
+            .filter(|w| w.learned_sha256.is_some() && !w.learned_used)
+            .map(|w| w.learned.clone()),
     }
 }
 
@@ -300,16 +335,37 @@ fn cards<'a>(papers: &[&'a DigestPaper], on_site: &HashMap<&PaperId, String>) ->
             } else {
                 "·".into()
             };
+            let cosine = p
+                .arxrank
+                .topic_similarity
+                .iter()
+                .find(|(t, _)| *t == p.arxrank.best_topic)
+                .map(|(_, v)| *v);
             Card {
                 p,
                 a: &p.arxrank,
                 label,
-                best_cosine: p
-                    .arxrank
-                    .topic_similarity
-                    .iter()
-                    .find(|(t, _)| *t == p.arxrank.best_topic)
-                    .map(|(_, v)| *v),
+                closeness: cosine.map_or("", |c| crate::score::closeness(c as f32)),
+                best_cosine: cosine.map_or(String::new(), |c| {
+                    format!("cosine {c:.2} to the topic's closest description or anchor")
+                }),
+                novelty_note: (p.novelty.is_none() && p.arxrank.repeat_of.is_none())
+                    .then_some("no earlier day in the history to compare with"),
+                learned: p.arxrank.learned.as_ref().map(learned_chip),
+                liked: p.arxrank.liked_mark.as_ref().map(|m| Chip {
+                    text: format!(
+                        "♥ like \u{201c}{}\u{201d}, which you liked",
+                        short(&m.title)
+                    ),
+                    title: format!("cosine {:.2} to {} ({})", m.cosine, m.id, m.title),
+                }),
+                disliked: p.arxrank.disliked_mark.as_ref().map(|m| Chip {
+                    text: format!(
+                        "✗ like \u{201c}{}\u{201d}, marked not for you",
+                        short(&m.title)
+                    ),
+                    title: format!("cosine {:.2} to {} ({})", m.cosine, m.id, m.title),
+                }),
                 nearest_on_site: p
                     .arxrank
                     .nearest_past
@@ -319,6 +375,47 @@ fn cards<'a>(papers: &[&'a DigestPaper], on_site: &HashMap<&PaperId, String>) ->
             }
         })
         .collect()
+}
+
+/// A title cut to fit a chip.
+fn short(title: &str) -> String {
+    const MAX: usize = 48;
+    if title.chars().count() <= MAX {
+        return title.to_owned();
+    }
+    let cut: String = title.chars().take(MAX - 1).collect();
+    format!("{}…", cut.trim_end())
+}
+
+/// The learned ranker's chip: its strongest push in words, every push on hover.
+fn learned_chip(l: &crate::render::LearnedWhy) -> Chip {
+    let main = l.push.first().map_or("its learned score", |(name, v)| {
+        match (name.as_str(), *v >= 0.0) {
+            ("vector like past picks", true) => "like past picks",
+            ("vector like past picks", false) => "unlike past picks",
+            ("words", true) => "words of past picks",
+            ("words", false) => "words past picks lack",
+            (_, true) => "the profile's parts",
+            (_, false) => "against the profile's parts",
+        }
+    });
+    let mut title = format!("learned score {:.2}", l.score);
+    for (name, v) in &l.push {
+        title.push_str(&format!("; {name} {v:+.2}"));
+    }
+    if !l.words.is_empty() {
+        title.push_str(&format!("; words: {}", l.words.join(", ")));
+    }
+    if let Some(c) = &l.closest_pick {
+        title.push_str(&format!(
+            "; closest past pick: {} ({}, cosine {:.2})",
+            c.title, c.day, c.cosine
+        ));
+    }
+    Chip {
+        text: format!("Learned: {main}"),
+        title,
+    }
 }
 
 /// A row of a table of days.

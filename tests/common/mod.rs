@@ -48,14 +48,13 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Runs the `arxrank` binary with the installed model and 2 threads.
+/// Runs the `arxrank` binary with the installed model and 2 threads (through the
+/// environment, which every command that runs the model reads and the others ignore).
 pub fn arxrank(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_arxrank"))
         .args(args)
-        .arg("--models-dir")
-        .arg(root().join("models"))
-        .arg("--threads")
-        .arg("2")
+        .env("ARXRANK_MODELS_DIR", root().join("models"))
+        .env("ARXRANK_THREADS", "2")
         .output()
         .expect("binary runs")
 }
