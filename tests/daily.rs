@@ -590,18 +590,16 @@ fn as_new_reader(home: &Path, args: &[&str]) -> Output {
         .env("HOME", home)
         .env("ARXRANK_MODELS_DIR", models())
         .env("ARXRANK_THREADS", "2");
-    for var in [
+    let platform = [
         "XDG_CONFIG_HOME",
         "XDG_DATA_HOME",
         "ARXRANK_CONFIG_DIR",
         "ARXRANK_DATA_DIR",
-        "ARXRANK_CONFIG",
-        "ARXRANK_TOPICS",
-        "ARXRANK_HISTORY",
-        "ARXRANK_WEBHOOK_URL",
-        "ARXRANK_SMTP_USER",
-        "ARXRANK_SMTP_PASSWORD",
-    ] {
+    ];
+    let machine = common::MACHINE_VARS
+        .iter()
+        .filter(|v| **v != "ARXRANK_MODELS_DIR");
+    for var in platform.iter().chain(machine) {
         cmd.env_remove(var);
     }
     let out = cmd.args(args).output().expect("binary runs");

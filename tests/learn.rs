@@ -17,7 +17,10 @@ fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-fn rank(profile: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+/// Ranks the example day with `profile` into `out`, against a history that holds only this
+/// day (so no paper has novelty, as with no history at all): the first run stores the day's
+/// vectors there, and the runs after it take them from there instead of embedding again.
+fn rank(profile: &Path, out: &Path, history: &Path, extra: &[&str]) -> std::process::Output {
     let example = common::root().join("examples/cs-2025-05-13.rss.xml");
     common::arxrank(
         &[
@@ -28,7 +31,8 @@ fn rank(profile: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
                 s(profile),
                 "--out",
                 s(out),
-                "--no-history",
+                "--history",
+                s(history),
             ][..],
             extra,
         ]
@@ -132,7 +136,8 @@ fn learn_stores_a_model_in_the_profile_and_rank_uses_it() {
 
     // rank with the profile: the learned score orders the day and explains itself.
     let learned_out = tmp.path().join("learned");
-    let run = rank(&profile, &learned_out, &[]);
+    let history = tmp.path().join("history");
+    let run = rank(&profile, &learned_out, &history, &[]);
     assert!(run.status.success(), "{}", stderr(&run));
     assert!(
         stderr(&run).contains("ranking with the learned model"),
@@ -200,10 +205,13 @@ fn learn_stores_a_model_in_the_profile_and_rank_uses_it() {
 
     // --no-learned is the hand-set profile, byte for byte.
     let (plain, without) = (tmp.path().join("plain"), tmp.path().join("without"));
-    assert!(rank(&profile, &without, &["--no-learned"]).status.success());
+    assert!(rank(&profile, &without, &history, &["--no-learned"])
+        .status
+        .success());
     assert!(rank(
         &common::root().join("topics/daizedong-2025-05"),
         &plain,
+        &history,
         &[]
     )
     .status
@@ -247,7 +255,7 @@ fn learn_stores_a_model_in_the_profile_and_rank_uses_it() {
     let mut foreign = model.clone();
     foreign["fingerprint"] = "other-model-0123".into();
     fs_err::write(&path, foreign.to_string()).unwrap();
-    let run = rank(&profile, &tmp.path().join("x"), &[]);
+    let run = rank(&profile, &tmp.path().join("x"), &history, &[]);
     let err = stderr(&run);
     assert_eq!(run.status.code(), Some(2), "{err}");
     assert!(
@@ -259,7 +267,7 @@ fn learn_stores_a_model_in_the_profile_and_rank_uses_it() {
     assert!(!tmp.path().join("x/2025-05-13").exists());
     // And a damaged one.
     fs_err::write(&path, &first[..first.len() / 2]).unwrap();
-    let run = rank(&profile, &tmp.path().join("y"), &[]);
+    let run = rank(&profile, &tmp.path().join("y"), &history, &[]);
     let err = stderr(&run);
     assert_eq!(run.status.code(), Some(2), "{err}");
     assert!(err.contains("learned/model.json: not valid JSON"), "{err}");

@@ -132,15 +132,15 @@ pub fn run(args: LearnArgs) -> Result<(), CliError> {
     };
     let mut embedder = args.model.load_dir(&model_dir)?;
     let mut known = Known::default();
-    let digests = if args.digests.is_empty() {
-        let d = settings.out.value.clone();
-        if d.is_dir() {
-            vec![d]
-        } else {
-            Vec::new()
-        }
-    } else {
+    // Daily's digests by default, for the sources that join to a day's papers (labelled
+    // pools carry their own).
+    let joins = !(args.feedback.is_empty() && args.archive.is_empty() && args.library.is_empty());
+    let digests = if !args.digests.is_empty() {
         args.digests.clone()
+    } else if joins && settings.out.value.is_dir() {
+        vec![settings.out.value.clone()]
+    } else {
+        Vec::new()
     };
     for d in &digests {
         known.add_digests(d)?;
@@ -148,7 +148,11 @@ pub fn run(args: LearnArgs) -> Result<(), CliError> {
     for l in &args.listing {
         known.add_listing(l)?;
     }
-    let history = open_history(&settings.history.value, &embedder)?;
+    let history = if joins {
+        open_history(&settings.history.value, &embedder)?
+    } else {
+        None
+    };
     let mut notes = Vec::new();
     let trains = !(args.sets.is_empty() && args.archive.is_empty() && args.library.is_empty());
     let mut sets: Vec<Training> = Vec::new();

@@ -24,7 +24,7 @@ use crate::embed::{EmbedError, Embedder, TextKind};
 use crate::history::{History, HistoryError, PastPaper};
 use crate::ingest::{IngestError, Paper, PaperId};
 use crate::learn::Stored;
-use crate::render::{ClosestPick, Digest, Entry, LearnedWhy};
+use crate::render::{round4, ClosestPick, Digest, Entry, LearnedWhy};
 use crate::score::{novelty, rank_cmp, relevance_on, MarkVectors, Scorer, TopicVectors};
 use crate::topics::Profile;
 
@@ -294,10 +294,6 @@ fn rank_learned(
         out.push(Some(why));
     }
     out
-}
-
-fn round4(v: f32) -> f64 {
-    (f64::from(v) * 1e4).round() / 1e4
 }
 
 /// What a part of the learned score is, in a reader's words.

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 mod schema;
 
 pub use schema::{
-    output_json, parse_date, read_run_json, read_scores_json, run_json, scores_json, scores_path,
-    Arxrank, ClosestPick, DigestPaper, LearnedWhy, MarkRef, NearestPast, PickEntry, RankedWith,
-    RunFacts, NOVELTY_UNKNOWN, SCHEMA_VERSION,
+    output_json, parse_date, read_run_json, read_scores_json, round4, run_json, scores_json,
+    scores_path, Arxrank, ClosestPick, DigestPaper, LearnedWhy, MarkRef, NearestPast, PickEntry,
+    RankedWith, RunFacts, NOVELTY_UNKNOWN, SCHEMA_VERSION,
 };
 
 use askama::filters::Escaper as _;

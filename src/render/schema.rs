@@ -353,7 +353,8 @@ pub fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
     (d.format("%Y-%m-%d").to_string() == s).then_some(d)
 }
 
-pub(super) fn round4(x: f32) -> f64 {
+/// A score as the digest files keep it: four decimals, so a rerun writes the same bytes.
+pub fn round4(x: f32) -> f64 {
     (x as f64 * 10_000.0).round() / 10_000.0
 }
 

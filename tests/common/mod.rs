@@ -70,19 +70,23 @@ pub fn isolated(cwd: &Path) -> std::process::Command {
         .env("HF_HOME", cwd.join(".hf"))
         .env_remove("HF_TOKEN")
         .env_remove("HF_ENDPOINT");
-    for var in [
-        "ARXRANK_MODELS_DIR",
-        "ARXRANK_CONFIG",
-        "ARXRANK_TOPICS",
-        "ARXRANK_HISTORY",
-        "ARXRANK_WEBHOOK_URL",
-        "ARXRANK_SMTP_USER",
-        "ARXRANK_SMTP_PASSWORD",
-    ] {
+    for var in MACHINE_VARS {
         cmd.env_remove(var);
     }
     cmd
 }
+
+/// The variables through which this machine's own arxrank settings and secrets would leak
+/// into a test's run.
+pub const MACHINE_VARS: [&str; 7] = [
+    "ARXRANK_MODELS_DIR",
+    "ARXRANK_CONFIG",
+    "ARXRANK_TOPICS",
+    "ARXRANK_HISTORY",
+    "ARXRANK_WEBHOOK_URL",
+    "ARXRANK_SMTP_USER",
+    "ARXRANK_SMTP_PASSWORD",
+];
 
 /// Runs [`isolated`] with `args` and the extra `env`.
 pub fn run_isolated(cwd: &Path, env: &[(&str, &str)], args: &[&str]) -> std::process::Output {
