@@ -142,7 +142,7 @@ pub fn run(args: DailyArgs, threads: usize) -> Result<u8, CliError> {
     // 0. The settings, checked even on a day with nothing to do, so a typo is caught on
     // the first run after it, not on the next new day.
     let rank_args = rank_args(&args, &settings, PathBuf::new());
-    super::rank::load_profile(&rank_args)?;
+    let profile = super::rank::load_profile(&rank_args)?;
     let model_dir = rank_args.model.resolve()?;
     let learned = learned_for_day(
         &settings.topics.value,
@@ -244,7 +244,15 @@ pub fn run(args: DailyArgs, threads: usize) -> Result<u8, CliError> {
             listing: listing.clone(),
             ..rank_args
         };
-        let checked = super::rank::check(&rank_args)?;
+        // The profile and the model's files were checked above; only the day is new.
+        let (listing, date, date_from) = super::rank::read_day(&rank_args)?;
+        let checked = super::rank::Checked {
+            listing,
+            profile,
+            date,
+            date_from,
+            model_dir,
+        };
         let learned = match learned.error {
             Some(_) => LearnedForDay {
                 model: None,

@@ -107,6 +107,23 @@ pub struct Checked {
 /// Reads and checks everything that can be wrong with the inputs, before anything is
 /// written and before the model is loaded.
 pub fn check(args: &RankArgs) -> Result<Checked, CliError> {
+    let (listing, date, date_from) = read_day(args)?;
+    let profile = load_profile(args)?;
+    if args.show_profile {
+        eprint!("{}", profile.describe());
+    }
+    Ok(Checked {
+        listing,
+        profile,
+        date,
+        date_from,
+        model_dir: args.model.resolve()?,
+    })
+}
+
+/// The listing and its day: what [`check`] reads besides the profile and the model, for a
+/// caller that has checked those already (`daily`).
+pub fn read_day(args: &RankArgs) -> Result<(Listing, String, &'static str), CliError> {
     if let Some(d) = &args.date {
         if chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err() {
             return Err(CliError::Usage(format!("--date {d:?} is not YYYY-MM-DD")));
@@ -119,20 +136,9 @@ pub fn check(args: &RankArgs) -> Result<Checked, CliError> {
             announce: args.announce.clone(),
         },
     )?;
-    let profile = load_profile(args)?;
-    if args.show_profile {
-        eprint!("{}", profile.describe());
-    }
     let (date, date_from) = day_of(args.date.as_deref(), listing.date.as_deref(), &args.listing);
     eprintln!("day {date} (from {date_from})");
-    let model_dir = args.model.resolve()?;
-    Ok(Checked {
-        listing,
-        profile,
-        date,
-        date_from,
-        model_dir,
-    })
+    Ok((listing, date, date_from))
 }
 
 /// Ranks a checked day with `learned` (the profile's learned model, or none) and writes its

@@ -179,28 +179,28 @@ pub fn score_with(
 ) -> Result<Vec<Entry>, EmbedError> {
     let topics = topic_vectors(embedder, scorer.profile())?;
     let plain = topics.similarities(docs);
-    let marks = learned.map(|m| &m.marks).filter(|m| !m.is_empty());
-    let (marked_scorer, sims);
-    let scorer = match marks {
-        Some(m) => {
+    // With marks, the scorer and similarities that know them; the ranker still reads the
+    // plain similarities, as it was trained on them.
+    let marked = learned
+        .map(|m| &m.marks)
+        .filter(|m| !m.is_empty())
+        .map(|m| {
             let (likes, dislikes) = m.vectors(docs.ncols());
-            let mut s = plain.clone();
-            s.set_marks(MarkVectors { likes, dislikes }.closest(docs.view()));
-            sims = s;
+            let mut sims = plain.clone();
+            sims.set_marks(MarkVectors { likes, dislikes }.closest(docs.view()));
             let names = |it: &mut dyn Iterator<Item = &crate::learn::stored::Mark>| {
                 it.map(|m| (m.id.clone(), m.title.clone())).collect()
             };
-            marked_scorer = scorer
+            let scorer = scorer
                 .clone()
                 .with_marks(names(&mut m.likes()), names(&mut m.dislikes()));
-            &marked_scorer
-        }
-        None => {
-            sims = plain.clone();
-            scorer
-        }
+            (scorer, sims)
+        });
+    let (scorer, sims) = match &marked {
+        Some((scorer, sims)) => (scorer, sims),
+        None => (scorer, &plain),
     };
-    let mut scored = scorer.score_all(papers, &sims);
+    let mut scored = scorer.score_all(papers, sims);
     let mut why = vec![None; papers.len()];
     if let Some(ranker) = learned.and_then(|m| m.ranker.as_ref()) {
         why = rank_learned(ranker, scorer, papers, docs, &plain, &mut scored);
@@ -259,8 +259,7 @@ fn rank_learned(
         let raw = learned + moved;
         s.raw = raw;
         s.relevance = relevance_on(&scale, raw);
-        let refused = s.disliked.as_ref().is_some_and(|m| m.id == papers[i].id);
-        s.selected = (s.relevance >= scale.select_min || s.author.is_some()) && !refused;
+        s.selected = s.selects(scale.select_min, &papers[i].id);
         let mut explained = ranker.explain(dim, x.row(i), words.as_ref().map(|w| w.row(i)));
         if moved != 0.0 {
             // What the reader's marks did is a part of the score like any other.

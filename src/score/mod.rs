@@ -120,6 +120,19 @@ pub struct Scored {
     pub comment: String,
 }
 
+impl Scored {
+    /// Whether the digest takes the paper `id` at threshold `select_min`: relevance enough,
+    /// or an author match; never a paper the reader marked not for them, whatever else it
+    /// matches.
+    pub fn selects(&self, select_min: u8, id: &PaperId) -> bool {
+        (self.relevance >= select_min || self.author.is_some()) && !self.disliked_itself(id)
+    }
+
+    fn disliked_itself(&self, id: &PaperId) -> bool {
+        self.disliked.as_ref().is_some_and(|m| &m.id == id)
+    }
+}
+
 /// One paper's score before weighting: similarities and keyword/author matches.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Features {
@@ -278,17 +291,7 @@ impl Scorer {
     /// Scores one paper: its features under the profile's weights, on the 1-10 scale,
     /// with the comment that explains it.
     pub fn score(&self, paper: &Paper, sims: SimilarityRow) -> Scored {
-        let mut scored = self.score_features(self.features(paper, sims));
-        // The reader's own word on this very paper: a paper they marked not for them is
-        // never a pick, whatever else it matches, and both marks are named as theirs.
-        let own = |m: &Option<MarkMatch>| m.as_ref().is_some_and(|m| m.id == paper.id);
-        if own(&scored.disliked) {
-            scored.selected = false;
-        }
-        if own(&scored.liked) || own(&scored.disliked) {
-            scored.comment = comment_for(&scored, Some(&paper.id));
-        }
-        scored
+        self.score_features(self.features(paper, sims), &paper.id)
     }
 
     /// Scores papers scored together (a day's listing): row `i` of `sims` is `papers[i]`.
@@ -309,8 +312,8 @@ impl Scorer {
             .collect()
     }
 
-    /// [`Scorer::score`] for features already computed.
-    pub fn score_features(&self, f: Features) -> Scored {
+    /// [`Scorer::score`] for features already computed, of the paper `id`.
+    pub fn score_features(&self, f: Features, id: &PaperId) -> Scored {
         let w = &self.profile.weights;
         let raw = Self::raw(&f, w);
         let like = f.like_similarity(w);
@@ -346,7 +349,6 @@ impl Scorer {
             ..
         } = f;
         let relevance = self.scale(raw);
-        let selected = relevance >= self.profile.scale.select_min || author.is_some();
         let best_topic = self
             .profile
             .topics
@@ -375,10 +377,11 @@ impl Scorer {
             author,
             liked,
             disliked,
-            selected,
+            selected: false,
             comment: String::new(),
         };
-        scored.comment = comment_for(&scored, None);
+        scored.selected = scored.selects(self.profile.scale.select_min, id);
+        scored.comment = comment(&scored, id);
         scored
     }
 
@@ -426,13 +429,10 @@ fn one_to_ten(t: f32) -> u8 {
 /// topic's description sit in a narrow band, so the numbers mean little to a reader: on the
 /// 644-paper example day the median paper's best topic is at 0.38, the top tenth at 0.49
 /// or more, and the digest's picks at 0.54 in the median.
-pub fn topic_closeness(cosine: f32) -> &'static str {
+pub fn topic_closeness(cosine: f32) -> String {
     match closeness(cosine) {
-        "very close" => "very close to",
-        "close" => "close to",
-        "related" => "related to",
-        "loosely related" => "loosely related to",
-        _ => "far from every topic; nearest is",
+        "far" => "far from every topic; nearest is".into(),
+        near => format!("{near} to"),
     }
 }
 
@@ -458,13 +458,13 @@ pub fn paper_closeness(cosine: f32) -> &'static str {
     }
 }
 
-/// The comment: why the paper scored what it did, in words a reader can use. The numbers
-/// behind each phrase are in `scores.json` (and on the site, on hover). `own` is the
-/// paper's id, when a mark may be on the paper itself.
-fn comment_for(s: &Scored, own: Option<&PaperId>) -> String {
+/// The comment: why the paper `id` scored what it did, in words a reader can use. The
+/// numbers behind each phrase are in `scores.json` (and on the site, on hover); a mark on
+/// the paper itself is named as the reader's own.
+fn comment(s: &Scored, id: &PaperId) -> String {
     let mut parts = Vec::new();
-    let mine = |m: &MarkMatch| own == Some(&m.id);
-    if s.disliked.as_ref().is_some_and(mine) {
+    let mine = |m: &MarkMatch| &m.id == id;
+    if s.disliked_itself(id) {
         parts.push("You marked this paper not for you, so it is not a pick".to_owned());
     }
     if let Some(a) = &s.author {
@@ -512,7 +512,7 @@ fn comment_for(s: &Scored, own: Option<&PaperId>) -> String {
 }
 
 /// `s` with its first letter in upper case.
-pub fn capitalise(s: &str) -> String {
+fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(first) => first.to_uppercase().chain(c).collect(),
