@@ -1,6 +1,6 @@
 //! `arxrank backfill` through the binary: kill -9 and resume, filters, bad lines, summary.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};

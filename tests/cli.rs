@@ -1,6 +1,6 @@
 //! The `arxrank` binary end to end: exit codes, what is (not) written, the digest's content.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

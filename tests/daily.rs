@@ -2,7 +2,7 @@
 //! `fetch` (RSS and API) against a local arXiv, `daily` end to end with a webhook receiver
 //! and an SMTP sink, `init` and the hub download path against a local hub.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Output;

@@ -2,7 +2,7 @@
 //! (tests/data/minilm-reference.jsonl, 118 texts incl. one-word, unicode and >256-token ones):
 //! the native encoder and candle's to 1e-4, the int16 one to 1e-3.
 
-mod common;
+use crate::common;
 
 use arxrank::embed::{
     cosine, BertEmbedder, ComputePrecision, DeviceKind, Embedder, Engine, TextKind,

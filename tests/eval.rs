@@ -2,7 +2,7 @@
 //! tests/data): both sets with their own profiles, rankers side by side, tuning held out by
 //! day, calibration written into a profile, external scores, and bad input.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Output;

@@ -1,7 +1,7 @@
 //! The on-disk history: round trip, every way it can be wrong, the writer lock, the v1
 //! fixture, and novelty over two real announcement days.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! Readers on real-format inputs: arXiv RSS and Atom, JSONL, the Kaggle snapshot.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -4,12 +4,13 @@
 //! must parse or return an error naming the file; none may panic or allocate more than a
 //! fixed multiple of its input (checked by a counting allocator).
 //!
-//! One `#[test]` runs them all, one after another, because the allocator's counts are
-//! process-wide.
+//! The allocator counts per thread, so the other tests of the binary, running beside it, do
+//! not touch its figures; one `#[test]` runs every corpus, one after another, on its thread.
 
-mod common;
+use crate::common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -19,22 +20,46 @@ use proptest::test_runner::{Config, TestRunner};
 
 struct Counting;
 
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    /// Bytes this thread holds now, and the most it held since the last reset. Signed: a
+    /// block freed here may have been allocated on another thread. Const-initialised cells
+    /// without destructors, so the allocator may touch them at any time.
+    static CURRENT: Cell<isize> = const { Cell::new(0) };
+    static PEAK: Cell<isize> = const { Cell::new(0) };
+}
 /// The most memory any case took, per byte of its input (× 100), and the outcomes.
 static WORST: AtomicUsize = AtomicUsize::new(0);
 static PARSED: AtomicUsize = AtomicUsize::new(0);
 static REFUSED: AtomicUsize = AtomicUsize::new(0);
 
+fn count(delta: isize) {
+    let _ = CURRENT.try_with(|c| {
+        let now = c.get() + delta;
+        c.set(now);
+        let _ = PEAK.try_with(|p| p.set(p.get().max(now)));
+    });
+}
+
+/// Starts a measurement on this thread: returns what it holds now.
+fn reset_peak() -> isize {
+    let now = CURRENT.with(Cell::get);
+    PEAK.with(|p| p.set(now));
+    now
+}
+
+/// Bytes above `base` this thread held at its peak since `reset_peak`.
+fn peak_since(base: isize) -> usize {
+    (PEAK.with(Cell::get) - base).max(0) as usize
+}
+
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        PEAK.fetch_max(now, Ordering::Relaxed);
+        count(layout.size() as isize);
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+        count(-(layout.size() as isize));
         unsafe { System.dealloc(ptr, layout) }
     }
 }
@@ -146,14 +171,13 @@ fn apply(mut b: Vec<u8>, muts: &[Mutation]) -> Vec<u8> {
 /// Parses `bytes` as the listing reader would, checking the error and the memory it took.
 fn parse_checked(name: &str, bytes: Vec<u8>, format: Format) -> Result<(), TestCaseError> {
     let len = bytes.len();
-    let base = CURRENT.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
+    let base = reset_peak();
     let opts = ReadOptions {
         format,
         ..ReadOptions::default()
     };
     let result = parse_listing(Path::new(name), &bytes, &opts);
-    let used = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+    let used = peak_since(base);
     prop_assert!(
         used <= allowed(len),
         "{name}: {used} bytes allocated for {len} bytes of input"
@@ -178,8 +202,7 @@ fn parse_checked(name: &str, bytes: Vec<u8>, format: Format) -> Result<(), TestC
 /// The Kaggle/JSONL stream reader `backfill` uses.
 fn stream_checked(name: &str, bytes: Vec<u8>) -> Result<(), TestCaseError> {
     let len = bytes.len();
-    let base = CURRENT.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
+    let base = reset_peak();
     let mut lines = JsonLines::new(name, std::io::Cursor::new(bytes));
     let mut steps = 0;
     for r in &mut lines {
@@ -193,7 +216,7 @@ fn stream_checked(name: &str, bytes: Vec<u8>) -> Result<(), TestCaseError> {
             );
         }
     }
-    let used = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+    let used = peak_since(base);
     prop_assert!(used <= allowed(len), "{name}: {used} bytes for {len}");
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! Face hub's URL layout (`HF_ENDPOINT`), and `init` followed by `rank` from a directory
 //! that holds nothing of arxrank's.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::Output;

@@ -1,7 +1,7 @@
 //! `arxrank learn` and a learned profile in `rank`: trained on a real labelled pool, stored
 //! in the profile, used by the daily ranking, refused when it does not fit.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

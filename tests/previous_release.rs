@@ -3,7 +3,7 @@
 //! pipeline moved into the library) are what this build writes, byte for byte where no
 //! clock is involved, and this build reads the digests that release wrote.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

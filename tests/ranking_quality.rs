@@ -8,7 +8,7 @@
 //! 2. The 82 HF Daily Papers "experts" abstracts: mixture-of-experts papers must outrank
 //!    papers about human experts.
 
-mod common;
+use crate::common;
 
 use arxrank::eval::{average_precision, recall_at_k, roc_auc};
 use arxrank::ingest::{parse_json_line, AnnounceType, Paper, PaperId};

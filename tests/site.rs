@@ -3,7 +3,7 @@
 //! one paper with a hostile title, authors and abstract). The HTML is checked as text here,
 //! then driven in headless Chromium by tests/browser/site.test.mjs.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
