@@ -130,3 +130,11 @@ pub(crate) fn sha256_file(path: &Path) -> std::io::Result<String> {
     let mut f = fs_err::File::open(path)?;
     hash_copy(&mut f, &mut std::io::sink())
 }
+
+/// A stable 64-bit hash (FNV-1a), so negatives drawn and folds made from ids are the same
+/// on every machine and run.
+pub(crate) fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}

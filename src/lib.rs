@@ -44,8 +44,13 @@ pub mod fetch;
 mod fsutil;
 pub mod history;
 pub mod ingest;
+/// The int16 GEMM below both the native encoder (`embed`) and the history's batched search.
+mod int16;
+pub mod labels;
 pub mod learn;
 mod linalg;
+pub mod metrics;
+pub mod net;
 pub mod pipeline;
 pub mod render;
 pub mod score;

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod architecture;
 mod backfill;
 mod cli;
 mod daily;

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::CliError;
-use crate::config::{defaults, valid_category, CONFIG_FILE, DEFAULT_CATEGORIES};
+use crate::config::{defaults, CONFIG_FILE, DEFAULT_CATEGORIES};
 use crate::embed::{fetch_model, ModelDir, ModelManifest, Source, DEFAULT_MODEL};
 use crate::fsutil::write_atomic;
+use crate::ingest::valid_category;
 use crate::topics::Profile;
 
 /// The reader's starter profile, compiled in so an installed binary carries it: the four

@@ -10,12 +10,12 @@ use clap::Args;
 use super::{CacheArgs, CliError, ModelArgs};
 use crate::config::{defaults, DailyOverrides, DailySettings};
 use crate::embed::Embedder;
-use crate::eval::run::{learn_profile, Model};
 use crate::eval::LabelledSet;
 use crate::history::{History, HistoryError};
-use crate::learn::sources::{archive_sets, feedback_marks, library_set, Known};
+use crate::labels::sources::{archive_sets, feedback_marks, library_set, Known};
 use crate::learn::stored::{Marks, RankerModel};
 use crate::learn::{FoldBy, Stored, Training};
+use crate::pipeline::train::{learn_profile, Model};
 use crate::topics::Profile;
 
 #[derive(Debug, Args)]
@@ -275,7 +275,9 @@ fn train(
             embedder,
             cache: cache.as_mut(),
         },
-    )?;
+    )
+    // Through eval's error, as before the job moved: the same exit codes.
+    .map_err(crate::eval::EvalError::from)?;
     let r = &learnt.ranker;
     let folds = match r.fold_by {
         FoldBy::Days => format!("{}-fold day-grouped CV", r.folds),

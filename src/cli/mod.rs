@@ -265,7 +265,15 @@ impl From<crate::pipeline::PipelineError> for CliError {
             P::Ingest(e) => e.into(),
             P::Embed(e) => e.into(),
             P::History(e) => e.into(),
+            P::Learn(e) => e.into(),
+            P::Usage(m) => CliError::Usage(m),
         }
+    }
+}
+
+impl From<crate::labels::LabelsError> for CliError {
+    fn from(e: crate::labels::LabelsError) -> Self {
+        EvalError::from(e).into()
     }
 }
 
@@ -312,6 +320,7 @@ impl CliError {
                 | EvalError::Ingest(_)
                 | EvalError::Site(SiteError::Invalid { .. } | SiteError::Empty(_)) => 2,
                 EvalError::Learn(ref l) if l.is_bad_input() => 2,
+                EvalError::Labels(ref l) if l.is_bad_input() => 2,
                 _ => 1,
             },
             _ => 1,

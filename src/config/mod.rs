@@ -251,7 +251,7 @@ impl FileConfig {
             }
         }
         if let Some(cats) = &c.categories {
-            if cats.is_empty() || cats.iter().any(|c| !valid_category(c)) {
+            if cats.is_empty() || cats.iter().any(|c| !crate::ingest::valid_category(c)) {
                 return Err(ConfigError::Invalid {
                     path: path.to_owned(),
                     message: format!(
@@ -266,14 +266,6 @@ impl FileConfig {
         })?;
         Ok(c)
     }
-}
-
-/// An arXiv category name (`cs.LG`, `math`, `astro-ph.GA`, `q-bio.NC`).
-pub fn valid_category(c: &str) -> bool {
-    !c.is_empty()
-        && c.chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || ch == '.' || ch == '-')
-        && c.chars().next().is_some_and(|ch| ch.is_ascii_alphabetic())
 }
 
 /// Everything `daily` runs with, resolved: flag, else `arxrank.toml`, else the layout.
@@ -464,16 +456,6 @@ fn quote(p: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn categories_are_checked() {
-        assert!(valid_category("cs.LG"));
-        assert!(valid_category("astro-ph.GA"));
-        assert!(valid_category("math"));
-        assert!(!valid_category("cs.LG+cs.AI"));
-        assert!(!valid_category("../etc"));
-        assert!(!valid_category(""));
-    }
 
     #[test]
     fn file_paths_are_relative_to_the_file_and_flags_win() {

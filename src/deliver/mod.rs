@@ -277,7 +277,7 @@ pub fn send_webhook(day: &DayPicks, cfg: &WebhookConfig) -> Result<(), DeliverEr
     let host = redacted(&url);
     let agent = ureq::AgentBuilder::new()
         .timeout(Duration::from_secs(30))
-        .user_agent(&crate::fetch::user_agent(None))
+        .user_agent(&crate::net::user_agent(None))
         .build();
     match agent.post(&url).send_json(webhook_body(day, cfg)) {
         Ok(_) => Ok(()),

@@ -30,9 +30,7 @@ use serde::Deserialize;
 
 use super::{ComputePrecision, EmbedError, Pooling};
 
-pub(super) mod int16;
-
-use int16::QuantLinear;
+use crate::int16::QuantLinear;
 
 /// The part of a BERT `config.json` this encoder reads.
 #[derive(Debug, Clone, Deserialize)]

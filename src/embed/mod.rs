@@ -16,8 +16,6 @@
 
 mod bert;
 mod cpu;
-/// The int16 GEMM of the native encoder, which the history's batched search reuses.
-pub(crate) use cpu::int16::{int16_is_fast, QuantLinear};
 mod device;
 mod model;
 

@@ -4,8 +4,6 @@
 //! measures the rankings ([`metrics`], with bootstrap intervals), optionally tunes and
 //! calibrates the profile ([`tune`]), and writes Markdown, JSON and SVG ([`report`]).
 
-pub mod labels;
-pub mod metrics;
 pub mod rankers;
 pub mod report;
 pub mod run;
@@ -14,7 +12,8 @@ pub mod tune;
 use std::path::PathBuf;
 use std::time::Instant;
 
-pub use labels::{Judged, Judgement, LabelledSet};
+pub use crate::labels::{Judged, Judgement, LabelledSet, LabelsError};
+pub use crate::metrics;
 pub use metrics::{average_precision, recall_at_k, roc_auc, Estimate, Truth, METRICS};
 use rankers::{Inputs, Ranker};
 use tune::{Selection, TuneReport};
@@ -50,6 +49,8 @@ pub enum EvalError {
     Learn(#[from] crate::learn::LearnError),
     #[error(transparent)]
     Site(#[from] crate::site::SiteError),
+    #[error(transparent)]
+    Labels(#[from] LabelsError),
     #[error("cannot draw {path}: {message}")]
     Plot { path: PathBuf, message: String },
     #[error("{0}")]
@@ -63,6 +64,8 @@ impl From<crate::pipeline::PipelineError> for EvalError {
             P::Ingest(e) => e.into(),
             P::Embed(e) => e.into(),
             P::History(e) => e.into(),
+            P::Learn(e) => e.into(),
+            P::Usage(m) => EvalError::Usage(m),
         }
     }
 }

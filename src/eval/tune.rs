@@ -51,35 +51,7 @@ pub fn grid(base: &Weights) -> Vec<Weights> {
 /// more (the default `select_min`) equals `rate`, and the median paper lands on 4, the
 /// rubric's "irrelevant" band. `select_min` is kept; `note` records the provenance.
 pub fn calibrate(raws: &[f32], rate: f64, scale: &Scale, note: String) -> Result<Scale, EvalError> {
-    let n = raws.len();
-    let k = (rate * n as f64).round() as usize;
-    if n < 10 || k == 0 || k * 2 >= n {
-        return Err(EvalError::Usage(format!(
-            "cannot calibrate on {n} papers with a selection rate of {:.1}% (needs at least 10 papers and a rate under 50%)",
-            rate * 100.0
-        )));
-    }
-    let mut sorted: Vec<f32> = raws.to_vec();
-    sorted.sort_by(|a, b| b.total_cmp(a));
-    // The cut sits halfway between the k-th and (k+1)-th best paper.
-    let cut = (sorted[k - 1] + sorted[k]) / 2.0;
-    let median = sorted[n / 2];
-    if cut <= median {
-        return Err(EvalError::Usage(
-            "cannot calibrate: the selection cut is not above the median score".into(),
-        ));
-    }
-    // Relevance r sits at t = (r - 1) / 9 on the raw axis; 8 starts at 7.5 after rounding.
-    let at = |r: f32| (r - 1.0) / 9.0;
-    let select = scale.select_min as f32 - 0.5;
-    let span = (cut - median) / (at(select) - at(4.0));
-    let raw_at_1 = median - at(4.0) * span;
-    Ok(Scale {
-        raw_at_1,
-        raw_at_10: raw_at_1 + span,
-        select_min: scale.select_min,
-        calibrated: Some(note),
-    })
+    scale.fitted(raws, rate, note).map_err(EvalError::Usage)
 }
 
 /// How a scale's selection (relevance ≥ `select_min`) compares with the judge's.

@@ -68,20 +68,6 @@ pub enum FetchError {
     Usage(String),
 }
 
-/// The User-Agent arxrank sends: its name and version and, when configured, whom to contact.
-pub fn user_agent(contact: Option<&str>) -> String {
-    match contact {
-        Some(c) => format!(
-            "arxrank/{} (local arXiv ranking; mailto:{c})",
-            env!("CARGO_PKG_VERSION")
-        ),
-        None => format!(
-            "arxrank/{} (local arXiv ranking)",
-            env!("CARGO_PKG_VERSION")
-        ),
-    }
-}
-
 /// How fetching behaves; the defaults are arXiv's rules.
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
@@ -184,7 +170,7 @@ impl Fetcher {
         let agent = ureq::AgentBuilder::new()
             .timeout_connect(opts.timeout)
             .timeout_read(opts.timeout)
-            .user_agent(&user_agent(opts.contact.as_deref()))
+            .user_agent(&crate::net::user_agent(opts.contact.as_deref()))
             .build();
         Ok(Self {
             agent,
@@ -473,7 +459,7 @@ fn check_categories(categories: &[String]) -> Result<(), FetchError> {
     }
     if let Some(bad) = categories
         .iter()
-        .find(|c| !crate::config::valid_category(c))
+        .find(|c| !crate::ingest::valid_category(c))
     {
         return Err(FetchError::Usage(format!(
             "{bad:?} is not an arXiv category (e.g. cs.LG)"

@@ -677,14 +677,14 @@ impl History {
         // query's best `wide` candidates are re-scored exactly, so what comes back is exact
         // unless a true neighbour fell out of the wider list: its integer score would have
         // to be off by more than the gap, about 1e-4 against cosines' spread of 0.1.
-        let quant = crate::embed::int16_is_fast().then(|| {
+        let quant = crate::int16::int16_is_fast().then(|| {
             let mut qt = vec![0f32; self.dim * n];
             for (j, qrow) in q.chunks_exact(self.dim).enumerate() {
                 for (d, &v) in qrow.iter().enumerate() {
                     qt[d * n + j] = v;
                 }
             }
-            crate::embed::QuantLinear::new(&qt, self.dim, n)
+            crate::int16::QuantLinear::new(&qt, self.dim, n)
         });
         let wide = if quant.is_some() {
             (2 * k).max(k + 8)

@@ -294,6 +294,14 @@ fn most_common_date(papers: &[Paper]) -> Option<String> {
         .map(|(d, _)| d.to_owned())
 }
 
+/// An arXiv category name (`cs.LG`, `math`, `astro-ph.GA`, `q-bio.NC`).
+pub fn valid_category(c: &str) -> bool {
+    !c.is_empty()
+        && c.chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '.' || ch == '-')
+        && c.chars().next().is_some_and(|ch| ch.is_ascii_alphabetic())
+}
+
 /// Collapses runs of whitespace (newlines in Kaggle abstracts, indentation in XML) to one space.
 pub fn collapse_ws(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -312,6 +320,16 @@ pub fn split_authors(s: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn categories_are_checked() {
+        assert!(valid_category("cs.LG"));
+        assert!(valid_category("astro-ph.GA"));
+        assert!(valid_category("math"));
+        assert!(!valid_category("cs.LG+cs.AI"));
+        assert!(!valid_category("../etc"));
+        assert!(!valid_category(""));
+    }
 
     #[test]
     fn sniffs_formats() {

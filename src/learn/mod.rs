@@ -17,8 +17,9 @@
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 
-use crate::eval::metrics::roc_auc;
+use crate::fsutil::fnv;
 use crate::ingest::Paper;
+use crate::metrics::roc_auc;
 use crate::score::{Features, Lexical, Scorer, Similarities};
 use crate::topics::Weights;
 
@@ -53,11 +54,10 @@ pub const PART_NAMES: [&str; 9] = [
     "author match",
 ];
 
-pub mod sources;
 pub mod stored;
 pub mod tfidf;
 
-pub use sources::Training;
+pub use crate::labels::Training;
 pub use stored::Stored;
 
 #[derive(Debug, thiserror::Error)]
@@ -163,14 +163,6 @@ pub fn folds_for(ex: &Examples, max_folds: usize) -> (usize, Vec<usize>, FoldBy)
         .map(|(id, _)| (fnv(id.as_str()) % groups as u64) as usize)
         .collect();
     (groups, fold, FoldBy::Papers)
-}
-
-/// A stable 64-bit hash (FNV-1a), so negatives drawn and folds made from ids are the same
-/// on every machine and run.
-pub(crate) fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// The text a paper's words are counted in, as the learned model reads it.

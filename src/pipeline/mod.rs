@@ -14,6 +14,7 @@
 //! values, and the command line decides what to show.
 
 pub mod backfill;
+pub mod train;
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -37,6 +38,10 @@ pub enum PipelineError {
     Embed(#[from] EmbedError),
     #[error(transparent)]
     History(#[from] HistoryError),
+    #[error(transparent)]
+    Learn(#[from] crate::learn::LearnError),
+    #[error("{0}")]
+    Usage(String),
 }
 
 /// The history as seen from one digest day.

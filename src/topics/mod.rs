@@ -164,6 +164,41 @@ pub struct Scale {
     pub calibrated: Option<String>,
 }
 
+impl Scale {
+    /// This scale refitted so that a share `rate` of `raws` reaches `select_min` and the
+    /// median paper sits at 4; `note` says where it was fitted. Refused (with why) on fewer
+    /// than 10 papers, a rate of 50% or more, or scores too flat to cut.
+    pub fn fitted(&self, raws: &[f32], rate: f64, note: String) -> Result<Scale, String> {
+        let n = raws.len();
+        let k = (rate * n as f64).round() as usize;
+        if n < 10 || k == 0 || k * 2 >= n {
+            return Err(format!(
+                "cannot calibrate on {n} papers with a selection rate of {:.1}% (needs at least 10 papers and a rate under 50%)",
+                rate * 100.0
+            ));
+        }
+        let mut sorted: Vec<f32> = raws.to_vec();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        // The cut sits halfway between the k-th and (k+1)-th best paper.
+        let cut = (sorted[k - 1] + sorted[k]) / 2.0;
+        let median = sorted[n / 2];
+        if cut <= median {
+            return Err("cannot calibrate: the selection cut is not above the median score".into());
+        }
+        // Relevance r sits at t = (r - 1) / 9 on the raw axis; 8 starts at 7.5 after rounding.
+        let at = |r: f32| (r - 1.0) / 9.0;
+        let select = self.select_min as f32 - 0.5;
+        let span = (cut - median) / (at(select) - at(4.0));
+        let raw_at_1 = median - at(4.0) * span;
+        Ok(Scale {
+            raw_at_1,
+            raw_at_10: raw_at_1 + span,
+            select_min: self.select_min,
+            calibrated: Some(note),
+        })
+    }
+}
+
 /// Maps closeness to past papers onto the 1-10 novelty scale: the mean cosine of the `k`
 /// nearest papers in the history, `cosine_at_1` or more giving 1 (a near-duplicate) and
 /// `cosine_at_10` or less giving 10, linear in between. A single past paper at

@@ -23,11 +23,9 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde_json::Value;
 
-use super::fnv;
-use super::stored::{Mark, MarkSource, Marks};
-use crate::eval::labels::{read_output_entries, OutputEntry};
-use crate::eval::{EvalError, Judged, Judgement, LabelledSet};
-use crate::fsutil::IoError;
+use super::marks::{Mark, MarkSource, Marks};
+use super::{read_output_entries, Judged, Judgement, LabelledSet, LabelsError, OutputEntry};
+use crate::fsutil::{fnv, IoError};
 use crate::history::History;
 use crate::ingest::{read_listing, AnnounceType, Paper, PaperId, ReadOptions};
 
@@ -58,7 +56,7 @@ pub struct Known {
 impl Known {
     /// Every paper of every day of an arxrank digests folder (`<dir>/<YYYY-MM-DD>/output.json`,
     /// as `rank --out` writes it and `site` reads it). Returns the papers added.
-    pub fn add_digests(&mut self, dir: &Path) -> Result<usize, EvalError> {
+    pub fn add_digests(&mut self, dir: &Path) -> Result<usize, LabelsError> {
         let loaded = crate::site::load_days(dir, |_| true)?;
         let mut n = 0;
         for day in loaded.days {
@@ -82,12 +80,12 @@ impl Known {
     }
 
     /// A listing in any format `rank` reads; papers go to their own date, else the listing's.
-    pub fn add_listing(&mut self, path: &Path) -> Result<usize, EvalError> {
+    pub fn add_listing(&mut self, path: &Path) -> Result<usize, LabelsError> {
         let listing = read_listing(path, &ReadOptions::default())?;
         let mut n = 0;
         for p in listing.papers {
             let Some(day) = p.date.clone().or(listing.date.clone()) else {
-                return Err(EvalError::Invalid {
+                return Err(LabelsError::Invalid {
                     path: path.to_owned(),
                     message: format!("paper {} has no date, and neither has the listing", p.id),
                 });
@@ -146,8 +144,8 @@ fn judged(paper: Paper, day: &str, selected: bool) -> Judged {
     }
 }
 
-fn invalid(path: &Path, message: String) -> EvalError {
-    EvalError::Invalid {
+fn invalid(path: &Path, message: String) -> LabelsError {
+    LabelsError::Invalid {
         path: path.to_owned(),
         message,
     }
@@ -176,7 +174,7 @@ pub struct Feedback {
 
 /// Reads `feedback.jsonl` (`{"id", "label": 1 | -1, "date": "YYYY-MM-DD"}` per line, as the
 /// site's export button writes it). A later line about the same paper replaces an earlier.
-pub fn read_feedback(path: &Path) -> Result<Vec<Feedback>, EvalError> {
+pub fn read_feedback(path: &Path) -> Result<Vec<Feedback>, LabelsError> {
     let text = fs_err::read_to_string(path).map_err(IoError::read(path))?;
     let mut out: Vec<Feedback> = Vec::new();
     let mut at: HashMap<PaperId, usize> = HashMap::new();
@@ -184,7 +182,7 @@ pub fn read_feedback(path: &Path) -> Result<Vec<Feedback>, EvalError> {
         if line.trim().is_empty() {
             continue;
         }
-        let bad = |message: String| EvalError::Label {
+        let bad = |message: String| LabelsError::Label {
             path: path.to_owned(),
             line: i + 1,
             message,
@@ -221,7 +219,7 @@ pub fn read_feedback(path: &Path) -> Result<Vec<Feedback>, EvalError> {
 }
 
 /// Embeds papers whose vectors the history lacks (title and abstract, as `rank` does).
-pub type EmbedFn<'a> = dyn FnMut(&[Paper]) -> Result<ndarray::Array2<f32>, EvalError> + 'a;
+pub type EmbedFn<'a> = dyn FnMut(&[Paper]) -> Result<ndarray::Array2<f32>, LabelsError> + 'a;
 
 /// The reader's marks from the site's `feedback.jsonl` files (a later file's word on a paper
 /// replaces an earlier one's), each marked paper with its title and vector: from the
@@ -234,7 +232,7 @@ pub fn feedback_marks(
     known: &Known,
     history: Option<&History>,
     embed: &mut EmbedFn,
-) -> Result<Marks, EvalError> {
+) -> Result<Marks, LabelsError> {
     let mut marks: Vec<Feedback> = Vec::new();
     let mut sources = Vec::new();
     for f in files {
@@ -328,7 +326,7 @@ fn date_in(path: &str) -> Option<String> {
 
 /// The dated JSON files under `dir`, by day: `2025-05-12/output.json`,
 /// `output_2025-05-12.json`, `2025/2025-05-12.json` all name 2025-05-12.
-fn dated_outputs(dir: &Path) -> Result<BTreeMap<String, Vec<PathBuf>>, EvalError> {
+fn dated_outputs(dir: &Path) -> Result<BTreeMap<String, Vec<PathBuf>>, LabelsError> {
     let mut out: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
@@ -359,7 +357,7 @@ pub fn archive_sets(
     known: &Known,
     history: Option<&History>,
     notes: &mut Vec<String>,
-) -> Result<Vec<Training>, EvalError> {
+) -> Result<Vec<Training>, LabelsError> {
     let outputs = dated_outputs(dir)?;
     if outputs.is_empty() {
         return Err(invalid(
@@ -518,7 +516,7 @@ fn arxiv_id_in(text: &str) -> Option<PaperId> {
 /// `arxivid`, `url`, `doi` or `journal`), `.csv` (Zotero's export: `Url`, `DOI`, `Extra`,
 /// `Title`, `Abstract Note`), anything else a list of arXiv ids or URLs, one per line
 /// (`#` starts a comment).
-pub fn read_library(path: &Path) -> Result<Library, EvalError> {
+pub fn read_library(path: &Path) -> Result<Library, LabelsError> {
     let text = fs_err::read_to_string(path).map_err(IoError::read(path))?;
     let ext = path
         .extension()
@@ -529,7 +527,7 @@ pub fn read_library(path: &Path) -> Result<Library, EvalError> {
         "bib" => {
             let bib = biblatex::Bibliography::parse(&text).map_err(|e| {
                 let line = text[..e.span.start.min(text.len())].lines().count().max(1);
-                EvalError::Label {
+                LabelsError::Label {
                     path: path.to_owned(),
                     line,
                     message: format!("not valid BibTeX: {}", e.kind),
@@ -571,7 +569,7 @@ pub fn read_library(path: &Path) -> Result<Library, EvalError> {
                 ));
             }
             for (i, row) in reader.records().enumerate() {
-                let row = row.map_err(|e| EvalError::Label {
+                let row = row.map_err(|e| LabelsError::Label {
                     path: path.to_owned(),
                     line: i + 2,
                     message: format!("malformed CSV: {e}"),
@@ -597,7 +595,7 @@ pub fn read_library(path: &Path) -> Result<Library, EvalError> {
                 if line.is_empty() {
                     continue;
                 }
-                let id = PaperId::parse(line).ok_or_else(|| EvalError::Label {
+                let id = PaperId::parse(line).ok_or_else(|| LabelsError::Label {
                     path: path.to_owned(),
                     line: i + 1,
                     message: format!("`{line}` is not an arXiv id"),
@@ -637,7 +635,7 @@ pub fn library_set(
     known: &Known,
     history: Option<&History>,
     notes: &mut Vec<String>,
-) -> Result<Training, EvalError> {
+) -> Result<Training, LabelsError> {
     let library = read_library(path)?;
     let Some(h) = history.filter(|h| !h.is_empty()) else {
         return Err(invalid(

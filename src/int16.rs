@@ -1,4 +1,5 @@
-//! Integer GEMM for the linear layers: the reduced-precision path of the native encoder.
+//! Integer GEMM: the reduced-precision path of the native encoder's linear layers, and the
+//! history's batched search, which scores a day against millions of stored vectors with it.
 //!
 //! Why 16-bit lanes and not int8: on AVX2 without VNNI (this project's reference machine is
 //! Zen 3), the int8 instruction `vpmaddubsw` must be widened by a second multiply before it

@@ -1,5 +1,16 @@
-//! Labelled sets: papers with a judge's verdict, read from the pools in `labelled/` (JSON
-//! lines with a `label`) or from gpt_paper_assistant's `output.json` joined to a listing.
+//! Labels: what a judge or the reader said about papers, below both `learn` (which trains
+//! on them) and `eval` (which measures rankers against them).
+//!
+//! Labelled sets are papers with a judge's verdict, read from the pools in `labelled/` (JSON
+//! lines with a `label`) or from gpt_paper_assistant's `output.json` joined to a listing;
+//! [`sources`] turns an archive of digests, a library or the reader's feedback into them,
+//! and [`marks`] holds the reader's likes and dislikes as they are stored with a profile.
+
+pub mod marks;
+pub mod sources;
+
+pub use marks::{Mark, MarkSource, Marks};
+pub use sources::{Known, Training};
 
 use crate::fsutil::IoError;
 use std::collections::{HashMap, HashSet};
@@ -7,8 +18,48 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use super::EvalError;
-use crate::ingest::{paper_from_object, read_listing, Paper, PaperId, ReadOptions};
+use crate::embed::EmbedError;
+use crate::history::HistoryError;
+use crate::ingest::{paper_from_object, read_listing, IngestError, Paper, PaperId, ReadOptions};
+use crate::site::SiteError;
+
+/// Why labels could not be read: the file and line, or the error of the stage that was
+/// asked for the papers they join to.
+#[derive(Debug, thiserror::Error)]
+pub enum LabelsError {
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error("{path}: line {line}: {message}")]
+    Label {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Site(#[from] SiteError),
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+}
+
+impl LabelsError {
+    /// Whether the user can fix it by fixing the input (exit code 2), rather than the
+    /// machine failing (a file that cannot be read, a model that cannot run).
+    pub fn is_bad_input(&self) -> bool {
+        match self {
+            Self::Label { .. } | Self::Invalid { .. } => true,
+            Self::Ingest(IngestError::Io(_)) => false,
+            Self::Ingest(_) => true,
+            Self::Site(SiteError::Invalid { .. } | SiteError::Empty(_)) => true,
+            _ => false,
+        }
+    }
+}
 
 /// What the judge said about one paper.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +98,7 @@ pub struct LabelledSet {
 impl LabelledSet {
     /// Reads a labelled pool: one paper per line in arxrank's JSON schema, plus
     /// `label: {selected | kept, relevance?, novelty?}` and optionally `in_scan_universe`.
-    pub fn read_jsonl(path: &Path) -> Result<Self, EvalError> {
+    pub fn read_jsonl(path: &Path) -> Result<Self, LabelsError> {
         let text = fs_err::read_to_string(path).map_err(IoError::read(path))?;
         let mut items = Vec::new();
         let mut unjudged = 0;
@@ -56,7 +107,7 @@ impl LabelledSet {
             if line.trim().is_empty() {
                 continue;
             }
-            let bad = |message: String| EvalError::Label {
+            let bad = |message: String| LabelsError::Label {
                 path: path.to_owned(),
                 line: line_no,
                 message,
@@ -89,7 +140,7 @@ impl LabelledSet {
         listing: &Path,
         output: &Path,
         day: Option<&str>,
-    ) -> Result<Self, EvalError> {
+    ) -> Result<Self, LabelsError> {
         let labels = read_output_json(output)?;
         let listing_read = read_listing(listing, &ReadOptions::default())?;
         let day = day
@@ -121,7 +172,7 @@ impl LabelledSet {
 
     /// A set built from judged papers (the label sources of `learn`), checked as a file's
     /// would be: named after `path`'s stem, with both picks and non-picks.
-    pub fn from_items(path: &Path, items: Vec<Judged>) -> Result<Self, EvalError> {
+    pub fn from_items(path: &Path, items: Vec<Judged>) -> Result<Self, LabelsError> {
         Self::new(path, items, 0, Vec::new())
     }
 
@@ -130,8 +181,8 @@ impl LabelledSet {
         items: Vec<Judged>,
         unjudged: usize,
         unmatched: Vec<String>,
-    ) -> Result<Self, EvalError> {
-        let invalid = |message: &str| EvalError::Invalid {
+    ) -> Result<Self, LabelsError> {
+        let invalid = |message: &str| LabelsError::Invalid {
             path: path.to_owned(),
             message: message.into(),
         };
@@ -278,7 +329,7 @@ impl OutputEntry {
 
 /// `output.json`: an object keyed by arXiv id (or an array) of objects with `RELEVANCE`,
 /// `NOVELTY` and `ARXIVID`/`arxiv_id`.
-fn read_output_json(path: &Path) -> Result<HashMap<PaperId, Judgement>, EvalError> {
+fn read_output_json(path: &Path) -> Result<HashMap<PaperId, Judgement>, LabelsError> {
     Ok(read_output_entries(path)?
         .into_iter()
         .map(|e| (e.id, e.label))
@@ -287,8 +338,8 @@ fn read_output_json(path: &Path) -> Result<HashMap<PaperId, Judgement>, EvalErro
 
 /// Every entry of a gpt_paper_assistant / ChatGPT-ArXiv-Paper-Assistant `output.json`
 /// (or arxrank's), in file order: each one a paper the judge selected.
-pub fn read_output_entries(path: &Path) -> Result<Vec<OutputEntry>, EvalError> {
-    let invalid = |message: String| EvalError::Invalid {
+pub fn read_output_entries(path: &Path) -> Result<Vec<OutputEntry>, LabelsError> {
+    let invalid = |message: String| LabelsError::Invalid {
         path: path.to_owned(),
         message,
     };
