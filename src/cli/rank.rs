@@ -9,7 +9,7 @@ use super::{learned_unusable, CliError, ModelArgs};
 use crate::embed::Embedder;
 use crate::embed::ModelDir;
 use crate::history::{History, ANN_MIN_ROWS};
-use crate::ingest::Listing;
+use crate::ingest::{day_in_file_name, Day, DaySource, Listing};
 use crate::ingest::{read_listing, AnnounceType, Format, ReadOptions};
 use crate::pipeline::{learned_for_day, rank_day, remember_day, DayRun, LearnedForDay};
 use crate::render::write_digest;
@@ -100,7 +100,7 @@ pub struct Checked {
     pub listing: Listing,
     pub profile: Profile,
     pub date: String,
-    pub date_from: &'static str,
+    pub date_from: DaySource,
     pub model_dir: ModelDir,
 }
 
@@ -123,9 +123,9 @@ pub fn check(args: &RankArgs) -> Result<Checked, CliError> {
 
 /// The listing and its day: what [`check`] reads besides the profile and the model, for a
 /// caller that has checked those already (`daily`).
-pub fn read_day(args: &RankArgs) -> Result<(Listing, String, &'static str), CliError> {
+pub fn read_day(args: &RankArgs) -> Result<(Listing, String, DaySource), CliError> {
     if let Some(d) = &args.date {
-        if chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err() {
+        if Day::parse(d).is_none() {
             return Err(CliError::Usage(format!("--date {d:?} is not YYYY-MM-DD")));
         }
     }
@@ -184,7 +184,7 @@ pub fn rank_checked(
         &listing.papers,
         &DayRun {
             date: &date,
-            date_from,
+            date_from: date_from.as_str(),
             listed: listing.entries,
             profile: &profile,
             model: &model_dir.manifest.name,
@@ -239,26 +239,17 @@ pub fn load_profile(args: &RankArgs) -> Result<Profile, CliError> {
 }
 
 /// The digest's day and where it came from: `--date`, else the listing's own (the feed's,
-/// or most papers' dates), else a `YYYY-MM-DD` in the file name (crawlers write
+/// or most papers' dates), else the day in the file's path (crawlers write
 /// `2025-05-13.jsonl` without dates inside), else today.
-fn day_of(flag: Option<&str>, listing: Option<&str>, path: &Path) -> (String, &'static str) {
+fn day_of(flag: Option<&str>, listing: Option<&str>, path: &Path) -> (String, DaySource) {
     if let Some(d) = flag {
-        return (d.to_owned(), "--date");
+        return (d.to_owned(), DaySource::Flag);
     }
     if let Some(d) = listing {
-        return (d.to_owned(), "listing");
+        return (d.to_owned(), DaySource::Listing);
     }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let in_name = regex::Regex::new(r"\d{4}-\d{2}-\d{2}")
-        .expect("a valid pattern")
-        .find_iter(&name)
-        .map(|m| m.as_str().to_owned())
-        .find(|d| crate::render::parse_date(d).is_some());
-    match in_name {
-        Some(d) => (d, "file name"),
-        None => (chrono::Local::now().format("%Y-%m-%d").to_string(), "today"),
+    match day_in_file_name(path) {
+        Some(d) => (d.to_string(), DaySource::FileName),
+        None => (Day::today().to_string(), DaySource::Today),
     }
 }

@@ -6,6 +6,7 @@
 //! names the file and the line (JSONL) or element (XML), so a bad listing cannot produce a
 //! half-ranked digest.
 
+mod day;
 mod id;
 mod json;
 mod xml;
@@ -15,6 +16,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use day::{day_in_file_name, Day, DaySource};
 pub use id::PaperId;
 pub use json::{paper_from_object, parse_json_line, JsonLines};
 

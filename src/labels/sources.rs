@@ -314,16 +314,6 @@ pub fn feedback_marks(
 // ---------------------------------------------------------------------------------------
 // gpt_paper_assistant archives
 
-fn date_in(path: &str) -> Option<String> {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| Regex::new(r"\d{4}-\d{2}-\d{2}").expect("a valid pattern"));
-    re.find_iter(path)
-        .map(|m| m.as_str())
-        .filter(|d| crate::render::parse_date(d).is_some())
-        .last()
-        .map(str::to_owned)
-}
-
 /// The dated JSON files under `dir`, by day: `2025-05-12/output.json`,
 /// `output_2025-05-12.json`, `2025/2025-05-12.json` all name 2025-05-12.
 fn dated_outputs(dir: &Path) -> Result<BTreeMap<String, Vec<PathBuf>>, LabelsError> {
@@ -335,9 +325,9 @@ fn dated_outputs(dir: &Path) -> Result<BTreeMap<String, Vec<PathBuf>>, LabelsErr
             if path.is_dir() {
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "json") {
-                let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy();
-                if let Some(day) = date_in(&rel) {
-                    out.entry(day).or_default().push(path);
+                let rel = path.strip_prefix(dir).unwrap_or(&path);
+                if let Some(day) = crate::ingest::day_in_file_name(rel) {
+                    out.entry(day.to_string()).or_default().push(path);
                 }
             }
         }
@@ -839,19 +829,5 @@ mod tests {
             let e = read_feedback(&p).unwrap_err().to_string();
             assert!(e.contains("bad.jsonl: line 2") && e.contains(want), "{e}");
         }
-    }
-
-    #[test]
-    fn archive_days_come_from_their_paths() {
-        assert_eq!(
-            date_in("2025-05-12/output.json").as_deref(),
-            Some("2025-05-12")
-        );
-        assert_eq!(
-            date_in("out/output_2025-05-12.json").as_deref(),
-            Some("2025-05-12")
-        );
-        assert_eq!(date_in("2025-13-40/output.json"), None);
-        assert_eq!(date_in("output.json"), None);
     }
 }

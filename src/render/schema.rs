@@ -349,8 +349,7 @@ impl RunFacts {
 
 /// A strict `YYYY-MM-DD`: dates become file names and links, so nothing else may pass.
 pub fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
-    let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-    (d.format("%Y-%m-%d").to_string() == s).then_some(d)
+    crate::ingest::Day::parse(s).map(crate::ingest::Day::date)
 }
 
 /// A score as the digest files keep it: four decimals, so a rerun writes the same bytes.
