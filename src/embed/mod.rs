@@ -25,7 +25,9 @@ use std::path::PathBuf;
 use ndarray::Array2;
 
 pub use bert::{BertEmbedder, Engine};
-pub use model::{fetch_model, ModelDir, ModelManifest, Pooling, Source, DEFAULT_MODEL};
+pub use model::{
+    fetch_model, install_model, Installed, ModelDir, ModelManifest, Pooling, Source, DEFAULT_MODEL,
+};
 
 /// Whether a text is a query (topic description) or a document (paper); some models want a
 /// different prefix on each, set in the manifest.

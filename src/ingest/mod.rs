@@ -9,6 +9,7 @@
 mod day;
 mod id;
 mod json;
+mod texts;
 mod xml;
 
 use crate::fsutil::IoError;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 pub use day::{day_in_file_name, Day, DaySource};
 pub use id::PaperId;
 pub use json::{paper_from_object, parse_json_line, JsonLines};
+pub use texts::{read_texts, Text};
 
 /// One paper as the rest of the pipeline sees it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -44,6 +44,63 @@ impl Training {
     }
 }
 
+/// The files `learn` was given, by kind.
+pub struct Wanted<'a> {
+    /// Labelled pools (JSON lines with a `label`).
+    pub pools: &'a [PathBuf],
+    /// gpt_paper_assistant digest archives.
+    pub archives: &'a [PathBuf],
+    /// Reading lists, BibTeX files, Zotero CSV exports.
+    pub libraries: &'a [PathBuf],
+    /// The site's exported likes and dislikes.
+    pub feedback: &'a [PathBuf],
+    /// arxrank digest folders and listings whose papers' text is known, for the sources
+    /// that join to a day's papers.
+    pub digests: &'a [PathBuf],
+    pub listings: &'a [PathBuf],
+}
+
+/// What the sources gave: labelled sets to train a ranker on, the reader's marks (when
+/// feedback was given), and notes on what was skipped.
+pub struct Gathered {
+    pub sets: Vec<Training>,
+    pub marks: Option<Marks>,
+    pub notes: Vec<String>,
+}
+
+/// Reads every source of `wanted`, joining days to the known papers and then to `history`;
+/// `embed` gives the vectors of marked papers the history lacks.
+pub fn gather(
+    wanted: &Wanted,
+    history: Option<&History>,
+    embed: &mut EmbedFn,
+) -> Result<Gathered, LabelsError> {
+    let mut known = Known::default();
+    for d in wanted.digests {
+        known.add_digests(d)?;
+    }
+    for l in wanted.listings {
+        known.add_listing(l)?;
+    }
+    let mut notes = Vec::new();
+    let mut sets = Vec::new();
+    for p in wanted.pools {
+        sets.push(Training::full_text(LabelledSet::read_jsonl(p)?));
+    }
+    for a in wanted.archives {
+        sets.extend(archive_sets(a, &known, history, &mut notes)?);
+    }
+    for l in wanted.libraries {
+        sets.push(library_set(l, &known, history, &mut notes)?);
+    }
+    let marks = if wanted.feedback.is_empty() {
+        None
+    } else {
+        Some(feedback_marks(wanted.feedback, &known, history, embed)?)
+    };
+    Ok(Gathered { sets, marks, notes })
+}
+
 /// Papers whose whole text is known, by announcement day: what a day's negatives are drawn
 /// from before falling back on the history.
 #[derive(Debug, Default)]
