@@ -29,8 +29,11 @@
 //!   and conditionally, and saves only what parses; [`deliver`] posts the picks to a
 //!   webhook or mails them; [`config`] resolves where files live (a project directory or
 //!   the platform's directories) and `daily`'s settings from `arxrank.toml`.
+//! - [`labels`] reads what judges and the reader said (labelled sets, digest archives,
+//!   libraries, feedback), below both [`learn`], which trains on it, and [`eval`], which
+//!   measures rankers against it with [`metrics`].
 //! - [`pipeline`] strings the stages together for the daily ranking, the embedding cache of
-//!   [`eval`] and the bulk backfill; [`cli`] parses flags, resolves settings, calls it and
+//!   [`eval`], the training job and the bulk backfill; [`cli`] parses flags, resolves settings, calls it and
 //!   prints; `main` turns errors into exit codes.
 //!
 //! ARCHITECTURE.md has the full map: type ownership, on-disk formats, where to add things.

@@ -1,6 +1,6 @@
 //! Eval: how well rankers put the papers a judge selected above the rest, side by side.
 //!
-//! A run reads labelled sets ([`labels`]), scores every paper with each [`rankers::Ranker`],
+//! A run reads labelled sets ([`crate::labels`]), scores every paper with each [`rankers::Ranker`],
 //! measures the rankings ([`metrics`], with bootstrap intervals), optionally tunes and
 //! calibrates the profile ([`tune`]), and writes Markdown, JSON and SVG ([`report`]).
 
