@@ -40,6 +40,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod daily;
 pub mod deliver;
 pub mod embed;
 pub mod eval;
@@ -56,6 +57,7 @@ pub mod metrics;
 pub mod net;
 pub mod pipeline;
 pub mod render;
+pub mod report;
 pub mod score;
 pub mod site;
 pub mod topics;

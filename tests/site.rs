@@ -271,12 +271,9 @@ fn day_pages_show_what_the_digests_hold() {
     );
     assert!(day1.contains(&format!(
         "arxrank learn --feedback ~/Downloads/feedback.jsonl --topics {}",
-        arxrank::cli::site::shown(&common::root().join("topics"))
+        arxrank::config::shown(&common::root().join("topics"))
     )));
-    assert!(day1.contains(&format!(
-        "--digests {}",
-        arxrank::cli::site::shown(&f.digests)
-    )));
+    assert!(day1.contains(&format!("--digests {}", arxrank::config::shown(&f.digests))));
 }
 
 #[test]

@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::CliError;
 use crate::config::{defaults, DailyOverrides, DailySettings};
-use crate::fetch::{FetchOptions, Fetched, Fetcher};
+use crate::fetch::{Fetched, Fetcher};
 
 /// The network flags `fetch` and `daily` share.
 #[derive(Debug, Clone, Args)]
@@ -82,27 +82,12 @@ impl NetArgs {
         )?)
     }
 
-    /// A fetcher for `dir` with the settings' contact and host.
-    pub fn fetcher(
-        &self,
-        settings: &DailySettings,
-        dir: &std::path::Path,
-    ) -> Result<Fetcher, CliError> {
-        fs_err::create_dir_all(dir).map_err(crate::IoError::write(dir))?;
-        if settings.contact.value.is_none() {
-            eprintln!(
-                "fetch: no contact set (--contact, or `contact` in arxrank.toml); arXiv asks \
-                 automated clients for an address it can reach"
-            );
-        }
-        Ok(Fetcher::new(
-            dir,
-            FetchOptions {
-                base_url: settings.base_url.value.clone(),
-                contact: settings.contact.value.clone(),
-                retries: self.retries,
-                ..FetchOptions::default()
-            },
+    /// A fetcher into the settings' listings folder, with their contact and host.
+    pub fn fetcher(&self, settings: &DailySettings) -> Result<Fetcher, CliError> {
+        Ok(crate::daily::fetcher(
+            settings,
+            self.retries,
+            &mut super::Console,
         )?)
     }
 }
@@ -112,23 +97,10 @@ pub fn run(args: FetchArgs) -> Result<(), CliError> {
         listings: args.out.clone(),
         ..Default::default()
     })?;
-    let dir = &settings.listings.value;
-    let mut fetcher = args.net.fetcher(&settings, dir)?;
+    let mut fetcher = args.net.fetcher(&settings)?;
     let cats = &settings.categories.value;
     if args.api {
-        let from = args.from.expect("clap requires --from with --api");
-        let to = args.to.unwrap_or(from);
-        let days = fetcher.fetch_api(cats, from, to, usize::from(args.page_size))?;
-        for (date, path, n) in days {
-            match path {
-                Some(p) => {
-                    eprintln!("fetch: {date}: {n} papers");
-                    println!("{}", p.display());
-                }
-                None => eprintln!("fetch: {date}: no papers submitted in {}", cats.join(", ")),
-            }
-        }
-        return Ok(());
+        return api(&args, &mut fetcher, cats);
     }
     match fetcher.fetch_rss(cats)? {
         Fetched::Saved { path, date, papers } => {
@@ -148,6 +120,23 @@ pub fn run(args: FetchArgs) -> Result<(), CliError> {
                 cats.join(", "),
                 date.map_or(String::new(), |d| format!(" on {d}"))
             );
+        }
+    }
+    Ok(())
+}
+
+/// Missed days through the API: a file per day that had papers.
+fn api(args: &FetchArgs, fetcher: &mut Fetcher, cats: &[String]) -> Result<(), CliError> {
+    let from = args.from.expect("clap requires --from with --api");
+    let to = args.to.unwrap_or(from);
+    let days = fetcher.fetch_api(cats, from, to, usize::from(args.page_size))?;
+    for (date, path, n) in days {
+        match path {
+            Some(p) => {
+                eprintln!("fetch: {date}: {n} papers");
+                println!("{}", p.display());
+            }
+            None => eprintln!("fetch: {date}: no papers submitted in {}", cats.join(", ")),
         }
     }
     Ok(())

@@ -1,18 +1,14 @@
 //! `arxrank rank`: listing in, digest out.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
 
-use super::{learned_unusable, CliError, ModelArgs};
-use crate::embed::Embedder;
-use crate::embed::ModelDir;
-use crate::history::{History, ANN_MIN_ROWS};
-use crate::ingest::{day_in_file_name, Day, DaySource, Listing};
-use crate::ingest::{read_listing, AnnounceType, Format, ReadOptions};
-use crate::pipeline::{learned_for_day, rank_day, remember_day, DayRun, LearnedForDay};
-use crate::render::write_digest;
+use super::{learned_unusable, CliError, Console, ModelArgs};
+use crate::ingest::{AnnounceType, Format};
+use crate::pipeline::day::{rank_to_disk, read_day, DayToRank};
+use crate::pipeline::{learned_for_day, LearnedForDay};
 use crate::topics::Profile;
 
 #[derive(Debug, Args)]
@@ -81,149 +77,51 @@ pub struct RankArgs {
 
 pub fn run(args: RankArgs, threads: usize) -> Result<(), CliError> {
     let start = Instant::now();
-    let checked = check(&args)?;
+    let day = read_day(
+        &args.listing,
+        args.format,
+        &args.announce,
+        args.date.as_deref(),
+        &mut Console,
+    )?;
+    let profile = load_profile(&args)?;
+    if args.show_profile {
+        eprint!("{}", profile.describe());
+    }
+    let model_dir = args.model.resolve()?;
+    let learned = learned(&args, &model_dir.fingerprint)?;
+    let mut embedder = args.model.load_dir(&model_dir)?;
+    let run = DayToRank {
+        listing_path: &args.listing,
+        day,
+        profile,
+        topics: &args.topics,
+        model_dir: &model_dir,
+        device: args.model.device,
+        threads,
+        out: &args.out,
+        history: (!args.no_history).then_some(args.history.as_path()),
+        append: !args.no_append,
+        learned,
+        start,
+    };
+    rank_to_disk(&mut embedder, run, &mut Console)?;
+    Ok(())
+}
+
+/// The profile's learned model unless `--no-learned`; one that cannot be used stops `rank`
+/// (`daily` goes on without it, and says so).
+fn learned(args: &RankArgs, fingerprint: &str) -> Result<LearnedForDay, CliError> {
     let learned = learned_for_day(
         &args.topics,
         args.authors.as_deref(),
         !args.no_learned,
-        &checked.model_dir.fingerprint,
+        fingerprint,
     )?;
-    if let Some(e) = learned.error {
-        return Err(learned_unusable(e, &args.topics));
+    match learned.error {
+        Some(e) => Err(learned_unusable(e, &args.topics)),
+        None => Ok(learned),
     }
-    rank_checked(&args, checked, learned, threads, start)
-}
-
-/// What `rank` reads and checks before the model loads: the listing, the profile, the day
-/// and the model's files.
-pub struct Checked {
-    pub listing: Listing,
-    pub profile: Profile,
-    pub date: String,
-    pub date_from: DaySource,
-    pub model_dir: ModelDir,
-}
-
-/// Reads and checks everything that can be wrong with the inputs, before anything is
-/// written and before the model is loaded.
-pub fn check(args: &RankArgs) -> Result<Checked, CliError> {
-    let (listing, date, date_from) = read_day(args)?;
-    let profile = load_profile(args)?;
-    if args.show_profile {
-        eprint!("{}", profile.describe());
-    }
-    Ok(Checked {
-        listing,
-        profile,
-        date,
-        date_from,
-        model_dir: args.model.resolve()?,
-    })
-}
-
-/// The listing and its day: what [`check`] reads besides the profile and the model, for a
-/// caller that has checked those already (`daily`).
-pub fn read_day(args: &RankArgs) -> Result<(Listing, String, DaySource), CliError> {
-    if let Some(d) = &args.date {
-        if Day::parse(d).is_none() {
-            return Err(CliError::Usage(format!("--date {d:?} is not YYYY-MM-DD")));
-        }
-    }
-    let listing = read_listing(
-        &args.listing,
-        &ReadOptions {
-            format: args.format,
-            announce: args.announce.clone(),
-        },
-    )?;
-    let (date, date_from) = day_of(args.date.as_deref(), listing.date.as_deref(), &args.listing);
-    eprintln!("day {date} (from {date_from})");
-    Ok((listing, date, date_from))
-}
-
-/// Ranks a checked day with `learned` (the profile's learned model, or none) and writes its
-/// digest, then adds the day to the history.
-pub fn rank_checked(
-    args: &RankArgs,
-    checked: Checked,
-    learned: LearnedForDay,
-    threads: usize,
-    start: Instant,
-) -> Result<(), CliError> {
-    let Checked {
-        listing,
-        profile,
-        date,
-        date_from,
-        model_dir,
-    } = checked;
-    if let Some(m) = &learned.model {
-        eprintln!(
-            "ranking with the learned model {}: {}",
-            crate::learn::Stored::path(&args.topics).display(),
-            m.summary()
-        );
-    }
-    let mut embedder = args.model.load_dir(&model_dir)?;
-    let mut history = if args.no_history {
-        None
-    } else {
-        let dir = History::dir_for(&args.history, embedder.fingerprint());
-        Some(History::open(&dir, embedder.fingerprint(), embedder.dim())?)
-    };
-    eprintln!(
-        "ranking {} papers from {} with {} on {:?} ({threads} threads)",
-        listing.papers.len(),
-        args.listing.display(),
-        model_dir.manifest.name,
-        args.model.device
-    );
-    let device = format!("{:?}", args.model.device).to_lowercase();
-    let ranked = rank_day(
-        &mut embedder,
-        &listing.papers,
-        &DayRun {
-            date: &date,
-            date_from: date_from.as_str(),
-            listed: listing.entries,
-            profile: &profile,
-            model: &model_dir.manifest.name,
-            device: &device,
-            history: history.as_ref(),
-            learned: learned.model.as_ref(),
-            ranked_with: Some(learned.ranked_with),
-            start,
-        },
-    )?;
-    let digest = &ranked.digest;
-    let written = write_digest(digest, &args.out.join(&date))?;
-    eprintln!(
-        "{}: {} scanned, {} relevant, {:.1} s, {:.1} papers/s",
-        date,
-        digest.entries.len(),
-        digest.selected().count(),
-        digest.seconds,
-        digest.entries.len() as f64 / digest.seconds
-    );
-    for p in written {
-        println!("{}", p.display());
-    }
-    // Last, after the digest is safely written: remember the day.
-    if let (Some(h), false) = (history.as_mut(), args.no_append) {
-        let r = remember_day(h, &listing.papers, &ranked.vectors, &date, ANN_MIN_ROWS)?;
-        eprintln!(
-            "history {}: +{} papers, {} in all{}",
-            h.dir().display(),
-            r.added,
-            h.len(),
-            if h.indexed() > 0 {
-                format!(", {} added to the ANN index", r.indexed)
-            } else {
-                String::new()
-            }
-        );
-    }
-    Ok(())
 }
 
 /// The profile with the flags that override it.
@@ -236,20 +134,4 @@ pub fn load_profile(args: &RankArgs) -> Result<Profile, CliError> {
         profile.scale.select_min = m;
     }
     Ok(profile)
-}
-
-/// The digest's day and where it came from: `--date`, else the listing's own (the feed's,
-/// or most papers' dates), else the day in the file's path (crawlers write
-/// `2025-05-13.jsonl` without dates inside), else today.
-fn day_of(flag: Option<&str>, listing: Option<&str>, path: &Path) -> (String, DaySource) {
-    if let Some(d) = flag {
-        return (d.to_owned(), DaySource::Flag);
-    }
-    if let Some(d) = listing {
-        return (d.to_owned(), DaySource::Listing);
-    }
-    match day_in_file_name(path) {
-        Some(d) => (d.to_string(), DaySource::FileName),
-        None => (Day::today().to_string(), DaySource::Today),
-    }
 }

@@ -1,12 +1,12 @@
 //! `arxrank site`: the digests of many days as a static website.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 
 use super::CliError;
 use crate::config::{defaults, DailyOverrides, DailySettings};
-use crate::site::{load_days, write_site, SiteOptions, DEFAULT_LIST_FROM};
+use crate::site::DEFAULT_LIST_FROM;
 
 #[derive(Debug, Args)]
 pub struct SiteArgs {
@@ -43,56 +43,11 @@ pub fn run(args: SiteArgs) -> Result<(), CliError> {
         defaults(),
     )?;
     // A site built beside other digests than daily's names them in its learn command.
-    let command = super::daily::learn_command(&settings);
-    build(
+    Ok(crate::site::build(
         &settings.out.value,
         &settings.site.value,
         args.list_from,
-        &command,
-    )
-}
-
-/// Builds the site of the digests in `digests` into `out`.
-pub fn build(
-    digests: &Path,
-    out: &Path,
-    list_from: u8,
-    learn_command: &str,
-) -> Result<(), CliError> {
-    let loaded = load_days(digests, |p| p.arxrank.selected || p.relevance >= list_from)?;
-    for dir in &loaded.skipped {
-        eprintln!(
-            "arxrank: skipped {}: no digest files (no digest was written for that day)",
-            dir.display()
-        );
-    }
-    let opts = SiteOptions {
-        list_from,
-        learn_command: learn_command.to_owned(),
-    };
-    let written = write_site(&loaded.days, out, &opts)?;
-    eprintln!(
-        "arxrank: site written: day pages {}, monthly overviews {}",
-        written.day_pages, written.month_pages
-    );
-    println!("{}", written.index.display());
-    Ok(())
-}
-
-/// A path as a reader types it: absolute, with the home directory as `~`, so a command
-/// shown on a page works from anywhere and a published page does not spell out whose home
-/// it was built in.
-pub fn shown(path: &Path) -> String {
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
-    let plain = abs.display().to_string();
-    // A path the shell would split or expand is quoted whole, absolute (`~` does not expand
-    // inside quotes).
-    if plain.contains(|c: char| c.is_whitespace() || "'\"$`\\*?[]{}&;|<>()!#".contains(c)) {
-        return format!("'{}'", plain.replace('\'', r"'\''"));
-    }
-    let home = crate::config::home_dir();
-    match home.as_deref().and_then(|h| abs.strip_prefix(h).ok()) {
-        Some(rest) if !rest.as_os_str().is_empty() => format!("~/{}", rest.display()),
-        _ => plain,
-    }
+        &settings.learn_command(),
+        &mut super::Console,
+    )?)
 }

@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub mod init;
+
 use crate::deliver::Delivery;
 use crate::fsutil::IoError;
 
@@ -497,6 +499,37 @@ topics = "topics"
 # top = 10
 "#
     )
+}
+
+/// A path as a reader types it: absolute, with the home directory as `~`, so a command
+/// shown on a page works from anywhere and a published page does not spell out whose home
+/// it was built in.
+pub fn shown(path: &Path) -> String {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let plain = abs.display().to_string();
+    // A path the shell would split or expand is quoted whole, absolute (`~` does not expand
+    // inside quotes).
+    if plain.contains(|c: char| c.is_whitespace() || "'\"$`\\*?[]{}&;|<>()!#".contains(c)) {
+        return format!("'{}'", plain.replace('\'', r"'\''"));
+    }
+    let home = home_dir();
+    match home.as_deref().and_then(|h| abs.strip_prefix(h).ok()) {
+        Some(rest) if !rest.as_os_str().is_empty() => format!("~/{}", rest.display()),
+        _ => plain,
+    }
+}
+
+impl DailySettings {
+    /// The command that trains the profile on the site's exported feedback, with the paths
+    /// `daily` uses, for the site's hint.
+    pub fn learn_command(&self) -> String {
+        format!(
+            "arxrank learn --feedback ~/Downloads/feedback.jsonl --topics {} --digests {} --history {}",
+            shown(&self.topics.value),
+            shown(&self.out.value),
+            shown(&self.history.value),
+        )
+    }
 }
 
 #[cfg(test)]

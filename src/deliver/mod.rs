@@ -496,6 +496,15 @@ pub fn deliver_day(day_dir: &Path, delivery: &Delivery) -> Result<Outcome, Deliv
     Ok(out)
 }
 
+/// Checks that `address` is an e-mail address (`a@b.org` or `Name <a@b.org>`), as a
+/// mailbox is parsed when mail is sent; the error says what is wrong with it.
+pub fn parse_mailbox(address: &str) -> Result<(), String> {
+    address
+        .parse::<lettre::message::Mailbox>()
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -83,6 +83,18 @@ impl BertEmbedder {
         }
     }
 
+    /// Loads the model at `dir` on `device` with `compute` (the device's default when
+    /// `None`): what every command that embeds runs.
+    pub fn load_for(
+        dir: &ModelDir,
+        device: DeviceKind,
+        compute: Option<ComputePrecision>,
+    ) -> Result<Self, EmbedError> {
+        let precision = compute.unwrap_or_else(|| ComputePrecision::default_for(device));
+        let engine = Self::default_engine(device, precision)?;
+        Self::load_with(dir, device, engine)
+    }
+
     /// Loads the model with a chosen engine. The native engine runs on CPU only and falls
     /// back to candle for configurations it does not implement.
     pub fn load_with(

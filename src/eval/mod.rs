@@ -4,6 +4,7 @@
 //! measures the rankings ([`metrics`], with bootstrap intervals), optionally tunes and
 //! calibrates the profile ([`tune`]), and writes Markdown, JSON and SVG ([`report`]).
 
+pub mod plan;
 pub mod rankers;
 pub mod report;
 pub mod run;
@@ -52,6 +53,8 @@ pub enum EvalError {
     /// Boxed: it can carry an ingest, history or embed error of its own.
     #[error(transparent)]
     Labels(Box<LabelsError>),
+    #[error(transparent)]
+    Render(#[from] crate::render::RenderError),
     #[error("cannot draw {path}: {message}")]
     Plot { path: PathBuf, message: String },
     #[error("{0}")]
@@ -73,6 +76,9 @@ impl From<crate::pipeline::PipelineError> for EvalError {
             P::History(e) => e.into(),
             P::Learn(e) => e.into(),
             P::Usage(m) => EvalError::Usage(m),
+            P::Render(e) => e.into(),
+            P::Labels(e) => EvalError::Labels(e),
+            P::Io(e) => e.into(),
         }
     }
 }

@@ -190,6 +190,32 @@ pub struct Stats {
     pub index_rows: usize,
 }
 
+/// The table `history stats` prints, a line per figure.
+impl std::fmt::Display for Stats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "papers    {}", self.papers)?;
+        writeln!(f, "segments  {}", self.segments)?;
+        writeln!(f, "stored as {}", self.precision)?;
+        writeln!(
+            f,
+            "days      {} to {}",
+            self.first_day.as_deref().unwrap_or("-"),
+            self.last_day.as_deref().unwrap_or("-")
+        )?;
+        writeln!(f, "on disk   {:.1} MB", self.bytes_on_disk as f64 / 1e6)?;
+        let exact = if self.index_rows == 0 {
+            " (exact search)"
+        } else {
+            ""
+        };
+        writeln!(
+            f,
+            "index     {} of {} papers{exact}",
+            self.index_rows, self.papers
+        )
+    }
+}
+
 /// One stored paper close to a query.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Neighbour {

@@ -463,6 +463,20 @@ pub struct Explained {
     pub words: Vec<String>,
 }
 
+/// What to do about a stored model that cannot be used, with the profile's path.
+pub fn way_out(topics: &Path) -> String {
+    format!(
+        "  to rank without it: add --no-learned; to remove it: arxrank learn --reset --topics \
+         {t}; to replace it: run arxrank learn --topics {t} again",
+        t = topics.display()
+    )
+}
+
+/// Why a stored model cannot be used and what to do, for a job that goes on without it.
+pub fn unusable_text(source: &LearnError, topics: &Path) -> String {
+    format!("{source}\n{}", way_out(topics))
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{train, Examples, FoldBy};

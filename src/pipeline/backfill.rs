@@ -276,3 +276,26 @@ impl Run<'_> {
         Ok(())
     }
 }
+/// The three lines `backfill` ends with: what was read, the embedding, the history.
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "backfill: {} read, {} filtered out, {} already stored, {} added, {} invalid skipped\n\
+             embedding: {} tokens, {:.1} abstracts/s, {:.1} s embedding, {:.1} s wall\n\
+             history: {} papers ({} in the ANN index) in {}",
+            self.read,
+            self.filtered,
+            self.known,
+            self.added,
+            self.invalid,
+            self.tokens,
+            self.abstracts_per_second,
+            self.embed_seconds,
+            self.wall_seconds,
+            self.history_papers,
+            self.indexed_papers,
+            self.history_dir.display()
+        )
+    }
+}

@@ -14,6 +14,8 @@
 //! values, and the command line decides what to show.
 
 pub mod backfill;
+pub mod day;
+pub mod teach;
 pub mod train;
 
 use std::collections::HashMap;
@@ -42,6 +44,13 @@ pub enum PipelineError {
     Learn(#[from] crate::learn::LearnError),
     #[error("{0}")]
     Usage(String),
+    #[error(transparent)]
+    Render(#[from] crate::render::RenderError),
+    #[error(transparent)]
+    Io(#[from] crate::fsutil::IoError),
+    /// Boxed: it can carry an ingest, history or embed error of its own.
+    #[error(transparent)]
+    Labels(#[from] Box<crate::labels::LabelsError>),
 }
 
 /// The history as seen from one digest day.
@@ -69,6 +78,45 @@ pub fn embed_papers(
     let texts: Vec<String> = papers.iter().map(Paper::embedding_text).collect();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     embedder.embed(&refs, TextKind::Document)
+}
+
+/// Texts embedded a chunk at a time and written to `out` as JSON lines (`id` when the
+/// text has one, then `embedding`), so the output never sits whole in memory; an embedding
+/// error stops the write and leaves no output file.
+pub fn embed_texts_to(
+    embedder: &mut dyn Embedder,
+    items: &[crate::ingest::Text],
+    kind: TextKind,
+    out: &std::path::Path,
+) -> Result<(), PipelineError> {
+    /// Texts per call of the embedder: enough to keep a GPU's batches full, few enough that
+    /// the vectors of one chunk are small.
+    const CHUNK: usize = 16_384;
+    let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
+    let mut failed = None;
+    let written = crate::fsutil::write_atomic_with(out, |w| {
+        for (items, texts) in items.chunks(CHUNK).zip(texts.chunks(CHUNK)) {
+            let vectors = match embedder.embed(texts, kind) {
+                Ok(v) => v,
+                Err(e) => {
+                    failed = Some(e);
+                    return Err(std::io::Error::other("embedding failed"));
+                }
+            };
+            for (item, row) in items.iter().zip(vectors.rows()) {
+                let mut fields = serde_json::Map::new();
+                if let Some(id) = &item.id {
+                    fields.insert("id".into(), id.clone());
+                }
+                crate::history::write_vector_line(w, fields, &row.to_vec())?;
+            }
+        }
+        Ok(())
+    });
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    Ok(written?)
 }
 
 /// A day's vectors: a paper the history stored on this very day, under the same title and

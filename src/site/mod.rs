@@ -142,6 +142,36 @@ fn load_day(
     Ok(Day { date, run, papers })
 }
 
+/// Builds the site of the digests in `digests` into `out`, listing on the day pages the
+/// picks and the papers at `list_from` or more; `learn_command` is the hint under the
+/// feedback buttons.
+pub fn build(
+    digests: &Path,
+    out: &Path,
+    list_from: u8,
+    learn_command: &str,
+    report: &mut dyn crate::report::Report,
+) -> Result<(), SiteError> {
+    let loaded = load_days(digests, |p| p.arxrank.selected || p.relevance >= list_from)?;
+    for dir in &loaded.skipped {
+        report.note(&format!(
+            "arxrank: skipped {}: no digest files (no digest was written for that day)",
+            dir.display()
+        ));
+    }
+    let opts = SiteOptions {
+        list_from,
+        learn_command: learn_command.to_owned(),
+    };
+    let written = write_site(&loaded.days, out, &opts)?;
+    report.note(&format!(
+        "arxrank: site written: day pages {}, monthly overviews {}",
+        written.day_pages, written.month_pages
+    ));
+    report.wrote(&written.index);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::Value;

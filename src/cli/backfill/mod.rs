@@ -6,12 +6,14 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+
+mod progress;
 
 use super::{CliError, ModelArgs};
 use crate::embed::Embedder;
 use crate::history::{History, StoragePrecision, ANN_MIN_ROWS};
-use crate::pipeline::backfill::{self, Event, Filter, Options, Summary};
+use crate::pipeline::backfill::{self, Filter, Options};
+use progress::{progress_bar, show_progress};
 
 #[derive(Debug, Args)]
 pub struct BackfillArgs {
@@ -77,38 +79,13 @@ pub fn run(args: BackfillArgs) -> Result<(), CliError> {
         }
     }
     let total_bytes = backfill::input_bytes(&args.files)?;
-    let filter = Filter {
-        from: args.from.map(|d| d.to_string()),
-        to: args.to.map(|d| d.to_string()),
-        categories: args.categories.clone(),
-    };
     let (model_dir, mut embedder) = args.model.load()?;
-    let dir = History::dir_for(&args.history, embedder.fingerprint());
-    let mut history = History::open_for_append(&dir, embedder.fingerprint(), embedder.dim())?;
-    if let Some(p) = args.precision {
-        history.set_precision(p)?;
-    }
-    eprintln!(
-        "backfill into {} ({} papers already, {} vectors), {} per checkpoint, {} on {:?}",
-        dir.display(),
-        history.len(),
-        history.precision(),
-        args.checkpoint,
-        model_dir.manifest.name,
-        args.model.device
-    );
-
+    let mut history = open_history(&args, &embedder, &model_dir.manifest.name)?;
     let bar = progress_bar(total_bytes);
-    let opts = Options {
-        checkpoint: usize::try_from(args.checkpoint).unwrap_or(usize::MAX),
-        limit: args.limit,
-        skip_invalid: args.skip_invalid,
-        ann_min_rows: args.ann_min_rows,
-    };
     let outcome = backfill::run(
         &args.files,
-        &filter,
-        &opts,
+        &filter(&args),
+        &options(&args),
         &mut history,
         &mut embedder,
         &mut show_progress(&bar),
@@ -116,7 +93,7 @@ pub fn run(args: BackfillArgs) -> Result<(), CliError> {
     bar.finish_and_clear();
     let mut summary = outcome?;
     summary.wall_seconds = start.elapsed().as_secs_f64();
-    print_summary(&summary);
+    println!("{summary}");
     if let Some(path) = &args.summary {
         let mut json = serde_json::to_string_pretty(&summary).expect("summary serialises");
         json.push('\n');
@@ -125,56 +102,41 @@ pub fn run(args: BackfillArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn progress_bar(total_bytes: u64) -> ProgressBar {
-    ProgressBar::new(total_bytes).with_style(
-        ProgressStyle::with_template(
-            "{bar:30} {bytes}/{total_bytes} read, {msg} [{elapsed_precise}, ETA {eta}]",
-        )
-        .expect("valid template"),
-    )
+/// The model's history under `--history`, opened to append, in `--precision` when new.
+fn open_history(
+    args: &BackfillArgs,
+    embedder: &dyn Embedder,
+    model: &str,
+) -> Result<History, CliError> {
+    let dir = History::dir_for(&args.history, embedder.fingerprint());
+    let mut history = History::open_for_append(&dir, embedder.fingerprint(), embedder.dim())?;
+    if let Some(p) = args.precision {
+        history.set_precision(p)?;
+    }
+    eprintln!(
+        "backfill into {} ({} papers already, {} vectors), {} per checkpoint, {model} on {:?}",
+        dir.display(),
+        history.len(),
+        history.precision(),
+        args.checkpoint,
+        args.model.device
+    );
+    Ok(history)
 }
 
-/// Moves the bar as the input is read; a line per checkpoint and per skipped line.
-fn show_progress(bar: &ProgressBar) -> impl FnMut(Event) + '_ {
-    move |event| match event {
-        Event::Read(n) => bar.inc(n),
-        Event::Skipped(e) => bar.suspend(|| eprintln!("skipped: {e}")),
-        Event::Checkpoint {
-            added,
-            summary,
-            history_papers,
-            elapsed,
-        } => {
-            let rate = summary.added as f64 / summary.embed_seconds.max(1e-9);
-            bar.set_message(format!("{} added, {rate:.1} abstracts/s", summary.added));
-            bar.suspend(|| {
-                eprintln!(
-                    "checkpoint: +{added}, {} added this run, {history_papers} in the history \
-                     ({rate:.1} abstracts/s, {elapsed:.0} s)",
-                    summary.added
-                )
-            });
-        }
-        Event::Indexed(n) => bar.suspend(|| eprintln!("ANN index: +{n} papers")),
+fn filter(args: &BackfillArgs) -> Filter {
+    Filter {
+        from: args.from.map(|d| d.to_string()),
+        to: args.to.map(|d| d.to_string()),
+        categories: args.categories.clone(),
     }
 }
 
-fn print_summary(summary: &Summary) {
-    println!(
-        "backfill: {} read, {} filtered out, {} already stored, {} added, {} invalid skipped\n\
-         embedding: {} tokens, {:.1} abstracts/s, {:.1} s embedding, {:.1} s wall\n\
-         history: {} papers ({} in the ANN index) in {}",
-        summary.read,
-        summary.filtered,
-        summary.known,
-        summary.added,
-        summary.invalid,
-        summary.tokens,
-        summary.abstracts_per_second,
-        summary.embed_seconds,
-        summary.wall_seconds,
-        summary.history_papers,
-        summary.indexed_papers,
-        summary.history_dir.display()
-    );
+fn options(args: &BackfillArgs) -> Options {
+    Options {
+        checkpoint: usize::try_from(args.checkpoint).unwrap_or(usize::MAX),
+        limit: args.limit,
+        skip_invalid: args.skip_invalid,
+        ann_min_rows: args.ann_min_rows,
+    }
 }

@@ -1,0 +1,356 @@
+//! The daily job, for cron: fetch → rank (with history) → site → delivery.
+//!
+//! Each step is skipped when its result is already there for the day, so a second run on
+//! the same day changes nothing and says so, and a run after a failure resumes where it
+//! stopped (a failed delivery is retried, the digest is not ranked again). A digest ranked
+//! with another profile or learned model than the current ones is ranked again.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::DailySettings;
+use crate::deliver::deliver_day;
+use crate::embed::{BertEmbedder, ComputePrecision, DeviceKind, ModelDir};
+use crate::fetch::{FetchOptions, Fetched, Fetcher};
+use crate::fsutil::{sha256_file, write_atomic, IoError};
+use crate::ingest::{AnnounceType, Format};
+use crate::learn::LearnError;
+use crate::pipeline::day::{rank_to_disk, read_day, DayToRank};
+use crate::pipeline::{learned_for_day, LearnedForDay, PipelineError};
+use crate::report::Report;
+use crate::topics::Profile;
+
+/// No papers today: arXiv announced nothing in the categories.
+pub const EXIT_NO_PAPERS: u8 = 3;
+/// The digest was written, but a delivery failed (it is retried on the next run).
+pub const EXIT_DELIVERY_FAILED: u8 = 4;
+/// The digest was written with the hand-set profile: the learned model could not be used.
+pub const EXIT_LEARNED_UNUSABLE: u8 = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DailyError {
+    /// Boxed: it can carry most stages' errors.
+    #[error(transparent)]
+    Pipeline(Box<PipelineError>),
+    #[error(transparent)]
+    Topics(#[from] crate::topics::TopicsError),
+    #[error(transparent)]
+    Embed(#[from] crate::embed::EmbedError),
+    #[error(transparent)]
+    Ingest(#[from] crate::ingest::IngestError),
+    #[error(transparent)]
+    Fetch(#[from] crate::fetch::FetchError),
+    #[error(transparent)]
+    Site(#[from] crate::site::SiteError),
+    #[error(transparent)]
+    Deliver(#[from] crate::deliver::DeliverError),
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl From<PipelineError> for DailyError {
+    fn from(e: PipelineError) -> Self {
+        DailyError::Pipeline(Box::new(e))
+    }
+}
+
+/// One run of the job: the resolved settings and the flags that are not settings.
+pub struct DailyJob<'a> {
+    pub settings: &'a DailySettings,
+    /// Rank this listing file instead of fetching today's feed.
+    pub listing: Option<PathBuf>,
+    /// Retries of a failed fetch.
+    pub retries: u32,
+    pub device: DeviceKind,
+    pub compute: Option<ComputePrecision>,
+    /// Worker threads, for the log.
+    pub threads: usize,
+    pub deliver: bool,
+    pub use_learned: bool,
+    /// Rank the day again even when its digest is up to date.
+    pub force: bool,
+}
+
+/// `<out>/<date>/daily.json`: which listing the day's digest was ranked from.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct Ranked {
+    listing: PathBuf,
+    listing_sha256: String,
+}
+
+const RANKED_FILE: &str = "daily.json";
+
+/// The profile, the model and the learned model, checked before anything else.
+struct Checked {
+    profile: Profile,
+    model_dir: ModelDir,
+    learned: LearnedForDay,
+    /// Why the learned model cannot be used, with the way out, when it cannot.
+    unusable: Option<String>,
+}
+
+/// Runs the job; returns its exit code (0, or one of the `EXIT_*` above).
+pub fn run(job: &DailyJob, report: &mut dyn Report) -> Result<u8, DailyError> {
+    let start = Instant::now();
+    // 0. The settings, checked even on a day with nothing to do, so a typo is caught on
+    // the first run after it, not on the next new day.
+    let checked = check(job, report)?;
+    // 1. The day's listing.
+    let Some((listing, date)) = day_listing(job, report)? else {
+        return Ok(EXIT_NO_PAPERS);
+    };
+    let out = &job.settings.out.value;
+    let day_dir = out.join(&date);
+    let unusable = checked.unusable.clone();
+    // 2. The digest, unless this very listing was ranked already with this profile and
+    // learned model.
+    let mut changed = rank_unless_done(job, checked, &listing, &date, start, report)?;
+    // 3. The site, when the digests changed or it is missing.
+    let site = &job.settings.site.value;
+    if changed || !site.join("index.html").is_file() {
+        crate::site::build(
+            out,
+            site,
+            crate::site::DEFAULT_LIST_FROM,
+            &job.settings.learn_command(),
+            report,
+        )?;
+        changed = true;
+    }
+    // 4. Delivery of what is still pending.
+    let (delivered, code) = deliver(job, &day_dir, &date, report)?;
+    changed |= delivered;
+    if let Some(message) = &unusable {
+        // Last, so it is what a cron mail or a log ends with.
+        report.note(&format!(
+            "daily: {date} was ranked with the hand-set profile only: the learned model cannot \
+             be used (exit {EXIT_LEARNED_UNUSABLE}):\n{message}"
+        ));
+        return Ok(EXIT_LEARNED_UNUSABLE);
+    }
+    if !changed && code == 0 {
+        report.note(&format!(
+            "daily: {date}: nothing to do: the digest, the site and any delivery are up to date"
+        ));
+    } else if code == 0 {
+        report.note(&format!(
+            "daily: {date} done: {} and {}",
+            day_dir.join("output.md").display(),
+            site.join("index.html").display()
+        ));
+    }
+    Ok(code)
+}
+
+fn check(job: &DailyJob, report: &mut dyn Report) -> Result<Checked, DailyError> {
+    let s = job.settings;
+    let topics = &s.topics.value;
+    let authors = s.authors.as_ref().map(|a| a.value.as_path());
+    let mut profile = Profile::load(topics)?;
+    if let Some(a) = authors {
+        profile = profile.with_authors_file(a)?;
+    }
+    let model_dir = ModelDir::resolve(&s.model.value, &s.models.value)?;
+    let learned = learned_for_day(topics, authors, job.use_learned, &model_dir.fingerprint)?;
+    let unusable = learned.error.as_ref().map(|e: &LearnError| {
+        let message = crate::learn::stored::unusable_text(e, topics);
+        report.note(&format!(
+            "daily: WARNING: ranking with the hand-set profile only, because the profile's \
+             learned model cannot be used:\n{message}"
+        ));
+        message
+    });
+    Ok(Checked {
+        profile,
+        model_dir,
+        learned,
+        unusable,
+    })
+}
+
+/// The listing to rank and its day: `--listing`, else today's feed, fetched; `None` when
+/// arXiv announced nothing.
+fn day_listing(
+    job: &DailyJob,
+    report: &mut dyn Report,
+) -> Result<Option<(PathBuf, String)>, DailyError> {
+    if let Some(path) = &job.listing {
+        let l = crate::ingest::read_listing(path, &Default::default())?;
+        let date = l.date.ok_or_else(|| {
+            DailyError::Usage(format!("{}: the listing names no day", path.display()))
+        })?;
+        return Ok(Some((path.clone(), date)));
+    }
+    let s = job.settings;
+    let mut fetcher = fetcher(s, job.retries, report)?;
+    Ok(match fetcher.fetch_rss(&s.categories.value)? {
+        Fetched::Saved { path, date, papers } => {
+            report.note(&format!(
+                "daily: fetched {date}: {papers} papers -> {}",
+                path.display()
+            ));
+            Some((path, date))
+        }
+        Fetched::NotModified { path, date, papers } => {
+            report.note(&format!(
+                "daily: the feed has not changed since the last fetch ({date}, {papers} papers)"
+            ));
+            Some((path, date))
+        }
+        Fetched::NoAnnouncements { date, .. } => {
+            report.note(&format!(
+                "daily: no papers today: arXiv announced nothing in {}{}; nothing to rank",
+                s.categories.value.join(", "),
+                date.map_or(String::new(), |d| format!(" on {d}"))
+            ));
+            None
+        }
+    })
+}
+
+/// A fetcher into the settings' listings folder, with their contact and host.
+pub fn fetcher(
+    settings: &DailySettings,
+    retries: u32,
+    report: &mut dyn Report,
+) -> Result<Fetcher, DailyError> {
+    let dir = &settings.listings.value;
+    fs_err::create_dir_all(dir).map_err(IoError::write(dir))?;
+    if settings.contact.value.is_none() {
+        report.note(
+            "fetch: no contact set (--contact, or `contact` in arxrank.toml); arXiv asks \
+             automated clients for an address it can reach",
+        );
+    }
+    Ok(Fetcher::new(
+        dir,
+        FetchOptions {
+            base_url: settings.base_url.value.clone(),
+            contact: settings.contact.value.clone(),
+            retries,
+            ..FetchOptions::default()
+        },
+    )?)
+}
+
+/// Why the day's digest must be ranked (again), or `None` when it is up to date: this
+/// listing, ranked with this profile and learned model.
+fn why_rank(day_dir: &Path, ranked: &Ranked, learned: &LearnedForDay) -> Option<String> {
+    let same_listing = fs_err::read_to_string(day_dir.join(RANKED_FILE))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Ranked>(&t).ok())
+        .is_some_and(|r| r.listing_sha256 == ranked.listing_sha256);
+    let run_json = day_dir.join("run.json");
+    let ranked_with = run_json
+        .is_file()
+        .then(|| crate::render::read_run_json(&run_json).ok())
+        .flatten()
+        .map(|r| r.ranked_with);
+    let now = &learned.ranked_with;
+    match (ranked_with, same_listing) {
+        (None, _) | (_, false) => Some(String::new()),
+        (Some(Some(w)), true) => (w.profile_sha256 != now.profile_sha256
+            || w.learned_sha256 != now.learned_sha256)
+            .then(|| {
+                format!(
+                    "it was ranked with {}, and now it is {}",
+                    w.learned, now.learned
+                )
+            }),
+        (Some(None), true) => Some("its digest does not say what it was ranked with".into()),
+    }
+}
+
+/// Step 2: ranks the day unless its digest is up to date; returns whether it did.
+fn rank_unless_done(
+    job: &DailyJob,
+    checked: Checked,
+    listing: &Path,
+    date: &str,
+    start: Instant,
+    report: &mut dyn Report,
+) -> Result<bool, DailyError> {
+    let out = &job.settings.out.value;
+    let day_dir = out.join(date);
+    let ranked = Ranked {
+        listing: listing.to_owned(),
+        listing_sha256: sha256_file(listing).map_err(IoError::read(listing))?,
+    };
+    match why_rank(&day_dir, &ranked, &checked.learned) {
+        None if !job.force => {
+            report.note(&format!(
+                "daily: {date} is already ranked from this listing; not ranking it again"
+            ));
+            return Ok(false);
+        }
+        None => report.note(&format!("daily: {date}: ranking it again (--force)")),
+        Some(why) if !why.is_empty() => report.note(&format!(
+            "daily: {date}: ranking it again: the profile or its learned model changed ({why})"
+        )),
+        Some(_) => {}
+    }
+    // The profile and the model's files were checked above; only the day is new.
+    let announce = [AnnounceType::New, AnnounceType::Cross];
+    let day = read_day(listing, Format::Auto, &announce, None, report)?;
+    let learned = match checked.learned.error {
+        Some(_) => LearnedForDay {
+            model: None,
+            error: None,
+            ..checked.learned
+        },
+        None => checked.learned,
+    };
+    let mut embedder = BertEmbedder::load_for(&checked.model_dir, job.device, job.compute)?;
+    let s = job.settings;
+    let run = DayToRank {
+        listing_path: listing,
+        day,
+        profile: checked.profile,
+        topics: &s.topics.value,
+        model_dir: &checked.model_dir,
+        device: job.device,
+        threads: job.threads,
+        out,
+        history: Some(&s.history.value),
+        append: true,
+        learned,
+        start,
+    };
+    rank_to_disk(&mut embedder, run, report)?;
+    let text = serde_json::to_string_pretty(&ranked).expect("serialises");
+    write_atomic(&day_dir.join(RANKED_FILE), text.as_bytes())?;
+    Ok(true)
+}
+
+/// Step 4: sends what is still pending; returns whether anything went out, and the exit
+/// code (a failed delivery is kept for the next run).
+fn deliver(
+    job: &DailyJob,
+    day_dir: &Path,
+    date: &str,
+    report: &mut dyn Report,
+) -> Result<(bool, u8), DailyError> {
+    let delivery = &job.settings.delivery.value;
+    if !job.deliver {
+        if delivery.is_on() {
+            report.note("daily: delivery skipped (--no-deliver); it stays pending");
+        }
+        return Ok((false, 0));
+    }
+    let outcome = deliver_day(day_dir, delivery)?;
+    for name in &outcome.sent {
+        report.note(&format!("daily: delivered {date} by {name}"));
+    }
+    let mut code = 0;
+    for e in &outcome.failed {
+        report.note(&format!(
+            "daily: delivery failed: {e}; the digest is kept and delivery is retried on the next run"
+        ));
+        code = EXIT_DELIVERY_FAILED;
+    }
+    Ok((!outcome.sent.is_empty(), code))
+}
