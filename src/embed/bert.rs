@@ -110,74 +110,14 @@ impl BertEmbedder {
             path: cfg_path.clone(),
             message: format!("not a BERT config: {e}"),
         })?;
-        let tok_path = dir.file("tokenizer.json");
-        let mut tokenizer = Tokenizer::from_file(&tok_path).map_err(|e| EmbedError::Tokenizer {
-            path: tok_path.clone(),
-            message: e.to_string(),
-        })?;
-        // tokenizer.json ships with fixed 128-token padding/truncation; sentence-transformers
-        // ignores it and truncates at max_seq_length without padding, so we do the same.
-        tokenizer.with_padding(None);
-        tokenizer
-            .with_truncation(Some(TruncationParams {
-                max_length: m.max_tokens,
-                ..Default::default()
-            }))
-            .map_err(|e| EmbedError::Tokenizer {
-                path: tok_path.clone(),
-                message: e.to_string(),
-            })?;
+        let tokenizer = load_tokenizer(dir, m.max_tokens)?;
         let native: BertConfig =
             serde_json::from_str(&cfg_text).map_err(|e| EmbedError::Manifest {
                 path: cfg_path.clone(),
                 message: format!("not a BERT config: {e}"),
             })?;
         let device_ = candle_device(device)?;
-        let weights = dir.file("model.safetensors");
-        let weights_err = |source| EmbedError::Weights {
-            path: weights.clone(),
-            source,
-        };
-        // SAFETY: the weights are memory-mapped, and a mapped file must not shrink or change
-        // while mapped (reads past a truncation raise SIGBUS; changes show through). An
-        // installed model's files are written only by `arxrank model fetch`, which writes a
-        // temporary file and renames it into place, so a running process keeps the old,
-        // unchanged inode; its sha256 was checked when the directory was opened. A model
-        // directory given as a path is the user's: README says not to rewrite it while
-        // arxrank runs. The mapping lives as long as the VarBuilder's tensors, which own it.
-        let mmap = |dtype| unsafe {
-            VarBuilder::from_mmaped_safetensors(&[&weights], dtype, &device_).map_err(weights_err)
-        };
-        let fallback = native.unsupported().is_some();
-        let model = match engine {
-            Engine::Native(_) if device != DeviceKind::Cpu => {
-                return Err(EmbedError::Unsupported(
-                    "the native engine runs on the CPU only".into(),
-                ))
-            }
-            Engine::Native(p @ (ComputePrecision::F32 | ComputePrecision::Int16)) if !fallback => {
-                Model::Native(CpuBert::load(&native, &weights, p)?, p)
-            }
-            Engine::Device(
-                p @ (ComputePrecision::F32 | ComputePrecision::F16 | ComputePrecision::Bf16),
-            ) if !fallback => {
-                let dtype = match p {
-                    ComputePrecision::F16 => DType::F16,
-                    ComputePrecision::Bf16 => DType::BF16,
-                    _ => DType::F32,
-                };
-                Model::Device(
-                    DeviceBert::load(&native, mmap(dtype)?).map_err(weights_err)?,
-                    p,
-                )
-            }
-            Engine::Native(p) | Engine::Device(p) if !fallback => {
-                return Err(EmbedError::Unsupported(format!(
-                    "precision {p:?} is not available on the {engine:?} engine"
-                )))
-            }
-            _ => Model::Candle(BertModel::load(mmap(DType::F32)?, &config).map_err(weights_err)?),
-        };
+        let model = load_model(dir, &native, &config, engine, device, &device_)?;
         let batch_tokens = match (&model, device) {
             (Model::Native(..), _) => CPU_PACK_TOKENS,
             (_, DeviceKind::Cpu) => CANDLE_BATCH_TOKENS,
@@ -335,4 +275,83 @@ impl Embedder for BertEmbedder {
         let flat: Vec<f32> = vectors.into_iter().flatten().collect();
         Ok(Array2::from_shape_vec((texts.len(), self.dim), flat).expect("one row per text"))
     }
+}
+/// The model's tokenizer, truncating at `max_tokens` without padding.
+fn load_tokenizer(dir: &ModelDir, max_tokens: usize) -> Result<Tokenizer, EmbedError> {
+    let tok_path = dir.file("tokenizer.json");
+    let mut tokenizer = Tokenizer::from_file(&tok_path).map_err(|e| EmbedError::Tokenizer {
+        path: tok_path.clone(),
+        message: e.to_string(),
+    })?;
+    // tokenizer.json ships with fixed 128-token padding/truncation; sentence-transformers
+    // ignores it and truncates at max_seq_length without padding, so we do the same.
+    tokenizer.with_padding(None);
+    tokenizer
+        .with_truncation(Some(TruncationParams {
+            max_length: max_tokens,
+            ..Default::default()
+        }))
+        .map_err(|e| EmbedError::Tokenizer {
+            path: tok_path.clone(),
+            message: e.to_string(),
+        })?;
+    Ok(tokenizer)
+}
+
+/// The encoder `engine` asks for, or candle's BERT where the native one cannot run this
+/// config.
+fn load_model(
+    dir: &ModelDir,
+    native: &BertConfig,
+    config: &Config,
+    engine: Engine,
+    device: DeviceKind,
+    device_: &Device,
+) -> Result<Model, EmbedError> {
+    let weights = dir.file("model.safetensors");
+    let weights_err = |source| EmbedError::Weights {
+        path: weights.clone(),
+        source,
+    };
+    // SAFETY: the weights are memory-mapped, and a mapped file must not shrink or change
+    // while mapped (reads past a truncation raise SIGBUS; changes show through). An
+    // installed model's files are written only by `arxrank model fetch`, which writes a
+    // temporary file and renames it into place, so a running process keeps the old,
+    // unchanged inode; its sha256 was checked when the directory was opened. A model
+    // directory given as a path is the user's: README says not to rewrite it while
+    // arxrank runs. The mapping lives as long as the VarBuilder's tensors, which own it.
+    let mmap = |dtype| unsafe {
+        VarBuilder::from_mmaped_safetensors(&[&weights], dtype, device_).map_err(weights_err)
+    };
+    let fallback = native.unsupported().is_some();
+    let model = match engine {
+        Engine::Native(_) if device != DeviceKind::Cpu => {
+            return Err(EmbedError::Unsupported(
+                "the native engine runs on the CPU only".into(),
+            ))
+        }
+        Engine::Native(p @ (ComputePrecision::F32 | ComputePrecision::Int16)) if !fallback => {
+            Model::Native(CpuBert::load(native, &weights, p)?, p)
+        }
+        Engine::Device(
+            p @ (ComputePrecision::F32 | ComputePrecision::F16 | ComputePrecision::Bf16),
+        ) if !fallback => {
+            let dtype = match p {
+                ComputePrecision::F16 => DType::F16,
+                ComputePrecision::Bf16 => DType::BF16,
+                _ => DType::F32,
+            };
+            Model::Device(
+                DeviceBert::load(native, mmap(dtype)?).map_err(weights_err)?,
+                p,
+            )
+        }
+        Engine::Native(p) | Engine::Device(p) if !fallback => {
+            return Err(EmbedError::Unsupported(format!(
+                "precision {p:?} is not available on the {engine:?} engine"
+            )))
+        }
+        _ => Model::Candle(BertModel::load(mmap(DType::F32)?, config).map_err(weights_err)?),
+    };
+    Ok(model)
 }

@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use serde_json::{json, Value};
 
 use super::metrics::{ranking, DAY_METRICS, METRICS};
-use super::tune::Selection;
+use super::tune::{Selection, TuneReport};
 use super::{EvalError, SetReport};
 
 /// Run-wide facts for the report's header.
@@ -53,115 +53,140 @@ pub fn markdown(info: &RunInfo, sets: &[SetReport]) -> String {
         info.command, info.model, info.device, info.threads, info.resamples, info.seed
     );
     for set in sets {
-        s += &format!(
-            "\n## {}\n\n{} papers, {} selected by the judge ({:.1}%), {} with graded relevance; days {}; profile {}.",
-            set.name,
-            set.papers,
-            set.positives,
-            100.0 * set.positives as f64 / set.papers as f64,
-            set.graded,
-            set.days.join(", "),
-            set.profile
-        );
-        if set.unjudged > 0 {
-            s += &format!(" {} rows the judge never saw were left out.", set.unjudged);
-        }
-        if !set.unmatched.is_empty() {
-            s += &format!(
-                " {} labelled ids are not in the listing and were not scored: {}.",
-                set.unmatched.len(),
-                set.unmatched.join(", ")
-            );
-        }
-        s += "\n\n| ranker | papers/s |";
-        for m in METRICS.iter().chain(&DAY_METRICS) {
-            s += &format!(" {m} |");
-        }
-        s += "\n|---|---:|";
-        s += &"---|".repeat(METRICS.len() + DAY_METRICS.len());
-        s += "\n";
-        for r in &set.rankers {
-            let speed = match r.papers_per_second {
-                v if v.is_nan() => "– (cached)".into(),
-                v if v >= 100.0 => format!("{v:.0}"),
-                v => format!("{v:.1}"),
-            };
-            s += &format!("| {} | {speed} |", r.name);
-            for e in r.metrics.iter().chain(&r.per_day) {
-                s += &match (e.value, e.lo, e.hi) {
-                    (Some(v), Some(lo), Some(hi)) => format!(" {v:.3} [{lo:.3}, {hi:.3}] |"),
-                    (v, _, _) => format!(" {} |", fmt(v)),
-                };
-            }
-            s += "\n";
-        }
-        for n in set.rankers.iter().flat_map(|r| &r.notes).chain(&set.notes) {
-            s += &format!("\n- {n}");
-        }
-        if set.graded > 0 {
-            s += &format!(
-                "\n\nSpearman and Kendall (tau-b) compare scores with the judge's graded relevance over the {} graded papers only; nDCG uses that grade as the gain of a selected paper.\n",
-                set.graded
-            );
-        }
-        s += &format!(
-            "\nPlots: [precision-recall]({0}/pr.svg), [score distributions]({0}/scores.svg); per-paper scores: `{0}/scores.jsonl`.\n",
-            set.name
-        );
-        if let Some(c) = &set.calibration {
-            s += "\n### Digest selection (hybrid, relevance ≥ select_min)\n\n| scale | we select | judge selects | both | precision | recall |\n|---|---:|---:|---:|---:|---:|\n";
-            s += &selection_row("profile's", &c.profile_scale);
-            s += &selection_row(
-                &format!(
-                    "fitted here (raw_at_1 {:.4}, raw_at_10 {:.4}; in-sample)",
-                    c.fitted.raw_at_1, c.fitted.raw_at_10
-                ),
-                &c.fitted_selection,
-            );
-        }
-        if let Some(l) = &set.learned_selection {
-            s += "\n### Digest selection (learned, relevance ≥ select_min, scale fitted on its training days)\n\n| scale | we select | judge selects | both | precision | recall |\n|---|---:|---:|---:|---:|---:|\n";
-            s += &selection_row("learned's", l);
-        }
+        set_intro(&mut s, set);
+        ranker_table(&mut s, set);
+        set_notes(&mut s, set);
+        selections(&mut s, set);
         if let Some(t) = &set.tune {
-            s += &format!(
-                "\n### Tuning: leave one day out ({} weightings searched; objective AP on the training days)\n\nEvery figure below is on the held-out day only.\n\n| held-out day | weights chosen on the other days | AP tuned | AP profile | ROC-AUC tuned | ROC-AUC profile | nDCG@10 tuned | nDCG@10 profile |\n|---|---|---:|---:|---:|---:|---:|---:|\n",
-                t.candidates
-            );
-            let (ap, auc, ndcg) = (1, 0, 2);
-            for f in &t.folds {
-                let w = &f.chosen;
-                s += &format!(
-                    "| {} | lexical {}, keyword {}, title {}, irrelevant {}, application {}, negative {}, {} | {} | {} | {} | {} | {} | {} |\n",
-                    f.test_day,
-                    w.lexical,
-                    w.keyword,
-                    w.title_keyword,
-                    w.irrelevant,
-                    w.application,
-                    w.negative,
-                    w.topic_aggregation.as_str(),
-                    fmt(f.tuned[ap]),
-                    fmt(f.profile[ap]),
-                    fmt(f.tuned[auc]),
-                    fmt(f.profile[auc]),
-                    fmt(f.tuned[ndcg]),
-                    fmt(f.profile[ndcg]),
-                );
-            }
-            s += "\nHeld-out digest selection, with the scale calibrated on the training days:\n\n| held-out day | we select | judge selects | both | precision | recall |\n|---|---:|---:|---:|---:|---:|\n";
-            for f in &t.folds {
-                s += &selection_row(&f.test_day, &f.selection);
-            }
-            let w = &t.all_days_summary;
-            s += &format!(
-                "\nChosen on all days (stored only with --write-weights; no figures are quoted for it, they would be in-sample): lexical {}, keyword {}, title {}, irrelevant {}, application {}, negative {}, {}.\n",
-                w.lexical,
-                w.keyword, w.title_keyword, w.irrelevant, w.application, w.negative, w.topic_aggregation.as_str()
-            );
+            tuning(&mut s, t);
         }
     }
     s
+}
+
+/// A set's heading and what it holds.
+fn set_intro(s: &mut String, set: &SetReport) {
+    *s += &format!(
+        "\n## {}\n\n{} papers, {} selected by the judge ({:.1}%), {} with graded relevance; days {}; profile {}.",
+        set.name,
+        set.papers,
+        set.positives,
+        100.0 * set.positives as f64 / set.papers as f64,
+        set.graded,
+        set.days.join(", "),
+        set.profile
+    );
+    if set.unjudged > 0 {
+        *s += &format!(" {} rows the judge never saw were left out.", set.unjudged);
+    }
+    if !set.unmatched.is_empty() {
+        *s += &format!(
+            " {} labelled ids are not in the listing and were not scored: {}.",
+            set.unmatched.len(),
+            set.unmatched.join(", ")
+        );
+    }
+}
+
+/// A row per ranker: its speed and every metric with its interval.
+fn ranker_table(s: &mut String, set: &SetReport) {
+    *s += "\n\n| ranker | papers/s |";
+    for m in METRICS.iter().chain(&DAY_METRICS) {
+        *s += &format!(" {m} |");
+    }
+    *s += "\n|---|---:|";
+    *s += &"---|".repeat(METRICS.len() + DAY_METRICS.len());
+    *s += "\n";
+    for r in &set.rankers {
+        let speed = match r.papers_per_second {
+            v if v.is_nan() => "– (cached)".into(),
+            v if v >= 100.0 => format!("{v:.0}"),
+            v => format!("{v:.1}"),
+        };
+        *s += &format!("| {} | {speed} |", r.name);
+        for e in r.metrics.iter().chain(&r.per_day) {
+            *s += &match (e.value, e.lo, e.hi) {
+                (Some(v), Some(lo), Some(hi)) => format!(" {v:.3} [{lo:.3}, {hi:.3}] |"),
+                (v, _, _) => format!(" {} |", fmt(v)),
+            };
+        }
+        *s += "\n";
+    }
+}
+
+/// The rankers' and the set's notes, and where the plots are.
+fn set_notes(s: &mut String, set: &SetReport) {
+    for n in set.rankers.iter().flat_map(|r| &r.notes).chain(&set.notes) {
+        *s += &format!("\n- {n}");
+    }
+    if set.graded > 0 {
+        *s += &format!(
+            "\n\nSpearman and Kendall (tau-b) compare scores with the judge's graded relevance over the {} graded papers only; nDCG uses that grade as the gain of a selected paper.\n",
+            set.graded
+        );
+    }
+    *s += &format!(
+        "\nPlots: [precision-recall]({0}/pr.svg), [score distributions]({0}/scores.svg); per-paper scores: `{0}/scores.jsonl`.\n",
+        set.name
+    );
+}
+
+/// The digest selections against the judge's: the hybrid's and the learned ranker's.
+fn selections(s: &mut String, set: &SetReport) {
+    if let Some(c) = &set.calibration {
+        *s += "\n### Digest selection (hybrid, relevance ≥ select_min)\n\n| scale | we select | judge selects | both | precision | recall |\n|---|---:|---:|---:|---:|---:|\n";
+        *s += &selection_row("profile's", &c.profile_scale);
+        *s += &selection_row(
+            &format!(
+                "fitted here (raw_at_1 {:.4}, raw_at_10 {:.4}; in-sample)",
+                c.fitted.raw_at_1, c.fitted.raw_at_10
+            ),
+            &c.fitted_selection,
+        );
+    }
+    if let Some(l) = &set.learned_selection {
+        *s += "\n### Digest selection (learned, relevance ≥ select_min, scale fitted on its training days)\n\n| scale | we select | judge selects | both | precision | recall |\n|---|---:|---:|---:|---:|---:|\n";
+        *s += &selection_row("learned's", l);
+    }
+}
+
+/// Leave-one-day-out tuning: the weights chosen per held-out day and what they did.
+fn tuning(s: &mut String, t: &TuneReport) {
+    *s += &format!(
+        "\n### Tuning: leave one day out ({} weightings searched; objective AP on the training days)\n\nEvery figure below is on the held-out day only.\n\n| held-out day | weights chosen on the other days | AP tuned | AP profile | ROC-AUC tuned | ROC-AUC profile | nDCG@10 tuned | nDCG@10 profile |\n|---|---|---:|---:|---:|---:|---:|---:|\n",
+        t.candidates
+    );
+    let (ap, auc, ndcg) = (1, 0, 2);
+    for f in &t.folds {
+        let w = &f.chosen;
+        *s += &format!(
+            "| {} | lexical {}, keyword {}, title {}, irrelevant {}, application {}, negative {}, {} | {} | {} | {} | {} | {} | {} |\n",
+            f.test_day,
+            w.lexical,
+            w.keyword,
+            w.title_keyword,
+            w.irrelevant,
+            w.application,
+            w.negative,
+            w.topic_aggregation.as_str(),
+            fmt(f.tuned[ap]),
+            fmt(f.profile[ap]),
+            fmt(f.tuned[auc]),
+            fmt(f.profile[auc]),
+            fmt(f.tuned[ndcg]),
+            fmt(f.profile[ndcg]),
+        );
+    }
+    *s += "\nHeld-out digest selection, with the scale calibrated on the training days:\n\n| held-out day | we select | judge selects | both | precision | recall |\n|---|---:|---:|---:|---:|---:|\n";
+    for f in &t.folds {
+        *s += &selection_row(&f.test_day, &f.selection);
+    }
+    let w = &t.all_days_summary;
+    *s += &format!(
+        "\nChosen on all days (stored only with --write-weights; no figures are quoted for it, they would be in-sample): lexical {}, keyword {}, title {}, irrelevant {}, application {}, negative {}, {}.\n",
+        w.lexical,
+        w.keyword, w.title_keyword, w.irrelevant, w.application, w.negative, w.topic_aggregation.as_str()
+    );
 }
 
 /// The JSON report.

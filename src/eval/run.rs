@@ -111,19 +111,8 @@ pub fn evaluate_set(
     ));
     let (sims, vectors, embed_seconds) = match model {
         Some(m) => {
-            let t = Instant::now();
-            let cached = embed_cached(&mut *m.embedder, &papers, m.cache.as_deref_mut())?;
-            let topics = topic_vectors(&mut *m.embedder, profile)?;
-            let sims = topics.similarities(&cached.vectors);
-            let secs = t.elapsed().as_secs_f64();
-            log(&format!(
-                "  embedded {} papers in {secs:.1} s ({} from the cache)",
-                cached.embedded, cached.hits
-            ));
-            // Cached vectors cost no model time, so the speed of the embedding rankers is
-            // only measured on a run that embedded every paper.
-            let full = if cached.hits == 0 { secs } else { f64::NAN };
-            (Some(sims), Some(cached.vectors), full)
+            let (sims, vectors, secs) = embed_set(&papers, profile, m, log)?;
+            (Some(sims), Some(vectors), secs)
         }
         None => (None, None, 0.0),
     };
@@ -173,6 +162,29 @@ pub fn evaluate_set(
         selected: set.selected(),
         ids: papers.iter().map(|p| p.id.to_string()).collect(),
     })
+}
+
+/// The set's papers' vectors (through the cache) and their similarities to the profile's
+/// topics, and the seconds that took: NaN when any vector came from the cache, since cached
+/// vectors cost no model time and the embedding rankers' speed is only measured on a run
+/// that embedded every paper.
+fn embed_set(
+    papers: &[Paper],
+    profile: &Profile,
+    m: &mut Model,
+    log: &mut dyn FnMut(&str),
+) -> Result<(Similarities, ndarray::Array2<f32>, f64), EvalError> {
+    let t = Instant::now();
+    let cached = embed_cached(&mut *m.embedder, papers, m.cache.as_deref_mut())?;
+    let topics = topic_vectors(&mut *m.embedder, profile)?;
+    let sims = topics.similarities(&cached.vectors);
+    let secs = t.elapsed().as_secs_f64();
+    log(&format!(
+        "  embedded {} papers in {secs:.1} s ({} from the cache)",
+        cached.embedded, cached.hits
+    ));
+    let full = if cached.hits == 0 { secs } else { f64::NAN };
+    Ok((sims, cached.vectors, full))
 }
 
 /// Tunes the weights (held out by day), calibrates the scale, and stores what was asked.
@@ -322,59 +334,17 @@ pub fn cross_validate_learned(
     }
     let t = Instant::now();
     let ex = examples(&[Training::full_text(set.clone())], profile, model)?;
-    let (_, fold) = crate::learn::day_folds(&ex.days, folds);
+    let (_, fold_of) = crate::learn::day_folds(&ex.days, folds);
     let mut scores = vec![f32::NAN; ex.y.len()];
     let mut notes = Vec::new();
     for k in 0..folds {
-        let (train_rows, test_rows): (Vec<usize>, Vec<usize>) =
-            (0..ex.y.len()).partition(|&i| fold[i] != k);
-        let (train, test) = (ex.rows(&train_rows), ex.rows(&test_rows));
-        let mut held: Vec<String> = test.days.clone();
-        held.sort();
-        held.dedup();
-        let on_scale = |scale: &crate::topics::Scale, raw: Vec<f32>, scores: &mut [f32]| {
-            let span = (scale.raw_at_10 - scale.raw_at_1).max(f32::EPSILON);
-            for (&i, r) in test_rows.iter().zip(raw) {
-                scores[i] = 1.0 + 9.0 * (r - scale.raw_at_1) / span;
-            }
+        let fold = Fold {
+            set: &set.name,
+            k,
+            folds,
+            days: days.len(),
         };
-        let what = format!(
-            "learned, fold {} of {folds}: {} held-out days ({}), the other {} days",
-            k + 1,
-            held.len(),
-            day_span(&held),
-            days.len() - held.len(),
-        );
-        let note = match crate::learn::train(&train) {
-            Ok(trained) => {
-                let scale = fit_scale(&trained, &train, profile)?;
-                on_scale(
-                    &scale,
-                    trained.model.score(test.x.view(), test.text_strs()),
-                    &mut scores,
-                );
-                format!(
-                    "{what} trained on ({} papers, {} picks); {}",
-                    trained.papers,
-                    trained.positives,
-                    cv_summary(&trained)
-                )
-            }
-            // The fold keeps the hybrid (its score is the first part column), on the
-            // profile's scale.
-            Err(e @ crate::learn::LearnError::ColdStart { .. }) => {
-                let hybrid = test.x.column(model.embedder.dim()).to_vec();
-                on_scale(&profile.scale, hybrid, &mut scores);
-                format!("{what}: {e}")
-            }
-            Err(e) => {
-                return Err(EvalError::Usage(format!(
-                    "{}: fold {} of {folds}: {e}",
-                    set.name,
-                    k + 1
-                )))
-            }
-        };
+        let note = fold.score(&ex, &fold_of, profile, model.embedder.dim(), &mut scores)?;
         log(&format!("  {note}"));
         notes.push(note);
     }
@@ -390,6 +360,81 @@ pub fn cross_validate_learned(
         calibrated: None,
     };
     Ok(Learned::precomputed(scores, scale, profile, notes))
+}
+
+/// One fold of [`cross_validate_learned`]: fold `k` of `folds` of the set `set`, which has
+/// `days` days.
+struct Fold<'a> {
+    set: &'a str,
+    k: usize,
+    folds: usize,
+    days: usize,
+}
+
+impl Fold<'_> {
+    /// Scores the fold's held-out papers (into `scores`) with a model trained on the other
+    /// folds, on that model's 1-10 scale, or with the hybrid on the profile's when the other
+    /// folds hold too few picks; returns the note saying which.
+    fn score(
+        &self,
+        ex: &crate::learn::Examples,
+        fold_of: &[usize],
+        profile: &Profile,
+        dim: usize,
+        scores: &mut [f32],
+    ) -> Result<String, EvalError> {
+        let (k, folds) = (self.k, self.folds);
+        let (train_rows, test_rows): (Vec<usize>, Vec<usize>) =
+            (0..ex.y.len()).partition(|&i| fold_of[i] != k);
+        let (train, test) = (ex.rows(&train_rows), ex.rows(&test_rows));
+        let mut held: Vec<String> = test.days.clone();
+        held.sort();
+        held.dedup();
+        let on_scale = |scale: &crate::topics::Scale, raw: Vec<f32>, scores: &mut [f32]| {
+            let span = (scale.raw_at_10 - scale.raw_at_1).max(f32::EPSILON);
+            for (&i, r) in test_rows.iter().zip(raw) {
+                scores[i] = 1.0 + 9.0 * (r - scale.raw_at_1) / span;
+            }
+        };
+        let what = format!(
+            "learned, fold {} of {folds}: {} held-out days ({}), the other {} days",
+            k + 1,
+            held.len(),
+            day_span(&held),
+            self.days - held.len(),
+        );
+        let note = match crate::learn::train(&train) {
+            Ok(trained) => {
+                let scale = fit_scale(&trained, &train, profile)?;
+                on_scale(
+                    &scale,
+                    trained.model.score(test.x.view(), test.text_strs()),
+                    scores,
+                );
+                format!(
+                    "{what} trained on ({} papers, {} picks); {}",
+                    trained.papers,
+                    trained.positives,
+                    cv_summary(&trained)
+                )
+            }
+            // The fold keeps the hybrid (its score is the first part column), on the
+            // profile's scale.
+            Err(e @ crate::learn::LearnError::ColdStart { .. }) => {
+                let hybrid = test.x.column(dim).to_vec();
+                on_scale(&profile.scale, hybrid, scores);
+                format!("{what}: {e}")
+            }
+            Err(e) => {
+                return Err(EvalError::Usage(format!(
+                    "{}: fold {} of {folds}: {e}",
+                    self.set,
+                    k + 1
+                )))
+            }
+        };
+        Ok(note)
+    }
 }
 
 /// The profile's stored model as the `learned` ranker, if it has one, saying which of the

@@ -158,50 +158,94 @@ pub fn tune(
             distinct.len()
         )));
     }
-    let candidates = grid(base);
-    let subset = |keep: &dyn Fn(usize) -> bool| -> Vec<usize> {
-        (0..features.len()).filter(|&i| keep(i)).collect()
+    let search = Search {
+        features,
+        truth,
+        base,
+        candidates: grid(base),
     };
-    let raws = |w: &Weights, idx: &[usize]| -> Vec<f32> {
-        idx.iter().map(|&i| Scorer::raw(&features[i], w)).collect()
-    };
-    let best_on = |idx: &[usize]| -> (Weights, f64) {
-        let sel: Vec<bool> = idx.iter().map(|&i| truth.selected[i]).collect();
-        let mut best = (base.clone(), f64::MIN);
-        for w in &candidates {
-            let ap = average_precision(&raws(w, idx), &sel);
+    let mut folds = Vec::new();
+    for test_day in &distinct {
+        folds.push(search.fold(test_day, days, &distinct, scale)?);
+    }
+    let (all_days, _) = search.best_on(&(0..features.len()).collect::<Vec<_>>());
+    Ok(TuneReport {
+        candidates: search.candidates.len(),
+        folds,
+        all_days_summary: (&all_days).into(),
+        all_days,
+    })
+}
+
+/// The weightings searched, over the set's papers.
+struct Search<'a> {
+    features: &'a [Features],
+    truth: Truth<'a>,
+    base: &'a Weights,
+    candidates: Vec<Weights>,
+}
+
+impl Search<'_> {
+    fn raws(&self, w: &Weights, idx: &[usize]) -> Vec<f32> {
+        idx.iter()
+            .map(|&i| Scorer::raw(&self.features[i], w))
+            .collect()
+    }
+
+    fn selected(&self, idx: &[usize]) -> Vec<bool> {
+        idx.iter().map(|&i| self.truth.selected[i]).collect()
+    }
+
+    /// The weighting with the best AP on the papers `idx` (the profile's on a tie with
+    /// nothing better), and that AP.
+    fn best_on(&self, idx: &[usize]) -> (Weights, f64) {
+        let sel = self.selected(idx);
+        let mut best = (self.base.clone(), f64::MIN);
+        for w in &self.candidates {
+            let ap = average_precision(&self.raws(w, idx), &sel);
             if ap > best.1 {
                 best = (w.clone(), ap);
             }
         }
         best
-    };
-    let mut folds = Vec::new();
-    for test_day in &distinct {
+    }
+
+    /// `test_day` held out: the weighting chosen on the other days, measured on it, and its
+    /// digest selection with the scale calibrated on the other days.
+    fn fold(
+        &self,
+        test_day: &String,
+        days: &[String],
+        distinct: &[String],
+        scale: &Scale,
+    ) -> Result<Fold, EvalError> {
+        let subset = |keep: &dyn Fn(usize) -> bool| -> Vec<usize> {
+            (0..self.features.len()).filter(|&i| keep(i)).collect()
+        };
         let train = subset(&|i| days[i] != *test_day);
         let test = subset(&|i| days[i] == *test_day);
-        let (chosen, train_ap) = best_on(&train);
+        let (chosen, train_ap) = self.best_on(&train);
         let measure = |w: &Weights| {
-            let sel: Vec<bool> = test.iter().map(|&i| truth.selected[i]).collect();
-            let grades: Vec<Option<f32>> = test.iter().map(|&i| truth.grades[i]).collect();
+            let sel = self.selected(&test);
+            let grades: Vec<Option<f32>> = test.iter().map(|&i| self.truth.grades[i]).collect();
             evaluate(
-                &raws(w, &test),
+                &self.raws(w, &test),
                 Truth {
                     selected: &sel,
                     grades: &grades,
                 },
             )
         };
-        let train_sel: Vec<bool> = train.iter().map(|&i| truth.selected[i]).collect();
+        let train_sel = self.selected(&train);
         let rate = train_sel.iter().filter(|&&s| s).count() as f64 / train.len() as f64;
         let fitted = calibrate(
-            &raws(&chosen, &train),
+            &self.raws(&chosen, &train),
             rate,
             scale,
             format!("training days of fold {test_day}"),
         )?;
-        let test_sel: Vec<bool> = test.iter().map(|&i| truth.selected[i]).collect();
-        folds.push(Fold {
+        let test_sel = self.selected(&test);
+        Ok(Fold {
             test_day: test_day.clone(),
             train_days: distinct
                 .iter()
@@ -211,17 +255,10 @@ pub fn tune(
             train_ap,
             chosen: (&chosen).into(),
             tuned: measure(&chosen),
-            profile: measure(base),
-            selection: Selection::measure(&raws(&chosen, &test), &test_sel, &fitted),
-        });
+            profile: measure(self.base),
+            selection: Selection::measure(&self.raws(&chosen, &test), &test_sel, &fitted),
+        })
     }
-    let (all_days, _) = best_on(&(0..features.len()).collect::<Vec<_>>());
-    Ok(TuneReport {
-        candidates: candidates.len(),
-        folds,
-        all_days_summary: (&all_days).into(),
-        all_days,
-    })
 }
 
 #[cfg(test)]

@@ -209,80 +209,15 @@ impl Fetcher {
         let attempts = self.opts.retries + 1;
         for attempt in 0..attempts {
             self.throttle(wait);
-            let mut req = self.agent.get(url);
-            for (k, v) in query {
-                req = req.query(k, v);
-            }
-            if let Some(v) = validators {
-                if let Some(e) = &v.etag {
-                    req = req.set("If-None-Match", e);
-                }
-                if let Some(m) = &v.last_modified {
-                    req = req.set("If-Modified-Since", m);
-                }
-            }
-            let result = req.call();
+            let result = self.request(url, query, validators).call();
             // Saved at once, so a run killed mid-download still spaces the next one.
             self.save_state()?;
-            // Exponential backoff when the server does not say how long to wait.
-            let backoff = Duration::from_secs(2u64 << attempt.min(6));
-            match result {
-                Ok(resp) => {
-                    let status = resp.status();
-                    let etag = resp.header("ETag").map(str::to_owned);
-                    let last_modified = resp.header("Last-Modified").map(str::to_owned);
-                    let mut body = Vec::new();
-                    match resp.into_reader().take(MAX_BODY + 1).read_to_end(&mut body) {
-                        Ok(_) if body.len() as u64 > MAX_BODY => {
-                            return Err(FetchError::NotAFeed {
-                                url: url.to_owned(),
-                                expected: "listing",
-                                found: format!("a body over {} MiB", MAX_BODY >> 20),
-                            })
-                        }
-                        Ok(_) => {
-                            return Ok(Answer {
-                                status,
-                                etag,
-                                last_modified,
-                                body,
-                            })
-                        }
-                        Err(e) => {
-                            last_problem =
-                                format!("the connection broke after {} bytes: {e}", body.len());
-                            wait = backoff;
-                        }
-                    }
-                }
-                Err(ureq::Error::Status(code, resp)) if code >= 500 || code == 429 => {
-                    let asked = resp.header("Retry-After").and_then(parse_retry_after);
-                    last_problem = format!("answered {code} {}", resp.status_text());
-                    wait = match asked {
-                        Some(d) if d > MAX_RETRY_AFTER => {
-                            return Err(FetchError::Unreachable {
-                                url: url.to_owned(),
-                                message: format!(
-                                    "{last_problem} and asks to wait {} s; try later",
-                                    d.as_secs()
-                                ),
-                                attempts: attempt + 1,
-                            })
-                        }
-                        Some(d) => d,
-                        None => backoff,
-                    };
-                }
-                Err(ureq::Error::Status(code, resp)) => {
-                    return Err(FetchError::Status {
-                        url: url.to_owned(),
-                        status: code,
-                        reason: resp.status_text().to_owned(),
-                    })
-                }
-                Err(ureq::Error::Transport(t)) => {
-                    last_problem = transport_problem(&t);
-                    wait = backoff;
+            match step(url, result, attempt) {
+                Step::Done(answer) => return Ok(answer),
+                Step::Fail(e) => return Err(e),
+                Step::Retry { problem, after } => {
+                    last_problem = problem;
+                    wait = after;
                 }
             }
             if attempt + 1 < attempts {
@@ -297,6 +232,28 @@ impl Fetcher {
             message: last_problem,
             attempts,
         })
+    }
+
+    /// The request for `url`, conditional when the last answer's validators are known.
+    fn request(
+        &self,
+        url: &str,
+        query: &[(&str, String)],
+        validators: Option<&UrlState>,
+    ) -> ureq::Request {
+        let mut req = self.agent.get(url);
+        for (k, v) in query {
+            req = req.query(k, v);
+        }
+        if let Some(v) = validators {
+            if let Some(e) = &v.etag {
+                req = req.set("If-None-Match", e);
+            }
+            if let Some(m) = &v.last_modified {
+                req = req.set("If-Modified-Since", m);
+            }
+        }
+        req
     }
 
     fn rss_url(&self, categories: &[String]) -> String {
@@ -544,6 +501,75 @@ fn transport_problem(t: &ureq::Transport) -> String {
     match t.message() {
         Some(m) => format!("{}: {m}", t.kind()),
         None => t.kind().to_string(),
+    }
+}
+
+/// What one attempt's outcome calls for.
+enum Step {
+    Done(Answer),
+    /// Try again after `after` (the server's Retry-After, else an exponential backoff).
+    Retry {
+        problem: String,
+        after: Duration,
+    },
+    Fail(FetchError),
+}
+
+/// The retry decision for attempt `attempt` (from 0): an answer is read whole (at most
+/// `MAX_BODY`); a server error, 429 or a broken connection is retried; any other status
+/// fails, as does a server asking to wait longer than `MAX_RETRY_AFTER`.
+fn step(url: &str, result: Result<ureq::Response, ureq::Error>, attempt: u32) -> Step {
+    // Exponential backoff when the server does not say how long to wait.
+    let backoff = Duration::from_secs(2u64 << attempt.min(6));
+    match result {
+        Ok(resp) => {
+            let status = resp.status();
+            let etag = resp.header("ETag").map(str::to_owned);
+            let last_modified = resp.header("Last-Modified").map(str::to_owned);
+            let mut body = Vec::new();
+            match resp.into_reader().take(MAX_BODY + 1).read_to_end(&mut body) {
+                Ok(_) if body.len() as u64 > MAX_BODY => Step::Fail(FetchError::NotAFeed {
+                    url: url.to_owned(),
+                    expected: "listing",
+                    found: format!("a body over {} MiB", MAX_BODY >> 20),
+                }),
+                Ok(_) => Step::Done(Answer {
+                    status,
+                    etag,
+                    last_modified,
+                    body,
+                }),
+                Err(e) => Step::Retry {
+                    problem: format!("the connection broke after {} bytes: {e}", body.len()),
+                    after: backoff,
+                },
+            }
+        }
+        Err(ureq::Error::Status(code, resp)) if code >= 500 || code == 429 => {
+            let asked = resp.header("Retry-After").and_then(parse_retry_after);
+            let problem = format!("answered {code} {}", resp.status_text());
+            match asked {
+                Some(d) if d > MAX_RETRY_AFTER => Step::Fail(FetchError::Unreachable {
+                    url: url.to_owned(),
+                    message: format!("{problem} and asks to wait {} s; try later", d.as_secs()),
+                    attempts: attempt + 1,
+                }),
+                Some(d) => Step::Retry { problem, after: d },
+                None => Step::Retry {
+                    problem,
+                    after: backoff,
+                },
+            }
+        }
+        Err(ureq::Error::Status(code, resp)) => Step::Fail(FetchError::Status {
+            url: url.to_owned(),
+            status: code,
+            reason: resp.status_text().to_owned(),
+        }),
+        Err(ureq::Error::Transport(t)) => Step::Retry {
+            problem: transport_problem(&t),
+            after: backoff,
+        },
     }
 }
 

@@ -18,10 +18,8 @@
 use crate::fsutil::IoError;
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ndarray::ArrayView2;
 use rayon::prelude::*;
 
 use serde::{Deserialize, Serialize};
@@ -31,10 +29,14 @@ use crate::ingest::PaperId;
 
 mod ann;
 mod export;
+mod lock;
+mod search;
 pub mod synthetic;
 mod verified;
 
 pub use export::write_vector_line;
+use lock::Lock;
+use search::dot;
 
 pub const FORMAT: &str = "arxrank-history";
 /// The newest format this build reads and writes. Version 2 added f16 vectors; an f32
@@ -234,19 +236,6 @@ struct Mapped {
     first_row: usize,
     rows: usize,
 }
-
-/// A search worker's state: each query's best rows so far and the score to beat, and
-/// buffers reused from block to block.
-struct Found {
-    best: Vec<Vec<(f32, usize)>>,
-    floor: Vec<f32>,
-    scores: Vec<f32>,
-    scratch: Vec<i16>,
-}
-
-/// Rows scored by one matrix product in a batched search: 8,192 rows of 384 dims are 12 MB
-/// of f32, with the day's 700 × 8,192 scores another 23 MB per worker.
-const BLOCK_ROWS: usize = 8192;
 
 /// An opened history: row `i` belongs to `papers[i]`; vectors stay on disk, mapped.
 #[derive(Debug)]
@@ -491,62 +480,6 @@ impl History {
         self.ann.as_ref().map_or(0, |a| a.count())
     }
 
-    /// The `k` stored papers most similar to `query` (a unit vector), best first, among
-    /// those `keep` accepts (callers exclude the paper itself, and with version-less ids
-    /// that excludes its other versions too). Uses the ANN index for the rows it covers.
-    pub fn nearest(
-        &self,
-        query: &[f32],
-        k: usize,
-        keep: impl Fn(&PastPaper) -> bool,
-    ) -> Vec<Neighbour> {
-        self.check_query(query);
-        let (mut best, tail) = self.ann_best(query, k, |row| keep(&self.papers[row]));
-        self.scan(tail, query, k, &keep, &mut best);
-        self.neighbours(best)
-    }
-
-    /// The ANN index's `k` best rows for `query` among those `keep_row` accepts, and the
-    /// first row it does not cover (0 without an index), from which callers scan exactly.
-    /// The index gives rows; each cosine is recomputed from the stored vector.
-    fn ann_best(
-        &self,
-        query: &[f32],
-        k: usize,
-        keep_row: impl Fn(usize) -> bool,
-    ) -> (Vec<(f32, usize)>, usize) {
-        let mut best = Vec::with_capacity(k + 1);
-        let Some(ann) = &self.ann else {
-            return (best, 0);
-        };
-        for row in ann.search(query, k, &keep_row) {
-            push_best(&mut best, k, dot(&self.row(row), query), row);
-        }
-        (best, ann.count())
-    }
-
-    /// As [`nearest`](Self::nearest), always scanning every row: the ground truth the ANN
-    /// index is measured against.
-    pub fn nearest_exact(
-        &self,
-        query: &[f32],
-        k: usize,
-        keep: impl Fn(&PastPaper) -> bool,
-    ) -> Vec<Neighbour> {
-        self.check_query(query);
-        let mut best = Vec::with_capacity(k + 1);
-        self.scan(0, query, k, &keep, &mut best);
-        self.neighbours(best)
-    }
-
-    fn check_query(&self, query: &[f32]) {
-        assert_eq!(query.len(), self.dim, "query of the wrong dimension");
-        assert!(
-            self.keep_vectors,
-            "history opened for appending only cannot be searched"
-        );
-    }
-
     /// The mapped segment holding `row`, and the row's place in it.
     fn segment_of(&self, row: usize) -> (&Mapped, usize) {
         let seg = self
@@ -604,211 +537,6 @@ impl History {
             }
             _ => Cow::Owned(self.precision.decode(bytes)),
         }
-    }
-
-    fn scan(
-        &self,
-        from: usize,
-        query: &[f32],
-        k: usize,
-        keep: &impl Fn(&PastPaper) -> bool,
-        best: &mut Vec<(f32, usize)>,
-    ) {
-        for (m, lo, hi) in self.blocks(from) {
-            let block = self.rows_of(m, lo, hi);
-            for (j, v) in block.chunks_exact(self.dim).enumerate() {
-                let row = m.first_row + lo + j;
-                let c = dot(v, query);
-                if best.len() == k && best.last().is_some_and(|&(w, _)| c <= w) {
-                    continue;
-                }
-                if keep(&self.papers[row]) {
-                    push_best(best, k, c, row);
-                }
-            }
-            drop(block);
-            self.release(m, lo, hi);
-        }
-    }
-
-    /// Tells the kernel a search is done with rows `lo..hi` of `m`: their pages leave this
-    /// process's resident memory (they stay in the page cache, so touching them again costs a
-    /// page fault, not a disk read). A scan of a 3-million-paper history otherwise ends with
-    /// all 2.3 GB of its f16 vectors counted as resident.
-    fn release(&self, m: &Mapped, lo: usize, hi: usize) {
-        #[cfg(unix)]
-        {
-            let width = self.dim * self.precision.bytes();
-            // SAFETY: the map is a read-only shared mapping of a file nobody writes to (see
-            // `map_segment`): dropping its pages loses nothing, the next read refaults
-            // them from the file. `release` is called once a block's scores are computed;
-            // a later `row()` on those rows reads them back.
-            let r = unsafe {
-                m.map.unchecked_advise_range(
-                    memmap2::UncheckedAdvice::DontNeed,
-                    lo * width,
-                    (hi - lo) * width,
-                )
-            };
-            let _ = r;
-        }
-        #[cfg(not(unix))]
-        let _ = (m, lo, hi);
-    }
-
-    /// The rows from `from` on, as (segment, first, end) blocks of at most `BLOCK_ROWS`.
-    fn blocks(&self, from: usize) -> Vec<(&Mapped, usize, usize)> {
-        let mut out = Vec::new();
-        for m in &self.vectors {
-            let start = from.saturating_sub(m.first_row).min(m.rows);
-            let mut lo = start;
-            while lo < m.rows {
-                let hi = (lo + BLOCK_ROWS).min(m.rows);
-                out.push((m, lo, hi));
-                lo = hi;
-            }
-        }
-        out
-    }
-
-    /// [`nearest`](Self::nearest) for many queries at once (the rows of `queries`): each
-    /// query's `k` best papers among those `keep(query, paper)` accepts. Rows the ANN index
-    /// covers are searched through it, query by query; every other row is scored exactly,
-    /// a block of stored rows against all queries in one matrix product, blocks in
-    /// parallel. A day's 700 queries read each stored vector once instead of 700 times.
-    pub fn nearest_many(
-        &self,
-        queries: ArrayView2<'_, f32>,
-        k: usize,
-        keep: impl Fn(usize, &PastPaper) -> bool + Sync,
-    ) -> Vec<Vec<Neighbour>> {
-        assert_eq!(queries.ncols(), self.dim, "queries of the wrong dimension");
-        assert!(
-            self.keep_vectors,
-            "history opened for appending only cannot be searched"
-        );
-        let n = queries.nrows();
-        if n == 0 || k == 0 {
-            return vec![Vec::new(); n];
-        }
-        let queries = queries.as_standard_layout();
-        let q = queries.as_slice().expect("standard layout");
-        let tail = self.indexed();
-        let mut best: Vec<Vec<(f32, usize)>> = (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let qi = &q[i * self.dim..(i + 1) * self.dim];
-                self.ann_best(qi, k, |row| keep(i, &self.papers[row])).0
-            })
-            .collect();
-        // With AVX2, blocks are scored in 16-bit integer lanes (twice f32's multiply-adds
-        // per cycle; the queries quantised once, each stored row on the fly) and each
-        // query's best `wide` candidates are re-scored exactly, so what comes back is exact
-        // unless a true neighbour fell out of the wider list: its integer score would have
-        // to be off by more than the gap, about 1e-4 against cosines' spread of 0.1.
-        let quant = crate::int16::int16_is_fast().then(|| {
-            let mut qt = vec![0f32; self.dim * n];
-            for (j, qrow) in q.chunks_exact(self.dim).enumerate() {
-                for (d, &v) in qrow.iter().enumerate() {
-                    qt[d * n + j] = v;
-                }
-            }
-            crate::int16::QuantLinear::new(&qt, self.dim, n)
-        });
-        let wide = if quant.is_some() {
-            (2 * k).max(k + 8)
-        } else {
-            k
-        };
-        let empty = || Found {
-            best: vec![Vec::new(); n],
-            floor: vec![f32::NEG_INFINITY; n],
-            scores: Vec::new(),
-            scratch: Vec::new(),
-        };
-        // Query `i`'s candidate `row` scored `c`: kept if it beats the query's floor and its
-        // filter, and the floor rises once `wide` candidates are held. The floors are passed
-        // apart from the lists because the integer scan holds them while it calls back.
-        let offer =
-            |best: &mut [Vec<(f32, usize)>], floor: &mut [f32], i: usize, c: f32, row: usize| {
-                if c >= floor[i] && keep(i, &self.papers[row]) {
-                    let found = &mut best[i];
-                    push_best(found, wide, c, row);
-                    if found.len() == wide {
-                        floor[i] = found[wide - 1].0;
-                    }
-                }
-            };
-        let exact = self
-            .blocks(tail)
-            .into_par_iter()
-            .fold(empty, |mut acc, (m, lo, hi)| {
-                let block = self.rows_of(m, lo, hi);
-                let width = hi - lo;
-                // One buffer per worker, reused: a fresh 23 MB per block cost page faults.
-                let mut scores = std::mem::take(&mut acc.scores);
-                match &quant {
-                    Some(ql) => {
-                        let best = &mut acc.best;
-                        ql.for_each_above(
-                            &block,
-                            width,
-                            &mut acc.scratch,
-                            &mut acc.floor,
-                            |floor, r, i, c| offer(best, floor, i, c, m.first_row + lo + r),
-                        );
-                    }
-                    None => {
-                        scores.clear();
-                        scores.resize(n * width, 0.0);
-                        crate::linalg::matmul_nt(q, &block, self.dim, &mut scores);
-                        for (i, line) in scores.chunks_exact(width).enumerate() {
-                            for (r, &c) in line.iter().enumerate() {
-                                offer(&mut acc.best, &mut acc.floor, i, c, m.first_row + lo + r);
-                            }
-                        }
-                    }
-                }
-                acc.scores = scores;
-                drop(block);
-                self.release(m, lo, hi);
-                acc
-            })
-            .map(|acc| acc.best)
-            .reduce(
-                || vec![Vec::new(); n],
-                |mut a, b| {
-                    for (i, y) in b.into_iter().enumerate() {
-                        for (c, row) in y {
-                            push_best(&mut a[i], wide, c, row);
-                        }
-                    }
-                    a
-                },
-            );
-        for ((i, b), e) in best.iter_mut().enumerate().zip(exact) {
-            let qi = &q[i * self.dim..(i + 1) * self.dim];
-            for (c, row) in e {
-                // Read with pread, not through the map: faulting a candidate's page in would
-                // map its neighbours too, and they would stay resident.
-                let c = if quant.is_some() {
-                    dot(&self.read_row(row), qi)
-                } else {
-                    c
-                };
-                push_best(b, k, c, row);
-            }
-        }
-        best.into_iter().map(|b| self.neighbours(b)).collect()
-    }
-
-    fn neighbours(&self, best: Vec<(f32, usize)>) -> Vec<Neighbour> {
-        best.into_iter()
-            .map(|(cosine, row)| Neighbour {
-                paper: self.papers[row].clone(),
-                cosine,
-            })
-            .collect()
     }
 
     /// Adds papers not stored yet (by id) as one new segment, atomically, under the writer
@@ -1009,34 +737,6 @@ impl History {
     }
 }
 
-/// Best-first insert into a list kept at `k` entries, ties broken by the earlier row, so
-/// the result does not depend on the order blocks were searched in. Callers never offer a
-/// row twice: the index's rows and the exactly scanned tail are disjoint.
-fn push_best(best: &mut Vec<(f32, usize)>, k: usize, cosine: f32, row: usize) {
-    let pos = best.partition_point(|&(b, r)| b > cosine || (b == cosine && r < row));
-    best.insert(pos, (cosine, row));
-    best.truncate(k);
-}
-
-/// Dot product in eight independent lanes, so the compiler can keep them in one SIMD
-/// register; a single running sum would serialise on each addition.
-pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for i in 0..8 {
-            acc[i] += x[i] * y[i];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
-}
-
 /// Reads and checks a header's `format` and `version` before the fields, so a foreign or
 /// newer file says so instead of failing on an unknown field.
 fn check_header(
@@ -1148,52 +848,4 @@ fn sha256(bytes: &[u8]) -> String {
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), HistoryError> {
     Ok(crate::fsutil::write_atomic(path, bytes)?)
-}
-
-/// The writer lock: an advisory lock on `LOCK` (`flock` on Unix, `LockFileEx` on Windows),
-/// held for as long as this value lives. The kernel drops it when the holder exits, however
-/// it exits (`kill -9`, a crash, power loss), so an interrupted backfill resumes without
-/// anyone deleting files by hand. The file itself stays, naming the last holder's pid for
-/// the message a blocked writer prints.
-struct Lock {
-    file: fs_err::File,
-}
-
-impl Lock {
-    fn acquire(path: &Path) -> Result<Self, HistoryError> {
-        let mut file = fs_err::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(io(path))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                let holder = fs_err::read_to_string(path)
-                    .ok()
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .unwrap_or_else(|| "a process that has not said its pid yet".into());
-                return Err(HistoryError::Locked {
-                    path: path.to_owned(),
-                    holder,
-                });
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(io(path)(e)),
-        }
-        // Only for the message above: the lock is the kernel's, not the file's content.
-        file.set_len(0)
-            .and_then(|()| writeln!(file, "pid {}", std::process::id()))
-            .map_err(io(path))?;
-        Ok(Self { file })
-    }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        // Closing the file releases the lock too; unlocking first makes it immediate.
-        let _ = self.file.unlock();
-    }
 }

@@ -278,18 +278,9 @@ pub fn read_feedback(path: &Path) -> Result<Vec<Feedback>, LabelsError> {
 /// Embeds papers whose vectors the history lacks (title and abstract, as `rank` does).
 pub type EmbedFn<'a> = dyn FnMut(&[Paper]) -> Result<ndarray::Array2<f32>, LabelsError> + 'a;
 
-/// The reader's marks from the site's `feedback.jsonl` files (a later file's word on a paper
-/// replaces an earlier one's), each marked paper with its title and vector: from the
-/// history, which holds every paper `daily` ranked, where it has the paper; otherwise from
-/// the digests or listings given, embedded by `embed`. Only marked papers count: a paper
-/// the reader left unmarked says nothing about their taste (they may not have read it), so
-/// it is neither a like nor a dislike.
-pub fn feedback_marks(
-    files: &[PathBuf],
-    known: &Known,
-    history: Option<&History>,
-    embed: &mut EmbedFn,
-) -> Result<Marks, LabelsError> {
+/// Every feedback file's marks, a later mark of a paper replacing an earlier one, and
+/// each file with its sha256.
+fn read_feedback_files(files: &[PathBuf]) -> Result<(Vec<Feedback>, Vec<MarkSource>), LabelsError> {
     let mut marks: Vec<Feedback> = Vec::new();
     let mut sources = Vec::new();
     for f in files {
@@ -304,6 +295,42 @@ pub fn feedback_marks(
             marks.push(m);
         }
     }
+    Ok((marks, sources))
+}
+
+/// Marked papers found nowhere: the error says which, and where to find them.
+fn not_found(files: &[PathBuf], unknown: &[&PaperId], marked: usize) -> LabelsError {
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    invalid(
+        &files[0],
+        format!(
+            "{} of the {marked} marked papers{} are in neither the history nor the digests or \
+             listings given: {} (pass the digests folder the site was built from with \
+             --digests, or the history that ranked those days with --history)",
+            unknown.len(),
+            if names.len() > 1 {
+                format!(" (in {})", names.join(", "))
+            } else {
+                String::new()
+            },
+            some_ids(unknown.iter().copied())
+        ),
+    )
+}
+
+/// The reader's marks from the site's `feedback.jsonl` files (a later file's word on a paper
+/// replaces an earlier one's), each marked paper with its title and vector: from the
+/// history, which holds every paper `daily` ranked, where it has the paper; otherwise from
+/// the digests or listings given, embedded by `embed`. Only marked papers count: a paper
+/// the reader left unmarked says nothing about their taste (they may not have read it), so
+/// it is neither a like nor a dislike.
+pub fn feedback_marks(
+    files: &[PathBuf],
+    known: &Known,
+    history: Option<&History>,
+    embed: &mut EmbedFn,
+) -> Result<Marks, LabelsError> {
+    let (marks, sources) = read_feedback_files(files)?;
     let mut out: Vec<Option<Mark>> = Vec::with_capacity(marks.len());
     let (mut to_embed, mut unknown) = (Vec::new(), Vec::new());
     for (i, f) in marks.iter().enumerate() {
@@ -326,23 +353,7 @@ pub fn feedback_marks(
         }
     }
     if !unknown.is_empty() {
-        let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-        return Err(invalid(
-            &files[0],
-            format!(
-                "{} of the {} marked papers{} are in neither the history nor the digests or \
-                 listings given: {} (pass the digests folder the site was built from with \
-                 --digests, or the history that ranked those days with --history)",
-                unknown.len(),
-                marks.len(),
-                if names.len() > 1 {
-                    format!(" (in {})", names.join(", "))
-                } else {
-                    String::new()
-                },
-                some_ids(unknown)
-            ),
-        ));
+        return Err(not_found(files, &unknown, marks.len()));
     }
     if !to_embed.is_empty() {
         let papers: Vec<Paper> = to_embed.iter().map(|(_, p)| p.clone()).collect();
@@ -413,96 +424,137 @@ pub fn archive_sets(
         ));
     }
     let history_days = history.map(rows_by_day).unwrap_or_default();
-    let (mut full, mut vector_only, mut vectors) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut skipped, mut textless) = (Vec::new(), 0usize);
+    let mut days = ArchiveDays::default();
     for (day, files) in &outputs {
         let mut picks = Vec::new();
         for f in files {
             picks.extend(read_output_entries(f)?);
         }
-        // The first entry of an id wins, as a day's files are read in order.
-        let mut picked: HashMap<&PaperId, &OutputEntry> = HashMap::new();
-        for e in &picks {
-            picked.entry(&e.id).or_insert(e);
-        }
         let listed = known.day(day);
         if !listed.is_empty() {
-            let on_day: HashSet<&PaperId> = listed.iter().map(|p| &p.id).collect();
-            for p in listed {
-                full.push(judged(p.clone(), day, picked.contains_key(&p.id)));
-            }
-            for e in picks.iter().filter(|e| !on_day.contains(&e.id)) {
-                match e.paper(day).or_else(|| known.find(&e.id).cloned()) {
-                    Some(p) => full.push(judged(p, day, true)),
-                    None => textless += 1,
-                }
-            }
+            days.add_known(day, listed, &picks, known);
         } else if let (Some(h), Some(rows)) = (history, history_days.get(day.as_str())) {
-            for &r in rows {
-                let past = &h.papers()[r];
-                let pick = picked.get(&past.id);
-                // A pick's own text, where the output carries it, beats a bare title.
-                let text = pick.and_then(|e| e.paper(day));
-                let paper = text.unwrap_or_else(|| title_only(&past.id, &past.title, Some(day)));
-                vector_only.push(judged(paper, day, pick.is_some()));
-                vectors.push(h.vector(&past.id).map(std::borrow::Cow::into_owned));
-            }
-            let in_history: HashSet<&PaperId> = rows.iter().map(|&r| &h.papers()[r].id).collect();
-            for e in picks.iter().filter(|e| !in_history.contains(&e.id)) {
-                match e.paper(day) {
-                    Some(p) => {
-                        vector_only.push(judged(p, day, true));
-                        vectors.push(None);
-                    }
-                    None => textless += 1,
-                }
-            }
+            days.add_from_history(day, h, rows, &picks);
         } else {
-            skipped.push(day.clone());
+            days.skipped.push(day.clone());
         }
     }
-    if !skipped.is_empty() {
-        notes.push(format!(
-            "{}: skipped {} of {} days whose other papers are in no digest, listing or \
-             history given (first {}, last {})",
-            dir.display(),
-            skipped.len(),
-            outputs.len(),
-            skipped[0],
-            skipped[skipped.len() - 1]
-        ));
+    days.notes(dir, outputs.len(), notes);
+    days.into_sets(dir, outputs.len())
+}
+
+/// An archive's days as they are joined: full-text papers, vector-only ones with their
+/// vectors, the days with nothing to join to, and the picks with no text anywhere.
+#[derive(Default)]
+struct ArchiveDays {
+    full: Vec<Judged>,
+    vector_only: Vec<Judged>,
+    vectors: Vec<Option<Vec<f32>>>,
+    skipped: Vec<String>,
+    textless: usize,
+}
+
+/// A day's picks by id; the first entry of an id wins, as a day's files are read in order.
+fn picked(picks: &[OutputEntry]) -> HashMap<&PaperId, &OutputEntry> {
+    let mut picked: HashMap<&PaperId, &OutputEntry> = HashMap::new();
+    for e in picks {
+        picked.entry(&e.id).or_insert(e);
     }
-    if textless > 0 {
-        notes.push(format!(
-            "{}: {textless} picks carry no title and abstract and are in no digest or \
-             listing given; left out",
-            dir.display()
-        ));
+    picked
+}
+
+impl ArchiveDays {
+    /// A day whose papers are known: each judged by whether it was picked, and picks that
+    /// were not listed that day added with their own text (or a known paper's).
+    fn add_known(&mut self, day: &str, listed: &[Paper], picks: &[OutputEntry], known: &Known) {
+        let picked = picked(picks);
+        let on_day: HashSet<&PaperId> = listed.iter().map(|p| &p.id).collect();
+        for p in listed {
+            self.full
+                .push(judged(p.clone(), day, picked.contains_key(&p.id)));
+        }
+        for e in picks.iter().filter(|e| !on_day.contains(&e.id)) {
+            match e.paper(day).or_else(|| known.find(&e.id).cloned()) {
+                Some(p) => self.full.push(judged(p, day, true)),
+                None => self.textless += 1,
+            }
+        }
     }
-    let mut out = Vec::new();
-    if !full.is_empty() {
-        out.push(Training::full_text(LabelledSet::from_items(dir, full)?));
+
+    /// A day only the history holds: its papers with their vectors, a pick's own text where
+    /// the output carries it.
+    fn add_from_history(&mut self, day: &str, h: &History, rows: &[usize], picks: &[OutputEntry]) {
+        let picked = picked(picks);
+        for &r in rows {
+            let past = &h.papers()[r];
+            let pick = picked.get(&past.id);
+            // A pick's own text, where the output carries it, beats a bare title.
+            let text = pick.and_then(|e| e.paper(day));
+            let paper = text.unwrap_or_else(|| title_only(&past.id, &past.title, Some(day)));
+            self.vector_only.push(judged(paper, day, pick.is_some()));
+            self.vectors
+                .push(h.vector(&past.id).map(std::borrow::Cow::into_owned));
+        }
+        let in_history: HashSet<&PaperId> = rows.iter().map(|&r| &h.papers()[r].id).collect();
+        for e in picks.iter().filter(|e| !in_history.contains(&e.id)) {
+            match e.paper(day) {
+                Some(p) => {
+                    self.vector_only.push(judged(p, day, true));
+                    self.vectors.push(None);
+                }
+                None => self.textless += 1,
+            }
+        }
     }
-    if !vector_only.is_empty() {
-        let mut set = LabelledSet::from_items(dir, vector_only)?;
-        set.name.push_str(" (history)");
-        out.push(Training {
-            set,
-            vectors: Some(vectors),
-        });
+
+    /// What was left out, and why.
+    fn notes(&self, dir: &Path, days: usize, notes: &mut Vec<String>) {
+        if let (Some(first), Some(last)) = (self.skipped.first(), self.skipped.last()) {
+            notes.push(format!(
+                "{}: skipped {} of {days} days whose other papers are in no digest, listing or \
+                 history given (first {first}, last {last})",
+                dir.display(),
+                self.skipped.len(),
+            ));
+        }
+        if self.textless > 0 {
+            notes.push(format!(
+                "{}: {} picks carry no title and abstract and are in no digest or \
+                 listing given; left out",
+                dir.display(),
+                self.textless
+            ));
+        }
     }
-    if out.is_empty() {
-        return Err(invalid(
-            dir,
-            format!(
-                "none of its {} days has its other papers in the digests, listings or \
-                 history given, so there are no negatives to learn from (pass --digests, \
-                 --listing or --history)",
-                outputs.len()
-            ),
-        ));
+
+    /// A full-text set and a vector-only set, each where it has papers.
+    fn into_sets(self, dir: &Path, days: usize) -> Result<Vec<Training>, LabelsError> {
+        let mut out = Vec::new();
+        if !self.full.is_empty() {
+            out.push(Training::full_text(LabelledSet::from_items(
+                dir, self.full,
+            )?));
+        }
+        if !self.vector_only.is_empty() {
+            let mut set = LabelledSet::from_items(dir, self.vector_only)?;
+            set.name.push_str(" (history)");
+            out.push(Training {
+                set,
+                vectors: Some(self.vectors),
+            });
+        }
+        if out.is_empty() {
+            return Err(invalid(
+                dir,
+                format!(
+                    "none of its {days} days has its other papers in the digests, listings or \
+                     history given, so there are no negatives to learn from (pass --digests, \
+                     --listing or --history)"
+                ),
+            ));
+        }
+        Ok(out)
     }
-    Ok(out)
 }
 
 fn rows_by_day(h: &History) -> HashMap<&str, Vec<usize>> {
@@ -569,92 +621,11 @@ pub fn read_library(path: &Path) -> Result<Library, LabelsError> {
         .extension()
         .map(|e| e.to_string_lossy().to_lowercase())
         .unwrap_or_default();
-    let (mut entries, mut without_id) = (Vec::new(), 0);
-    match ext.as_str() {
-        "bib" => {
-            let bib = biblatex::Bibliography::parse(&text).map_err(|e| {
-                let line = text[..e.span.start.min(text.len())].lines().count().max(1);
-                LabelsError::Label {
-                    path: path.to_owned(),
-                    line,
-                    message: format!("not valid BibTeX: {}", e.kind),
-                }
-            })?;
-            use biblatex::ChunksExt;
-            for entry in bib.iter() {
-                let field = |k: &str| entry.get(k).map(|c| c.format_verbatim());
-                let id = ["eprint", "arxivid", "url", "doi", "journal", "note"]
-                    .iter()
-                    .filter_map(|k| field(k))
-                    .find_map(|v| arxiv_id_in(&v));
-                match id {
-                    Some(id) => entries.push(LibraryEntry {
-                        id,
-                        title: field("title"),
-                        abstract_text: field("abstract"),
-                    }),
-                    None => without_id += 1,
-                }
-            }
-        }
-        "csv" => {
-            let mut reader = csv::Reader::from_reader(text.as_bytes());
-            let headers = reader
-                .headers()
-                .map_err(|e| invalid(path, format!("not a CSV file: {e}")))?
-                .clone();
-            let col = |name: &str| headers.iter().position(|h| h.trim() == name);
-            let (title, abs) = (col("Title"), col("Abstract Note"));
-            let id_cols: Vec<usize> = ["Url", "DOI", "Extra", "Publication Title"]
-                .iter()
-                .filter_map(|n| col(n))
-                .collect();
-            if id_cols.is_empty() {
-                return Err(invalid(
-                    path,
-                    "no Url, DOI or Extra column: not a Zotero CSV export".into(),
-                ));
-            }
-            for (i, row) in reader.records().enumerate() {
-                let row = row.map_err(|e| LabelsError::Label {
-                    path: path.to_owned(),
-                    line: i + 2,
-                    message: format!("malformed CSV: {e}"),
-                })?;
-                let get = |c: Option<usize>| {
-                    c.and_then(|c| row.get(c))
-                        .map(str::to_owned)
-                        .filter(|s| !s.trim().is_empty())
-                };
-                match id_cols.iter().find_map(|&c| arxiv_id_in(row.get(c)?)) {
-                    Some(id) => entries.push(LibraryEntry {
-                        id,
-                        title: get(title),
-                        abstract_text: get(abs),
-                    }),
-                    None => without_id += 1,
-                }
-            }
-        }
-        _ => {
-            for (i, line) in text.lines().enumerate() {
-                let line = line.split('#').next().unwrap_or("").trim();
-                if line.is_empty() {
-                    continue;
-                }
-                let id = PaperId::parse(line).ok_or_else(|| LabelsError::Label {
-                    path: path.to_owned(),
-                    line: i + 1,
-                    message: format!("`{line}` is not an arXiv id"),
-                })?;
-                entries.push(LibraryEntry {
-                    id,
-                    title: None,
-                    abstract_text: None,
-                });
-            }
-        }
-    }
+    let (mut entries, without_id) = match ext.as_str() {
+        "bib" => read_bibtex(path, &text)?,
+        "csv" => read_zotero_csv(path, &text)?,
+        _ => (read_id_list(path, &text)?, 0),
+    };
     let mut seen = HashSet::new();
     entries.retain(|e| seen.insert(e.id.clone()));
     if entries.is_empty() {
@@ -667,6 +638,103 @@ pub fn read_library(path: &Path) -> Result<Library, LabelsError> {
         entries,
         without_id,
     })
+}
+
+/// A BibTeX file's entries with an arXiv id (from eprint, url, doi, …), and how many had
+/// none.
+fn read_bibtex(path: &Path, text: &str) -> Result<(Vec<LibraryEntry>, usize), LabelsError> {
+    let (mut entries, mut without_id) = (Vec::new(), 0);
+    let bib = biblatex::Bibliography::parse(text).map_err(|e| {
+        let line = text[..e.span.start.min(text.len())].lines().count().max(1);
+        LabelsError::Label {
+            path: path.to_owned(),
+            line,
+            message: format!("not valid BibTeX: {}", e.kind),
+        }
+    })?;
+    use biblatex::ChunksExt;
+    for entry in bib.iter() {
+        let field = |k: &str| entry.get(k).map(|c| c.format_verbatim());
+        let id = ["eprint", "arxivid", "url", "doi", "journal", "note"]
+            .iter()
+            .filter_map(|k| field(k))
+            .find_map(|v| arxiv_id_in(&v));
+        match id {
+            Some(id) => entries.push(LibraryEntry {
+                id,
+                title: field("title"),
+                abstract_text: field("abstract"),
+            }),
+            None => without_id += 1,
+        }
+    }
+    Ok((entries, without_id))
+}
+
+/// A Zotero CSV export's rows with an arXiv id (from Url, DOI, Extra, …), and how many had
+/// none.
+fn read_zotero_csv(path: &Path, text: &str) -> Result<(Vec<LibraryEntry>, usize), LabelsError> {
+    let (mut entries, mut without_id) = (Vec::new(), 0);
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| invalid(path, format!("not a CSV file: {e}")))?
+        .clone();
+    let col = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let (title, abs) = (col("Title"), col("Abstract Note"));
+    let id_cols: Vec<usize> = ["Url", "DOI", "Extra", "Publication Title"]
+        .iter()
+        .filter_map(|n| col(n))
+        .collect();
+    if id_cols.is_empty() {
+        return Err(invalid(
+            path,
+            "no Url, DOI or Extra column: not a Zotero CSV export".into(),
+        ));
+    }
+    for (i, row) in reader.records().enumerate() {
+        let row = row.map_err(|e| LabelsError::Label {
+            path: path.to_owned(),
+            line: i + 2,
+            message: format!("malformed CSV: {e}"),
+        })?;
+        let get = |c: Option<usize>| {
+            c.and_then(|c| row.get(c))
+                .map(str::to_owned)
+                .filter(|s| !s.trim().is_empty())
+        };
+        match id_cols.iter().find_map(|&c| arxiv_id_in(row.get(c)?)) {
+            Some(id) => entries.push(LibraryEntry {
+                id,
+                title: get(title),
+                abstract_text: get(abs),
+            }),
+            None => without_id += 1,
+        }
+    }
+    Ok((entries, without_id))
+}
+
+/// A list of arXiv ids, one per line (`#` starts a comment).
+fn read_id_list(path: &Path, text: &str) -> Result<Vec<LibraryEntry>, LabelsError> {
+    let mut entries = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let id = PaperId::parse(line).ok_or_else(|| LabelsError::Label {
+            path: path.to_owned(),
+            line: i + 1,
+            message: format!("`{line}` is not an arXiv id"),
+        })?;
+        entries.push(LibraryEntry {
+            id,
+            title: None,
+            abstract_text: None,
+        });
+    }
+    Ok(entries)
 }
 
 /// Negatives drawn per library paper: enough that the picks' rate is near a daily digest's.

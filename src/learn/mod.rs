@@ -373,78 +373,15 @@ pub fn train(ex: &Examples) -> Result<Trained, LearnError> {
     let split: Vec<(Vec<usize>, Vec<usize>)> = (0..folds)
         .map(|k| (0..ex.y.len()).partition(|&i| fold[i] != k))
         .collect();
-    // Every (setting, fold) fit is independent and deterministic, so they run in parallel
-    // and are gathered in order: the result is the same on any number of threads.
-    let jobs: Vec<(usize, usize)> = (0..settings.len())
-        .flat_map(|s| (0..folds).map(move |k| (s, k)))
-        .collect();
-    let results: Vec<Option<(Vec<f32>, Option<f64>)>> = jobs
-        .par_iter()
-        .map(|&(si, k)| {
-            let (text_scale, lambda) = settings[si];
-            let (train_rows, test_rows) = &split[k];
-            let ty: Vec<bool> = train_rows.iter().map(|&i| ex.y[i]).collect();
-            if !ty.contains(&true) || !ty.contains(&false) {
-                return None;
-            }
-            let train_words = words.select(train_rows);
-            let model = fit(
-                ex.x.select(Axis(0), train_rows).view(),
-                (text_scale > 0.0).then_some((&train_words, text_scale, &vocabulary)),
-                &ty,
-                lambda,
-            );
-            let scores = model.score_words(
-                ex.x.select(Axis(0), test_rows).view(),
-                Some(&words.select(test_rows)),
-            );
-            let held: Vec<bool> = test_rows.iter().map(|&i| ex.y[i]).collect();
-            let auc = roc_auc(&scores, &held);
-            Some((scores, auc))
-        })
-        .collect();
-    let mut cv = Vec::new();
-    let mut held_out = Vec::new();
-    for (si, &(text_scale, lambda)) in settings.iter().enumerate() {
-        let mut aucs = Vec::new();
-        let mut oof = vec![f32::NAN; ex.y.len()];
-        for (k, (_, test_rows)) in split.iter().enumerate() {
-            let Some((scores, auc)) = &results[si * folds + k] else {
-                continue;
-            };
-            for (&i, &v) in test_rows.iter().zip(scores) {
-                oof[i] = v;
-            }
-            aucs.extend(*auc);
-        }
-        let mean = (!aucs.is_empty()).then(|| aucs.iter().sum::<f64>() / aucs.len() as f64);
-        cv.push(CvResult {
-            lambda,
-            text_scale,
-            roc_auc: mean,
-        });
-        held_out.push(oof);
-    }
-    // In the order tried, so a tie keeps the simpler model (no words, stronger L2); a
-    // setting nothing was measured for never wins, and without any figure at all the
-    // default setting is used.
-    let mut best: Option<(usize, f64)> = None;
-    for (i, c) in cv.iter().enumerate() {
-        if let Some(auc) = c.roc_auc {
-            if best.is_none_or(|(_, b)| auc > b) {
-                best = Some((i, auc));
-            }
-        }
-    }
-    let chosen_by_cv = best.is_some();
-    let chosen = best.map_or_else(
-        || {
-            cv.iter()
-                .position(|c| (c.lambda, c.text_scale) == DEFAULT_SETTING)
-                .expect("the default setting is among those tried")
-        },
-        |(i, _)| i,
-    );
+    let cv_input = Cv {
+        ex,
+        words: &words,
+        vocabulary: &vocabulary,
+        settings: &settings,
+        split: &split,
+    };
+    let (cv, mut held_out) = cv_input.summarize(&cv_input.fit_folds());
+    let (chosen, chosen_by_cv) = choose(&cv);
     let CvResult {
         lambda, text_scale, ..
     } = cv[chosen];
@@ -463,6 +400,108 @@ pub fn train(ex: &Examples) -> Result<Trained, LearnError> {
         papers: ex.y.len(),
         held_out: held_out.swap_remove(chosen),
     })
+}
+
+/// One cross-validation: every setting fitted on every fold's training rows.
+struct Cv<'a> {
+    ex: &'a Examples,
+    words: &'a tfidf::Sparse,
+    vocabulary: &'a tfidf::Vocabulary,
+    /// (words' weight, L2) in the order tried.
+    settings: &'a [(f32, f32)],
+    /// Per fold: (training rows, held-out rows).
+    split: &'a [(Vec<usize>, Vec<usize>)],
+}
+
+/// A fold's held-out scores and ROC-AUC; `None` when its training rows lack a class.
+type FoldResult = Option<(Vec<f32>, Option<f64>)>;
+
+impl Cv<'_> {
+    /// Every (setting, fold) fit, setting-major. They are independent and deterministic, so
+    /// they run in parallel and are gathered in order: the result is the same on any
+    /// number of threads.
+    fn fit_folds(&self) -> Vec<FoldResult> {
+        let ex = self.ex;
+        let folds = self.split.len();
+        let jobs: Vec<(usize, usize)> = (0..self.settings.len())
+            .flat_map(|s| (0..folds).map(move |k| (s, k)))
+            .collect();
+        jobs.par_iter()
+            .map(|&(si, k)| {
+                let (text_scale, lambda) = self.settings[si];
+                let (train_rows, test_rows) = &self.split[k];
+                let ty: Vec<bool> = train_rows.iter().map(|&i| ex.y[i]).collect();
+                if !ty.contains(&true) || !ty.contains(&false) {
+                    return None;
+                }
+                let train_words = self.words.select(train_rows);
+                let model = fit(
+                    ex.x.select(Axis(0), train_rows).view(),
+                    (text_scale > 0.0).then_some((&train_words, text_scale, self.vocabulary)),
+                    &ty,
+                    lambda,
+                );
+                let scores = model.score_words(
+                    ex.x.select(Axis(0), test_rows).view(),
+                    Some(&self.words.select(test_rows)),
+                );
+                let held: Vec<bool> = test_rows.iter().map(|&i| ex.y[i]).collect();
+                let auc = roc_auc(&scores, &held);
+                Some((scores, auc))
+            })
+            .collect()
+    }
+
+    /// Each setting's mean held-out ROC-AUC and its out-of-fold scores.
+    fn summarize(&self, results: &[FoldResult]) -> (Vec<CvResult>, Vec<Vec<f32>>) {
+        let folds = self.split.len();
+        let mut cv = Vec::new();
+        let mut held_out = Vec::new();
+        for (si, &(text_scale, lambda)) in self.settings.iter().enumerate() {
+            let mut aucs = Vec::new();
+            let mut oof = vec![f32::NAN; self.ex.y.len()];
+            for (k, (_, test_rows)) in self.split.iter().enumerate() {
+                let Some((scores, auc)) = &results[si * folds + k] else {
+                    continue;
+                };
+                for (&i, &v) in test_rows.iter().zip(scores) {
+                    oof[i] = v;
+                }
+                aucs.extend(*auc);
+            }
+            let mean = (!aucs.is_empty()).then(|| aucs.iter().sum::<f64>() / aucs.len() as f64);
+            cv.push(CvResult {
+                lambda,
+                text_scale,
+                roc_auc: mean,
+            });
+            held_out.push(oof);
+        }
+        (cv, held_out)
+    }
+}
+
+/// The setting to fit on every paper, and whether cross-validation chose it. In the order
+/// tried, so a tie keeps the simpler model (no words, stronger L2); a setting nothing was
+/// measured for never wins, and without any figure at all the default setting is used.
+fn choose(cv: &[CvResult]) -> (usize, bool) {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, c) in cv.iter().enumerate() {
+        if let Some(auc) = c.roc_auc {
+            if best.is_none_or(|(_, b)| auc > b) {
+                best = Some((i, auc));
+            }
+        }
+    }
+    match best {
+        Some((i, _)) => (i, true),
+        None => (
+            cv.iter()
+                .position(|c| (c.lambda, c.text_scale) == DEFAULT_SETTING)
+                .expect("the default setting is among those tried"),
+            false,
+        ),
+    }
 }
 
 fn standardize(x: ArrayView2<f32>, mean: &[f32], scale: &[f32]) -> Array2<f32> {
@@ -538,6 +577,31 @@ fn fit(
     y: &[bool],
     lambda: f32,
 ) -> LinearModel {
+    let (mean, scale) = column_stats(x);
+    let z = standardize(x, &mean, &scale);
+    let design = Design {
+        zt: z.t().as_standard_layout().into_owned(),
+        z,
+        words: words.map(|(m, s, _)| (m, s)),
+    };
+    let v_dim = words.map_or(0, |(m, _, _)| m.cols);
+    let (w, v, b) = descend(&design, y, lambda, x.ncols(), v_dim);
+    LinearModel {
+        mean,
+        scale,
+        weights: w.to_vec(),
+        bias: b,
+        lambda,
+        text: words.map(|(_, s, vocabulary)| TextWeights {
+            scale: s,
+            vocabulary: vocabulary.clone(),
+            weights: v,
+        }),
+    }
+}
+
+/// Each column's mean and standard deviation (1 for a constant column).
+fn column_stats(x: ArrayView2<f32>) -> (Vec<f32>, Vec<f32>) {
     let (n, d) = x.dim();
     let mean: Vec<f32> = (0..d).map(|j| x.column(j).mean().unwrap_or(0.0)).collect();
     let scale: Vec<f32> = (0..d)
@@ -552,13 +616,20 @@ fn fit(
             }
         })
         .collect();
-    let z = standardize(x, &mean, &scale);
-    let design = Design {
-        zt: z.t().as_standard_layout().into_owned(),
-        z,
-        words: words.map(|(m, s, _)| (m, s)),
-    };
-    let v_dim = words.map_or(0, |(m, _, _)| m.cols);
+    (mean, scale)
+}
+
+/// The class-weighted, L2-penalised logistic loss minimised by accelerated gradient
+/// descent (a fixed number of steps, so a fit is deterministic): the features' weights,
+/// the words' weights and the bias.
+fn descend(
+    design: &Design,
+    y: &[bool],
+    lambda: f32,
+    d: usize,
+    v_dim: usize,
+) -> (Array1<f32>, Vec<f32>, f32) {
+    let n = y.len();
     let pos = y.iter().filter(|&&v| v).count().max(1) as f32;
     let neg = (n as f32 - pos).max(1.0);
     // Each class weighs half of the loss, however rare the picks are.
@@ -603,18 +674,7 @@ fn fit(
         v_prev = std::mem::replace(&mut v, next_v);
         b_prev = std::mem::replace(&mut b, bl - grad_b * step);
     }
-    LinearModel {
-        mean,
-        scale,
-        weights: w.to_vec(),
-        bias: b,
-        lambda,
-        text: words.map(|(_, s, vocabulary)| TextWeights {
-            scale: s,
-            vocabulary: vocabulary.clone(),
-            weights: v,
-        }),
-    }
+    (w, v, b)
 }
 
 fn sigmoid(m: f32) -> f32 {

@@ -106,13 +106,7 @@ pub fn rank_to_disk(
             m.summary()
         ));
     }
-    let mut history = match run.history {
-        None => None,
-        Some(root) => {
-            let dir = History::dir_for(root, embedder.fingerprint());
-            Some(History::open(&dir, embedder.fingerprint(), embedder.dim())?)
-        }
-    };
+    let mut history = open_history(run.history, embedder)?;
     report.note(&format!(
         "ranking {} papers from {} with {} on {:?} ({} threads)",
         listing.papers.len(),
@@ -154,18 +148,46 @@ pub fn rank_to_disk(
     }
     // Last, after the digest is safely written: remember the day.
     if let (Some(h), true) = (history.as_mut(), run.append) {
-        let r = remember_day(h, &listing.papers, &ranked.vectors, &date, ANN_MIN_ROWS)?;
-        report.note(&format!(
-            "history {}: +{} papers, {} in all{}",
-            h.dir().display(),
-            r.added,
-            h.len(),
-            if h.indexed() > 0 {
-                format!(", {} added to the ANN index", r.indexed)
-            } else {
-                String::new()
-            }
-        ));
+        remember(h, &listing.papers, &ranked.vectors, &date, report)?;
     }
     Ok(day_dir)
+}
+
+/// Adds the ranked day to the history (and its ANN index, once it has one) and says so.
+fn remember(
+    h: &mut History,
+    papers: &[crate::ingest::Paper],
+    vectors: &ndarray::Array2<f32>,
+    date: &str,
+    report: &mut dyn Report,
+) -> Result<(), PipelineError> {
+    let r = remember_day(h, papers, vectors, date, ANN_MIN_ROWS)?;
+    let indexed = if h.indexed() > 0 {
+        format!(", {} added to the ANN index", r.indexed)
+    } else {
+        String::new()
+    };
+    report.note(&format!(
+        "history {}: +{} papers, {} in all{indexed}",
+        h.dir().display(),
+        r.added,
+        h.len(),
+    ));
+    Ok(())
+}
+
+/// The model's history under `root`, when the day is ranked against one.
+fn open_history(
+    root: Option<&Path>,
+    embedder: &dyn Embedder,
+) -> Result<Option<History>, PipelineError> {
+    let Some(root) = root else {
+        return Ok(None);
+    };
+    let dir = History::dir_for(root, embedder.fingerprint());
+    Ok(Some(History::open(
+        &dir,
+        embedder.fingerprint(),
+        embedder.dim(),
+    )?))
 }

@@ -58,6 +58,32 @@ fn list_items(list: &str) -> Vec<String> {
 /// nor a "- clause" ends the topics: before this parser knew that, such a trailing block of
 /// exclusions became part of the last topic's text and pulled the excluded papers up.
 pub fn parse_paper_topics(text: &str) -> Result<PaperTopics, String> {
+    let (blocks, outside) = topic_blocks(text);
+    if blocks.is_empty() {
+        return Err("no numbered topics (lines like \"1. Topic - Relevant: ...\")".into());
+    }
+    let split =
+        regex::Regex::new(r"(?i)\s*-\s*(relevant|irrelevant|not relevant|filter)\s*:\s*").unwrap();
+    let mut out = PaperTopics::default();
+    for block in blocks {
+        add_topic(&mut out, &split, &block);
+    }
+    for line in outside {
+        if !excludes(&line) {
+            out.ignored.push(line);
+            continue;
+        }
+        match line.split_once(':') {
+            Some((_, list)) if list.contains(',') => out.excluded.extend(list_items(list)),
+            _ => out.filters.push(line),
+        }
+    }
+    out.excluded.dedup();
+    Ok(out)
+}
+
+/// The numbered topics, each with the lines that continue it, and the file's other lines.
+fn topic_blocks(text: &str) -> (Vec<String>, Vec<String>) {
     let numbered = regex::Regex::new(r"^\s*\d+\.\s+(.*)$").unwrap();
     let mut blocks: Vec<String> = Vec::new();
     let mut outside: Vec<String> = Vec::new();
@@ -90,66 +116,52 @@ pub fn parse_paper_topics(text: &str) -> Result<PaperTopics, String> {
             }
         }
     }
-    if blocks.is_empty() {
-        return Err("no numbered topics (lines like \"1. Topic - Relevant: ...\")".into());
+    (blocks, outside)
+}
+
+/// One numbered topic (`Name - Relevant: … - Irrelevant: … - Filter: …`) as a topic, its
+/// filter kept as the file's words.
+fn add_topic(out: &mut PaperTopics, split: &regex::Regex, block: &str) {
+    let mut parts: Vec<(Option<String>, String)> = Vec::new();
+    let mut last = 0;
+    let mut current: Option<String> = None;
+    for m in split.captures_iter(block) {
+        let whole = m.get(0).unwrap();
+        parts.push((current.take(), block[last..whole.start()].trim().to_owned()));
+        current = Some(m[1].to_lowercase());
+        last = whole.end();
     }
-    let split =
-        regex::Regex::new(r"(?i)\s*-\s*(relevant|irrelevant|not relevant|filter)\s*:\s*").unwrap();
-    let mut out = PaperTopics::default();
-    for block in blocks {
-        let mut parts: Vec<(Option<String>, String)> = Vec::new();
-        let mut last = 0;
-        let mut current: Option<String> = None;
-        for m in split.captures_iter(&block) {
-            let whole = m.get(0).unwrap();
-            parts.push((current.take(), block[last..whole.start()].trim().to_owned()));
-            current = Some(m[1].to_lowercase());
-            last = whole.end();
-        }
-        parts.push((current, block[last..].trim().to_owned()));
-        let (mut name, mut relevant, mut irrelevant, mut filter) =
-            (String::new(), String::new(), String::new(), String::new());
-        for (kind, chunk) in parts {
-            match kind.as_deref() {
-                None => name = chunk,
-                Some("relevant") => relevant = chunk,
-                Some("filter") => filter = chunk,
-                Some(_) => irrelevant = chunk,
-            }
-        }
-        let name = name.trim_end_matches(['.', ':']).to_owned();
-        if !filter.is_empty() {
-            out.filters.push(format!("{name}: {filter}"));
-        }
-        let irrelevant = [irrelevant, filter]
-            .into_iter()
-            .filter(|x| !x.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
-        out.topics.push(Topic {
-            description: if relevant.is_empty() {
-                name.clone()
-            } else {
-                relevant
-            },
-            name,
-            irrelevant,
-            anchors: Vec::new(),
-            keywords: Vec::new(),
-        });
-    }
-    for line in outside {
-        if !excludes(&line) {
-            out.ignored.push(line);
-            continue;
-        }
-        match line.split_once(':') {
-            Some((_, list)) if list.contains(',') => out.excluded.extend(list_items(list)),
-            _ => out.filters.push(line),
+    parts.push((current, block[last..].trim().to_owned()));
+    let (mut name, mut relevant, mut irrelevant, mut filter) =
+        (String::new(), String::new(), String::new(), String::new());
+    for (kind, chunk) in parts {
+        match kind.as_deref() {
+            None => name = chunk,
+            Some("relevant") => relevant = chunk,
+            Some("filter") => filter = chunk,
+            Some(_) => irrelevant = chunk,
         }
     }
-    out.excluded.dedup();
-    Ok(out)
+    let name = name.trim_end_matches(['.', ':']).to_owned();
+    if !filter.is_empty() {
+        out.filters.push(format!("{name}: {filter}"));
+    }
+    let irrelevant = [irrelevant, filter]
+        .into_iter()
+        .filter(|x| !x.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    out.topics.push(Topic {
+        description: if relevant.is_empty() {
+            name.clone()
+        } else {
+            relevant
+        },
+        name,
+        irrelevant,
+        anchors: Vec::new(),
+        keywords: Vec::new(),
+    });
 }
 
 /// One author per line, `Name[, semantic-scholar-id]`; `#` starts a comment.
