@@ -15,6 +15,7 @@ mod ingest;
 mod ingest_props;
 mod install;
 mod learn;
+mod library;
 mod previous_release;
 mod ranking_quality;
 mod site;
