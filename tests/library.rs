@@ -8,7 +8,7 @@ use arxrank::eval::plan::{learned_plan, split_for_training, LearnedPlan, Split};
 use arxrank::eval::run::RankerKind;
 use arxrank::eval::LabelledSet;
 use arxrank::ingest::{AnnounceType, DaySource, Format};
-use arxrank::labels::sources::{gather, Wanted};
+use arxrank::labels::sources::{gather, EmbedFn, Wanted};
 use arxrank::pipeline::day::read_day;
 use arxrank::report::Report;
 
@@ -92,10 +92,8 @@ fn learns_sources_are_gathered_in_process() {
         digests: &[],
         listings: &[],
     };
-    let mut embed = |_: &[arxrank::ingest::Paper]| -> Result<_, _> {
-        panic!("a labelled pool needs no embedding to gather")
-    };
-    let got = gather(&wanted, None, &mut embed).unwrap();
+    let embed: &mut EmbedFn = &mut |_| panic!("a labelled pool needs no embedding to gather");
+    let got = gather(&wanted, None, &mut *embed).unwrap();
     assert_eq!(got.sets.len(), 1);
     assert!(got.marks.is_none() && got.notes.is_empty());
     let set = &got.sets[0].set;
@@ -114,7 +112,7 @@ fn learns_sources_are_gathered_in_process() {
         feedback: &feedback,
         ..wanted
     };
-    let err = gather(&wanted, None, &mut embed).err().unwrap().to_string();
+    let err = gather(&wanted, None, embed).err().unwrap().to_string();
     assert!(err.contains("feedback.jsonl: line 2"), "{err}");
 }
 

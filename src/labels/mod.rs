@@ -41,10 +41,23 @@ pub enum LabelsError {
     Ingest(#[from] IngestError),
     #[error(transparent)]
     Site(#[from] SiteError),
+    /// Boxed, as the next: each is larger than the rest of this enum.
     #[error(transparent)]
-    History(#[from] HistoryError),
+    History(Box<HistoryError>),
     #[error(transparent)]
-    Embed(#[from] EmbedError),
+    Embed(Box<EmbedError>),
+}
+
+impl From<HistoryError> for LabelsError {
+    fn from(e: HistoryError) -> Self {
+        LabelsError::History(Box::new(e))
+    }
+}
+
+impl From<EmbedError> for LabelsError {
+    fn from(e: EmbedError) -> Self {
+        LabelsError::Embed(Box::new(e))
+    }
 }
 
 impl LabelsError {
