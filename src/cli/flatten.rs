@@ -4,19 +4,15 @@
 use super::CliError;
 use crate::eval::EvalError;
 
+impl crate::pipeline::StageError for CliError {
+    fn usage(message: String) -> Self {
+        CliError::Usage(message)
+    }
+}
+
 impl From<crate::pipeline::PipelineError> for CliError {
     fn from(e: crate::pipeline::PipelineError) -> Self {
-        use crate::pipeline::PipelineError as P;
-        match e {
-            P::Ingest(e) => e.into(),
-            P::Embed(e) => e.into(),
-            P::History(e) => e.into(),
-            P::Learn(e) => e.into(),
-            P::Usage(m) => CliError::Usage(m),
-            P::Render(e) => e.into(),
-            P::Labels(e) => (*e).into(),
-            P::Io(e) => e.into(),
-        }
+        e.flatten()
     }
 }
 

@@ -67,19 +67,15 @@ impl From<LabelsError> for EvalError {
     }
 }
 
+impl crate::pipeline::StageError for EvalError {
+    fn usage(message: String) -> Self {
+        EvalError::Usage(message)
+    }
+}
+
 impl From<crate::pipeline::PipelineError> for EvalError {
     fn from(e: crate::pipeline::PipelineError) -> Self {
-        use crate::pipeline::PipelineError as P;
-        match e {
-            P::Ingest(e) => e.into(),
-            P::Embed(e) => e.into(),
-            P::History(e) => e.into(),
-            P::Learn(e) => e.into(),
-            P::Usage(m) => EvalError::Usage(m),
-            P::Render(e) => e.into(),
-            P::Labels(e) => EvalError::Labels(e),
-            P::Io(e) => e.into(),
-        }
+        e.flatten()
     }
 }
 

@@ -53,6 +53,38 @@ pub enum PipelineError {
     Labels(#[from] Box<crate::labels::LabelsError>),
 }
 
+/// An error type that wraps each stage's error, as the command line's and eval's do, each
+/// to give bad input its exit code: [`PipelineError::flatten`] turns a pipeline error into
+/// the variant of the stage it came from, one rule for both.
+pub trait StageError:
+    From<IngestError>
+    + From<EmbedError>
+    + From<HistoryError>
+    + From<crate::learn::LearnError>
+    + From<crate::render::RenderError>
+    + From<crate::labels::LabelsError>
+    + From<crate::fsutil::IoError>
+{
+    /// A mistake in how the job was asked for.
+    fn usage(message: String) -> Self;
+}
+
+impl PipelineError {
+    /// The stage's own error inside, as `E` wraps it.
+    pub fn flatten<E: StageError>(self) -> E {
+        match self {
+            PipelineError::Ingest(e) => e.into(),
+            PipelineError::Embed(e) => e.into(),
+            PipelineError::History(e) => e.into(),
+            PipelineError::Learn(e) => e.into(),
+            PipelineError::Usage(m) => E::usage(m),
+            PipelineError::Render(e) => e.into(),
+            PipelineError::Labels(e) => (*e).into(),
+            PipelineError::Io(e) => e.into(),
+        }
+    }
+}
+
 /// The history as seen from one digest day.
 pub struct Past<'a> {
     pub history: &'a History,
