@@ -99,13 +99,7 @@ impl CacheArgs {
         if self.no_cache {
             return Ok(None);
         }
-        let fingerprint = embedder.fingerprint();
-        History::open(
-            &History::dir_for(&self.cache, fingerprint),
-            fingerprint,
-            embedder.dim(),
-        )
-        .map(Some)
+        History::open_under(&self.cache, embedder.fingerprint(), embedder.dim()).map(Some)
     }
 }
 

@@ -96,8 +96,7 @@ impl CliError {
 fn eval_exit_code(e: &EvalError) -> u8 {
     match e {
         EvalError::Ingest(IngestError::Io(_)) => 1,
-        EvalError::Label { .. }
-        | EvalError::Invalid { .. }
+        EvalError::Invalid { .. }
         | EvalError::Usage(_)
         | EvalError::Topics(TopicsError::Invalid { .. })
         | EvalError::Ingest(_)

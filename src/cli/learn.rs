@@ -92,19 +92,13 @@ pub fn run(args: LearnArgs) -> Result<(), CliError> {
     teach::check_writable(topics)?;
     let model_dir = args.model.resolve()?;
     let mut embedder = args.model.load_dir(&model_dir)?;
-    let digests = digests(&args, &settings);
+    let daily_out = [settings.out.value.clone()];
+    let wanted = wanted(&args, &daily_out);
     let job = Teach {
         topics,
         profile: &profile,
         fingerprint: &model_dir.fingerprint,
-        wanted: Wanted {
-            pools: &args.sets,
-            archives: &args.archive,
-            libraries: &args.library,
-            feedback: &args.feedback,
-            digests: &digests,
-            listings: &args.listing,
-        },
+        wanted,
         history: &settings.history.value,
         cache: (!args.cache.no_cache).then_some(args.cache.cache.as_path()),
         start,
@@ -116,20 +110,6 @@ pub fn run(args: LearnArgs) -> Result<(), CliError> {
     );
     println!("{}", path.display());
     Ok(())
-}
-
-/// `--digests`, else daily's digests for the sources that join to a day's papers (labelled
-/// pools carry their own).
-fn digests(args: &LearnArgs, settings: &DailySettings) -> Vec<PathBuf> {
-    let joins = !(args.feedback.is_empty() && args.archive.is_empty() && args.library.is_empty());
-    match (
-        args.digests.is_empty(),
-        joins && settings.out.value.is_dir(),
-    ) {
-        (false, _) => args.digests.clone(),
-        (true, true) => vec![settings.out.value.clone()],
-        (true, false) => Vec::new(),
-    }
 }
 
 /// Daily's settings with `--topics` and `--history` over them: `learn` teaches the profile
@@ -145,4 +125,21 @@ fn settings(args: &LearnArgs) -> Result<DailySettings, CliError> {
         args.config.as_deref(),
         defaults(),
     )?)
+}
+
+/// The files given, by kind; daily's digests (`daily_out`, when that folder exists) unless
+/// `--digests` names others, for the sources that join to a day's papers.
+fn wanted<'a>(args: &'a LearnArgs, daily_out: &'a [PathBuf]) -> Wanted<'a> {
+    let mut wanted = Wanted {
+        pools: &args.sets,
+        archives: &args.archive,
+        libraries: &args.library,
+        feedback: &args.feedback,
+        digests: &args.digests,
+        listings: &args.listing,
+    };
+    if args.digests.is_empty() && wanted.joins() && daily_out.iter().all(|d| d.is_dir()) {
+        wanted.digests = daily_out;
+    }
+    wanted
 }

@@ -30,12 +30,6 @@ use crate::topics::TopicsError;
 pub enum EvalError {
     #[error(transparent)]
     Io(#[from] IoError),
-    #[error("{path}: line {line}: {message}")]
-    Label {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
     #[error(transparent)]

@@ -263,6 +263,11 @@ impl History {
         root.join(fingerprint)
     }
 
+    /// [`open`](Self::open) of the model's history under `root` ([`dir_for`](Self::dir_for)).
+    pub fn open_under(root: &Path, fingerprint: &str, dim: usize) -> Result<Self, HistoryError> {
+        Self::open(&Self::dir_for(root, fingerprint), fingerprint, dim)
+    }
+
     /// Opens `dir` for search and append, or starts an empty history there if it has no
     /// manifest yet. The manifest must be arxrank's, of a version this build reads, and of
     /// this model. Every file must have the size the manifest implies; its checksum is

@@ -60,6 +60,19 @@ pub struct Wanted<'a> {
     pub listings: &'a [PathBuf],
 }
 
+impl Wanted<'_> {
+    /// Whether a source joins to a day's other papers (digests, listings, the history):
+    /// feedback, archives and libraries do; labelled pools carry their own.
+    pub fn joins(&self) -> bool {
+        !(self.feedback.is_empty() && self.archives.is_empty() && self.libraries.is_empty())
+    }
+
+    /// Whether a source trains a ranker (feedback only moves the profile's scores).
+    pub fn trains(&self) -> bool {
+        !(self.pools.is_empty() && self.archives.is_empty() && self.libraries.is_empty())
+    }
+}
+
 /// What the sources gave: labelled sets to train a ranker on, the reader's marks (when
 /// feedback was given), and notes on what was skipped.
 pub struct Gathered {

@@ -184,9 +184,8 @@ fn open_history(
     let Some(root) = root else {
         return Ok(None);
     };
-    let dir = History::dir_for(root, embedder.fingerprint());
-    Ok(Some(History::open(
-        &dir,
+    Ok(Some(History::open_under(
+        root,
         embedder.fingerprint(),
         embedder.dim(),
     )?))

@@ -99,8 +99,7 @@ pub fn teach(
             None
         }
     };
-    let joins = !(w.feedback.is_empty() && w.archives.is_empty() && w.libraries.is_empty());
-    let history = match joins {
+    let history = match w.joins() {
         true => open_history(job.history, embedder)?,
         false => None,
     };
@@ -114,8 +113,7 @@ pub fn teach(
     for n in &notes {
         report.note(&format!("note: {n}"));
     }
-    let trains = !(w.pools.is_empty() && w.archives.is_empty() && w.libraries.is_empty());
-    let ranker = match trains {
+    let ranker = match w.trains() {
         true => Some(train(&job, &sets, embedder, report)?),
         false => None,
     };
@@ -202,14 +200,11 @@ fn train(
         ));
     }
     let mut cache = match job.cache {
-        Some(root) => {
-            let fp = embedder.fingerprint().to_owned();
-            Some(History::open(
-                &History::dir_for(root, &fp),
-                &fp,
-                embedder.dim(),
-            )?)
-        }
+        Some(root) => Some(History::open_under(
+            root,
+            embedder.fingerprint(),
+            embedder.dim(),
+        )?),
         None => None,
     };
     let model = &mut Model {
