@@ -15,7 +15,7 @@ use crate::deliver::deliver_day;
 use crate::embed::{BertEmbedder, ComputePrecision, DeviceKind, ModelDir};
 use crate::fetch::{FetchOptions, Fetched, Fetcher};
 use crate::fsutil::{sha256_file, write_atomic, IoError};
-use crate::ingest::{AnnounceType, Format};
+use crate::ingest::{AnnounceType, Day, Format};
 use crate::learn::LearnError;
 use crate::pipeline::day::{rank_to_disk, read_day, DayToRank};
 use crate::pipeline::{learned_for_day, LearnedForDay, PipelineError};
@@ -104,11 +104,11 @@ pub fn run(job: &DailyJob, report: &mut dyn Report) -> Result<u8, DailyError> {
         return Ok(EXIT_NO_PAPERS);
     };
     let out = &job.settings.out.value;
-    let day_dir = out.join(&date);
+    let day_dir = out.join(date.to_string());
     let unusable = checked.unusable.clone();
     // 2. The digest, unless this very listing was ranked already with this profile and
     // learned model.
-    let mut changed = rank_unless_done(job, checked, &listing, &date, start, report)?;
+    let mut changed = rank_unless_done(job, checked, &listing, date, start, report)?;
     // 3. The site, when the digests changed or it is missing.
     let site = &job.settings.site.value;
     if changed || !site.join("index.html").is_file() {
@@ -122,7 +122,7 @@ pub fn run(job: &DailyJob, report: &mut dyn Report) -> Result<u8, DailyError> {
         changed = true;
     }
     // 4. Delivery of what is still pending.
-    let (delivered, code) = deliver(job, &day_dir, &date, report)?;
+    let (delivered, code) = deliver(job, &day_dir, date, report)?;
     changed |= delivered;
     if let Some(message) = &unusable {
         // Last, so it is what a cron mail or a log ends with.
@@ -177,7 +177,7 @@ fn check(job: &DailyJob, report: &mut dyn Report) -> Result<Checked, DailyError>
 fn day_listing(
     job: &DailyJob,
     report: &mut dyn Report,
-) -> Result<Option<(PathBuf, String)>, DailyError> {
+) -> Result<Option<(PathBuf, Day)>, DailyError> {
     if let Some(path) = &job.listing {
         let l = crate::ingest::read_listing(path, &Default::default())?;
         let date = l.date.ok_or_else(|| {
@@ -270,12 +270,12 @@ fn rank_unless_done(
     job: &DailyJob,
     checked: Checked,
     listing: &Path,
-    date: &str,
+    date: Day,
     start: Instant,
     report: &mut dyn Report,
 ) -> Result<bool, DailyError> {
     let out = &job.settings.out.value;
-    let day_dir = out.join(date);
+    let day_dir = out.join(date.to_string());
     let ranked = Ranked {
         listing: listing.to_owned(),
         listing_sha256: sha256_file(listing).map_err(IoError::read(listing))?,
@@ -331,7 +331,7 @@ fn rank_unless_done(
 fn deliver(
     job: &DailyJob,
     day_dir: &Path,
-    date: &str,
+    date: Day,
     report: &mut dyn Report,
 ) -> Result<(bool, u8), DailyError> {
     let delivery = &job.settings.delivery.value;

@@ -253,16 +253,16 @@ pub const DAY_METRICS: [&str; 2] = ["P@10/day", "R@10/day"];
 
 /// [`DAY_METRICS`] with percentile bootstrap intervals over days: `resamples` draws of the
 /// days with replacement (seeded), since papers of one day are not independent draws.
-pub fn per_day_with_intervals(
+pub fn per_day_with_intervals<D: Ord>(
     scores: &[f32],
     positive: &[bool],
-    days: &[String],
+    days: &[D],
     resamples: usize,
     seed: u64,
 ) -> Vec<Estimate> {
-    let mut by_day: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    let mut by_day: std::collections::BTreeMap<&D, Vec<usize>> = Default::default();
     for (i, d) in days.iter().enumerate() {
-        by_day.entry(d.as_str()).or_default().push(i);
+        by_day.entry(d).or_default().push(i);
     }
     let (mut precision, mut recall) = (Vec::new(), Vec::new());
     for rows in by_day.values() {

@@ -309,7 +309,10 @@ fn api_catches_up_missed_days_page_by_page() {
         arxrank::ingest::read_listing(&dir.path().join("l/2025-05-12.jsonl"), &Default::default())
             .unwrap();
     assert_eq!(listing.papers.len(), 25);
-    assert_eq!(listing.date.as_deref(), Some("2025-05-12"));
+    assert_eq!(
+        listing.date.map(|d| d.to_string()).as_deref(),
+        Some("2025-05-12")
+    );
 }
 
 fn percent_decode(s: &str) -> String {

@@ -67,7 +67,7 @@ fn rss_keeps_new_and_cross_strips_prefix_and_dedupes_versions() {
     let p = write(dir.path(), "day.xml", RSS);
     let l = read_listing(&p, &ReadOptions::default()).unwrap();
     assert_eq!(l.entries, 4);
-    assert_eq!(l.date.as_deref(), Some("2026-03-06"));
+    assert_eq!(l.date.map(|d| d.to_string()).as_deref(), Some("2026-03-06"));
     let ids: Vec<&str> = l.papers.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(ids, vec!["2603.05498", "2603.04956"]);
     let spike = &l.papers[0];
@@ -135,7 +135,7 @@ fn atom_from_the_arxiv_api() {
     assert_eq!(p.authors, vec!["Enric Boix-Adsera", "Philippe Rigollet"]);
     assert_eq!(p.categories, vec!["cs.LG", "stat.ML"]);
     assert_eq!(p.date.as_deref(), Some("2025-05-11"));
-    assert_eq!(l.date.as_deref(), Some("2025-05-11"));
+    assert_eq!(l.date.map(|d| d.to_string()).as_deref(), Some("2025-05-11"));
 }
 
 #[test]
@@ -177,7 +177,7 @@ fn labelled_pool_reads_as_a_listing() {
     assert_eq!(l.entries, 916);
     assert_eq!(l.papers.len(), 906);
     // Two announcement days; the listing's date is the one most papers carry.
-    assert_eq!(l.date.as_deref(), Some("2025-05-13"));
+    assert_eq!(l.date.map(|d| d.to_string()).as_deref(), Some("2025-05-13"));
 }
 
 #[test]
@@ -230,7 +230,7 @@ fn atom_announcement_feed_reads_like_the_rss_one() {
         ["2510.18189", "2510.18278", "2510.18658"],
         "new and cross only"
     );
-    assert_eq!(l.date.as_deref(), Some("2025-10-22"));
+    assert_eq!(l.date.map(|d| d.to_string()).as_deref(), Some("2025-10-22"));
     let first = &l.papers[0];
     assert_eq!(first.authors.len(), 8);
     assert_eq!(first.authors[1], "Mukund Varma T");

@@ -32,11 +32,16 @@ impl Report for Kept {
     }
 }
 
+/// A set's days as the files and the report write them.
+fn days(set: &LabelledSet) -> Vec<String> {
+    set.days().iter().map(ToString::to_string).collect()
+}
+
 #[test]
 fn the_learned_ranker_never_trains_on_a_test_day_or_a_later_one() {
     let pool = common::data(POOL);
     let set = LabelledSet::read_jsonl(&pool).unwrap();
-    assert_eq!(set.days(), ["2025-05-12", "2025-05-13"]);
+    assert_eq!(days(&set), ["2025-05-12", "2025-05-13"]);
     // --split-date: the set's own earlier days train, its later days test.
     let split = Split {
         split_date: chrono::NaiveDate::from_ymd_opt(2025, 5, 13),
@@ -44,9 +49,9 @@ fn the_learned_ranker_never_trains_on_a_test_day_or_a_later_one() {
     };
     let (tests, training) = split_for_training(vec![set.clone()], &split).unwrap();
     let training = training.expect("a split trains");
-    assert_eq!(tests[0].days(), ["2025-05-13"]);
+    assert_eq!(days(&tests[0]), ["2025-05-13"]);
     assert_eq!(training[0].len(), 1);
-    assert_eq!(training[0][0].days(), ["2025-05-12"]);
+    assert_eq!(days(&training[0][0]), ["2025-05-12"]);
     let trained = training[0][0].items.len();
     assert_eq!(trained + tests[0].items.len(), set.items.len());
     // --train with --test-from: the other pool's days before the first test day only.
@@ -57,8 +62,8 @@ fn the_learned_ranker_never_trains_on_a_test_day_or_a_later_one() {
         ..Split::default()
     };
     let (_, training) = split_for_training(vec![set.clone()], &split).unwrap();
-    let days: Vec<String> = training.unwrap()[0].iter().flat_map(|t| t.days()).collect();
-    assert_eq!(days, ["2025-05-12"]);
+    let trained: Vec<String> = training.unwrap()[0].iter().flat_map(days).collect();
+    assert_eq!(trained, ["2025-05-12"]);
     // Nothing before the first test day: refused, naming the set.
     let split = Split {
         split_date: chrono::NaiveDate::from_ymd_opt(2025, 5, 12),
@@ -123,13 +128,13 @@ fn a_listing_is_dated_by_the_flag_its_own_date_or_its_file_name() {
     let mut said = Kept::default();
     let day = read_day(&rss, Format::Auto, &announce, None, &mut said).unwrap();
     assert_eq!(
-        (day.date.as_str(), day.date_from),
+        (day.date.to_string().as_str(), day.date_from),
         ("2025-05-13", DaySource::Listing)
     );
     assert_eq!(said.notes, ["day 2025-05-13 (from listing)"]);
     let day = read_day(&rss, Format::Auto, &announce, Some("2025-05-14"), &mut said).unwrap();
     assert_eq!(
-        (day.date.as_str(), day.date_from),
+        (day.date.to_string().as_str(), day.date_from),
         ("2025-05-14", DaySource::Flag)
     );
     // A crawler's file carries no day of its own: its name (or its folder's) says it.
@@ -142,7 +147,7 @@ fn a_listing_is_dated_by_the_flag_its_own_date_or_its_file_name() {
     fs_err::write(&crawled, serde_json::to_string(&paper).unwrap() + "\n").unwrap();
     let day = read_day(&crawled, Format::Auto, &announce, None, &mut said).unwrap();
     assert_eq!(
-        (day.date.as_str(), day.date_from),
+        (day.date.to_string().as_str(), day.date_from),
         ("2025-05-12", DaySource::FileName)
     );
     let bad = read_day(&rss, Format::Auto, &announce, Some("2025-5-14"), &mut said);

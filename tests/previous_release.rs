@@ -127,7 +127,7 @@ fn the_previous_releases_digests_read_back_through_the_typed_schema() {
         let run = read_run_json(&dir.join("run.json")).unwrap();
         // Written before the version was recorded: read as the first version.
         assert_eq!((run.schema_version, SCHEMA_VERSION), (1, 2));
-        assert_eq!(run.date, day);
+        assert_eq!(run.date.to_string(), day);
         let papers = read_scores_json(&dir.join("output.json"), |_| true).unwrap();
         assert!(papers.len() >= 60, "{day}: {}", papers.len());
         // Every field survives the round trip: the types hold all that release wrote.

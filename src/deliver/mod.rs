@@ -193,7 +193,7 @@ pub enum DeliverError {
 /// The day's picks as a message carries them.
 #[derive(Debug, Clone)]
 pub struct DayPicks {
-    pub date: String,
+    pub date: crate::ingest::Day,
     pub scanned: usize,
     pub picks: Vec<DigestPaper>,
 }

@@ -23,6 +23,7 @@ use crate::embed::EmbedError;
 use crate::fsutil::IoError;
 use crate::history::HistoryError;
 use crate::ingest::IngestError;
+use crate::labels::Group;
 use crate::topics::Scale;
 use crate::topics::TopicsError;
 
@@ -125,7 +126,7 @@ pub struct SetReport {
     pub papers: usize,
     pub positives: usize,
     pub graded: usize,
-    pub days: Vec<String>,
+    pub days: Vec<Group>,
     pub unjudged: usize,
     pub unmatched: Vec<String>,
     pub embed_seconds: f64,
@@ -162,7 +163,7 @@ pub fn compare(
         selected: &selected,
         grades: &grades,
     };
-    let days: Vec<String> = set.items.iter().map(|j| j.day.clone()).collect();
+    let days: Vec<Group> = set.items.iter().map(|j| j.day).collect();
     let mut out = Vec::new();
     for r in rankers {
         let t = Instant::now();

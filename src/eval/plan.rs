@@ -10,6 +10,7 @@ use super::run::{
     cross_validate_learned, evaluate_set, stored_ranker, train_learned, Model, Options, RankerKind,
 };
 use super::{EvalError, LabelledSet, SetReport};
+use crate::labels::Group;
 use crate::topics::Profile;
 
 /// The pools, then one set per `listings`/`labels` pair.
@@ -92,8 +93,8 @@ pub fn split_for_training(sets: Vec<LabelledSet>, split: &Split) -> Result<Split
     }
     // --split-date trains on the sets' own earlier days too; --test-from does not.
     let (test_from, own_days) = match (split.split_date, split.test_from) {
-        (Some(d), _) => (Some(d.to_string()), true),
-        (None, d) => (d.map(|d| d.to_string()), false),
+        (Some(d), _) => (Some(Group::Day(d.into())), true),
+        (None, d) => (d.map(|d| Group::Day(d.into())), false),
     };
     let mut extra = Vec::new();
     for p in split.train {
@@ -103,7 +104,7 @@ pub fn split_for_training(sets: Vec<LabelledSet>, split: &Split) -> Result<Split
     for set in sets {
         let (mut train, test) = match &test_from {
             Some(day) => {
-                let (before, from) = set.split_at(day);
+                let (before, from) = set.split_at(*day);
                 (if own_days { vec![before] } else { Vec::new() }, from)
             }
             None => (Vec::new(), set),
@@ -112,10 +113,10 @@ pub fn split_for_training(sets: Vec<LabelledSet>, split: &Split) -> Result<Split
             return Err(EvalError::Usage(format!(
                 "{}: no papers on or after {}",
                 test.source.display(),
-                test_from.unwrap_or_default()
+                test_from.map(|d| d.to_string()).unwrap_or_default()
             )));
         };
-        train.extend(extra.iter().map(|t| t.before(&first)));
+        train.extend(extra.iter().map(|t| t.before(first)));
         train.retain(|t| !t.items.is_empty());
         if train.is_empty() {
             return Err(EvalError::Usage(format!(

@@ -73,7 +73,11 @@ fn set_intro(s: &mut String, set: &SetReport) {
         set.positives,
         100.0 * set.positives as f64 / set.papers as f64,
         set.graded,
-        set.days.join(", "),
+        set.days
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
         set.profile
     );
     if set.unjudged > 0 {
@@ -179,7 +183,7 @@ fn tuning(s: &mut String, t: &TuneReport) {
     }
     *s += "\nHeld-out digest selection, with the scale calibrated on the training days:\n\n| held-out day | we select | judge selects | both | precision | recall |\n|---|---:|---:|---:|---:|---:|\n";
     for f in &t.folds {
-        *s += &selection_row(&f.test_day, &f.selection);
+        *s += &selection_row(&f.test_day.to_string(), &f.selection);
     }
     let w = &t.all_days_summary;
     *s += &format!(

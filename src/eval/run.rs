@@ -10,6 +10,7 @@ use super::rankers::{
 use super::tune::{calibrate, tune, Selection, TuneReport};
 use super::{compare, Calibration, EvalError, LabelledSet, SetReport, Truth};
 use crate::ingest::Paper;
+use crate::labels::Group;
 use crate::learn::{Stored, Training};
 pub use crate::pipeline::train::Model;
 use crate::pipeline::train::{cv_summary, day_span, examples, fit_scale};
@@ -217,7 +218,7 @@ fn fit_profile(
         log(&format!("  {n}"));
         notes.push(n);
     } else if opts.tune {
-        let days: Vec<String> = set.items.iter().map(|j| j.day.clone()).collect();
+        let days: Vec<Group> = set.items.iter().map(|j| j.day).collect();
         tuned = Some(tune(
             &features,
             Truth {
@@ -387,13 +388,12 @@ impl Fold<'_> {
         let (train_rows, test_rows): (Vec<usize>, Vec<usize>) =
             (0..ex.y.len()).partition(|&i| fold_of[i] != k);
         let (train, test) = (ex.rows(&train_rows), ex.rows(&test_rows));
-        let mut held: Vec<String> = test.days.clone();
+        let mut held: Vec<Group> = test.days.clone();
         held.sort();
         held.dedup();
         let on_scale = |scale: &crate::topics::Scale, raw: Vec<f32>, scores: &mut [f32]| {
-            let span = (scale.raw_at_10 - scale.raw_at_1).max(f32::EPSILON);
             for (&i, r) in test_rows.iter().zip(raw) {
-                scores[i] = 1.0 + 9.0 * (r - scale.raw_at_1) / span;
+                scores[i] = scale.position(r);
             }
         };
         let what = format!(
@@ -450,7 +450,7 @@ pub fn stored_ranker(
     let days = set.days();
     let seen = days
         .iter()
-        .filter(|d| (stored.first_day.as_str()..=stored.last_day.as_str()).contains(&d.as_str()))
+        .filter(|d| (stored.first_day..=stored.last_day).contains(d))
         .count();
     let trained_on: Vec<String> = stored
         .training

@@ -7,6 +7,7 @@
 
 use super::metrics::{average_precision, evaluate, Truth};
 use super::EvalError;
+use crate::labels::Group;
 use crate::score::{relevance_on, Features, Scorer};
 use crate::topics::{Aggregation, Scale, Weights};
 
@@ -91,8 +92,8 @@ impl Selection {
 /// One held-out day.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Fold {
-    pub test_day: String,
-    pub train_days: Vec<String>,
+    pub test_day: Group,
+    pub train_days: Vec<Group>,
     pub train_ap: f64,
     pub chosen: WeightsSummary,
     /// [`super::metrics::METRICS`] on the held-out day with the chosen weights.
@@ -145,11 +146,11 @@ pub struct TuneReport {
 pub fn tune(
     features: &[Features],
     truth: Truth,
-    days: &[String],
+    days: &[Group],
     base: &Weights,
     scale: &Scale,
 ) -> Result<TuneReport, EvalError> {
-    let mut distinct: Vec<String> = days.to_vec();
+    let mut distinct: Vec<Group> = days.to_vec();
     distinct.sort();
     distinct.dedup();
     if distinct.len() < 2 {
@@ -214,9 +215,9 @@ impl Search<'_> {
     /// digest selection with the scale calibrated on the other days.
     fn fold(
         &self,
-        test_day: &String,
-        days: &[String],
-        distinct: &[String],
+        test_day: &Group,
+        days: &[Group],
+        distinct: &[Group],
         scale: &Scale,
     ) -> Result<Fold, EvalError> {
         let subset = |keep: &dyn Fn(usize) -> bool| -> Vec<usize> {
@@ -246,7 +247,7 @@ impl Search<'_> {
         )?;
         let test_sel = self.selected(&test);
         Ok(Fold {
-            test_day: test_day.clone(),
+            test_day: *test_day,
             train_days: distinct
                 .iter()
                 .filter(|d| *d != test_day)

@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::fsutil::{write_atomic, IoError};
-use crate::ingest::{parse_listing, sniff, Format, IngestError, Listing, Paper, ReadOptions};
+use crate::ingest::{parse_listing, sniff, Day, Format, IngestError, Listing, Paper, ReadOptions};
 
 /// arXiv's RSS host; the feed for `cs.LG` and `cs.AI` is `<RSS_BASE>/rss/cs.LG+cs.AI`.
 pub const RSS_BASE: &str = "https://rss.arxiv.org";
@@ -98,21 +98,18 @@ pub enum Fetched {
     /// A new listing, saved to `path`.
     Saved {
         path: PathBuf,
-        date: String,
+        date: Day,
         papers: usize,
     },
     /// The server said nothing changed since the last fetch, which saved `path`.
     NotModified {
         path: PathBuf,
-        date: String,
+        date: Day,
         papers: usize,
     },
     /// The feed lists no papers: no announcements that day. `unchanged` when the server
     /// answered 304 to a feed that was already empty.
-    NoAnnouncements {
-        date: Option<String>,
-        unchanged: bool,
-    },
+    NoAnnouncements { date: Option<Day>, unchanged: bool },
 }
 
 /// The remembered outcome of the last fetch of a URL.
@@ -122,7 +119,7 @@ struct UrlState {
     last_modified: Option<String>,
     /// The file saved from it, with its day and paper count; none for an empty feed.
     saved: Option<PathBuf>,
-    date: Option<String>,
+    date: Option<Day>,
     papers: usize,
 }
 
@@ -286,21 +283,32 @@ impl Fetcher {
                     found: "304 Not Modified, to a request that named no earlier copy".into(),
                 });
             };
-            return Ok(match known.saved {
-                Some(path) => Fetched::NotModified {
+            return Ok(match (known.saved, known.date) {
+                (Some(path), Some(date)) => Fetched::NotModified {
                     path,
-                    date: known.date.unwrap_or_default(),
+                    date,
                     papers: known.papers,
                 },
-                None => Fetched::NoAnnouncements {
-                    date: known.date,
+                (Some(path), None) => {
+                    return Err(FetchError::NotAFeed {
+                        url,
+                        expected: "RSS",
+                        found: format!(
+                            "304 Not Modified, but the copy it refers to ({}) has no day on \
+                             record; delete the fetch state to fetch it again",
+                            path.display()
+                        ),
+                    })
+                }
+                (None, date) => Fetched::NoAnnouncements {
+                    date,
                     unchanged: true,
                 },
             });
         }
         let outcome = match check_feed(&url, &answer.body, Format::Rss)? {
             Some(listing) => {
-                let date = listing.date.clone().ok_or_else(|| FetchError::NotAFeed {
+                let date = listing.date.ok_or_else(|| FetchError::NotAFeed {
                     url: url.clone(),
                     expected: "RSS",
                     found: "a feed without a date (no <pubDate> or <lastBuildDate>)".into(),
@@ -319,10 +327,8 @@ impl Fetcher {
             },
         };
         let (saved, date, papers) = match &outcome {
-            Fetched::Saved { path, date, papers } => {
-                (Some(path.clone()), Some(date.clone()), *papers)
-            }
-            Fetched::NoAnnouncements { date, .. } => (None, date.clone(), 0),
+            Fetched::Saved { path, date, papers } => (Some(path.clone()), Some(*date), *papers),
+            Fetched::NoAnnouncements { date, .. } => (None, *date, 0),
             Fetched::NotModified { .. } => unreachable!("handled above"),
         };
         self.state.urls.insert(
@@ -348,7 +354,7 @@ impl Fetcher {
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
         page_size: usize,
-    ) -> Result<Vec<(String, Option<PathBuf>, usize)>, FetchError> {
+    ) -> Result<Vec<(Day, Option<PathBuf>, usize)>, FetchError> {
         check_categories(categories)?;
         if to < from {
             return Err(FetchError::Usage(format!(
@@ -391,7 +397,7 @@ impl Fetcher {
                 }
             }
             let papers = crate::ingest::dedupe(papers);
-            let date = day.format("%Y-%m-%d").to_string();
+            let date = Day::from(day);
             if papers.is_empty() {
                 days.push((date, None, 0));
             } else {
@@ -464,14 +470,14 @@ fn check_feed(url: &str, body: &[u8], expected: Format) -> Result<Option<Listing
 }
 
 /// The day of an empty RSS feed, from its `<pubDate>` or `<lastBuildDate>`.
-fn feed_day(body: &[u8]) -> Option<String> {
+fn feed_day(body: &[u8]) -> Option<Day> {
     let text = std::str::from_utf8(body).ok()?;
     ["pubDate", "lastBuildDate"].iter().find_map(|tag| {
         let start = text.find(&format!("<{tag}>"))? + tag.len() + 2;
         let end = start + text[start..].find('<')?;
         chrono::DateTime::parse_from_rfc2822(text[start..end].trim())
             .ok()
-            .map(|d| d.format("%Y-%m-%d").to_string())
+            .map(|d| Day::from(d.date_naive()))
     })
 }
 
@@ -611,7 +617,10 @@ mod tests {
         assert_eq!(total_results(page), Some(412));
         let rss =
             b"<rss><channel><pubDate>Sat, 17 May 2025 00:00:00 -0400</pubDate></channel></rss>";
-        assert_eq!(feed_day(rss).as_deref(), Some("2025-05-17"));
+        assert_eq!(
+            feed_day(rss).map(|d| d.to_string()).as_deref(),
+            Some("2025-05-17")
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::Path;
 
 use chrono::NaiveDate;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// An arXiv announcement day, written `YYYY-MM-DD` and nothing else: `2025-5-13` and
 /// `2025-05-13T00:00` are not days, so a folder or file name parses or does not, one way.
@@ -39,6 +40,24 @@ impl From<NaiveDate> for Day {
 impl fmt::Display for Day {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0.format("%Y-%m-%d"))
+    }
+}
+
+/// Files keep a day as the string `Display` writes, so `run.json`, a model's training span
+/// and a feedback line read as they did when days were strings.
+impl Serialize for Day {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The one parse: a file whose day is not `YYYY-MM-DD` fails where it is read, naming the
+/// value, instead of becoming a folder name or a link later.
+impl<'de> Deserialize<'de> for Day {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<str>::deserialize(d)?;
+        Day::parse(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not a YYYY-MM-DD day")))
     }
 }
 

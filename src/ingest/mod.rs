@@ -198,8 +198,8 @@ impl Default for ReadOptions {
 #[derive(Debug, Clone)]
 pub struct Listing {
     pub papers: Vec<Paper>,
-    /// The day the listing announces (`YYYY-MM-DD`), from the feed or the papers' dates.
-    pub date: Option<String>,
+    /// The day the listing announces, from the feed or the papers' dates.
+    pub date: Option<Day>,
     /// Entries in the file before announce-type filtering and deduplication.
     pub entries: usize,
 }
@@ -247,7 +247,9 @@ pub fn parse_listing(
         dedupe(papers.into_iter().filter(|p| {
             p.announce == AnnounceType::Unknown || opts.announce.contains(&p.announce)
         }));
-    let date = feed_date.or_else(|| most_common_date(&papers));
+    let date = feed_date
+        .or_else(|| most_common_date(&papers))
+        .and_then(|d| Day::parse(&d));
     Ok(Listing {
         papers,
         date,

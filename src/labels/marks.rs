@@ -7,7 +7,7 @@ use base64::Engine;
 use ndarray::{Array2, ArrayView1};
 use serde::{Deserialize, Serialize};
 
-use crate::ingest::PaperId;
+use crate::ingest::{Day, PaperId};
 
 /// The reader's marks: each liked or disliked paper with its vector, and the files they were
 /// read from (with each file's sha256, so a changed file can be told from the one used).
@@ -32,13 +32,13 @@ pub struct Mark {
     pub id: PaperId,
     pub title: String,
     /// The day whose page it was marked on.
-    pub day: String,
+    pub day: Day,
     pub liked: bool,
     pub vector: String,
 }
 
 impl Mark {
-    pub fn new(id: PaperId, title: String, day: String, liked: bool, vector: &[f32]) -> Self {
+    pub fn new(id: PaperId, title: String, day: Day, liked: bool, vector: &[f32]) -> Self {
         let bytes: Vec<u8> = vector
             .iter()
             .flat_map(|&v| half::f16::from_f32(v).to_le_bytes())

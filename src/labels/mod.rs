@@ -6,9 +6,11 @@
 //! [`sources`] turns an archive of digests, a library or the reader's feedback into them,
 //! and [`marks`] holds the reader's likes and dislikes as they are stored with a profile.
 
+mod group;
 pub mod marks;
 pub mod sources;
 
+pub use group::{Group, LIBRARY_GROUPS};
 pub use marks::{Mark, MarkSource, Marks};
 pub use sources::{Known, Training};
 
@@ -20,8 +22,12 @@ use serde_json::{Map, Value};
 
 use crate::embed::EmbedError;
 use crate::history::HistoryError;
-use crate::ingest::{paper_from_object, read_listing, IngestError, Paper, PaperId, ReadOptions};
+use crate::ingest::{
+    paper_from_object, read_listing, Day, IngestError, Paper, PaperId, ReadOptions,
+};
+use crate::render::{Loose, PickRecord};
 use crate::site::SiteError;
+use serde::Deserialize;
 
 /// Why labels could not be read: the file and line, or the error of the stage that was
 /// asked for the papers they join to.
@@ -90,7 +96,8 @@ pub struct Judgement {
 #[derive(Debug, Clone)]
 pub struct Judged {
     pub paper: Paper,
-    pub day: String,
+    /// The day it was listed on (or the group standing in for one).
+    pub day: Group,
     pub label: Judgement,
 }
 
@@ -140,7 +147,7 @@ impl LabelledSet {
                 Some(_) => return Err(bad("`label` is not an object".into())),
                 None => return Err(bad("missing `label` (a labelled pool needs one per paper; a plain listing goes with --labels output.json)".into())),
             };
-            let day = paper.date.clone().unwrap_or_else(|| "undated".into());
+            let day = Group::of_date(paper.date.as_deref());
             items.push(Judged { paper, day, label });
         }
         Self::new(path, items, unjudged, Vec::new())
@@ -152,14 +159,11 @@ impl LabelledSet {
     pub fn join_output_json(
         listing: &Path,
         output: &Path,
-        day: Option<&str>,
+        day: Option<Day>,
     ) -> Result<Self, LabelsError> {
         let labels = read_output_json(output)?;
         let listing_read = read_listing(listing, &ReadOptions::default())?;
-        let day = day
-            .map(str::to_owned)
-            .or(listing_read.date.clone())
-            .unwrap_or_else(|| "undated".into());
+        let day = day.or(listing_read.date).map_or(Group::Undated, Group::Day);
         let listed: HashSet<&PaperId> = listing_read.papers.iter().map(|p| &p.id).collect();
         let mut unmatched: Vec<String> = labels
             .keys()
@@ -172,7 +176,7 @@ impl LabelledSet {
             .iter()
             .map(|p| Judged {
                 paper: p.clone(),
-                day: p.date.clone().unwrap_or_else(|| day.clone()),
+                day: p.date.as_deref().map_or(day, |d| Group::of_date(Some(d))),
                 label: labels.get(&p.id).cloned().unwrap_or(Judgement {
                     selected: false,
                     relevance: None,
@@ -244,8 +248,8 @@ impl LabelledSet {
     }
 
     /// The distinct announcement days, sorted.
-    pub fn days(&self) -> Vec<String> {
-        let mut d: Vec<String> = self.items.iter().map(|j| j.day.clone()).collect();
+    pub fn days(&self) -> Vec<Group> {
+        let mut d: Vec<Group> = self.items.iter().map(|j| j.day).collect();
         d.sort();
         d.dedup();
         d
@@ -253,16 +257,11 @@ impl LabelledSet {
 
     /// The papers of days before `day` and those of `day` and after, as two sets, for a
     /// time-forward evaluation: train on the first, test on the second.
-    pub fn split_at(&self, day: &str) -> (LabelledSet, LabelledSet) {
-        let part = |keep: &dyn Fn(&str) -> bool, suffix: String| LabelledSet {
+    pub fn split_at(&self, day: Group) -> (LabelledSet, LabelledSet) {
+        let part = |keep: &dyn Fn(Group) -> bool, suffix: String| LabelledSet {
             name: format!("{}_{suffix}", self.name),
             source: self.source.clone(),
-            items: self
-                .items
-                .iter()
-                .filter(|j| keep(&j.day))
-                .cloned()
-                .collect(),
+            items: self.items.iter().filter(|j| keep(j.day)).cloned().collect(),
             unjudged: 0,
             unmatched: Vec::new(),
         };
@@ -273,25 +272,17 @@ impl LabelledSet {
     }
 
     /// The papers of days before `day`, keeping the set's name.
-    pub fn before(&self, day: &str) -> LabelledSet {
+    pub fn before(&self, day: Group) -> LabelledSet {
         LabelledSet {
-            items: self
-                .items
-                .iter()
-                .filter(|j| j.day.as_str() < day)
-                .cloned()
-                .collect(),
+            items: self.items.iter().filter(|j| j.day < day).cloned().collect(),
             ..self.clone()
         }
     }
 }
 
+/// A score as a labelled pool or an `output.json` writes it: one rule for both.
 fn number(v: Option<&Value>) -> Option<f32> {
-    match v? {
-        Value::Number(n) => n.as_f64().map(|x| x as f32),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
+    Loose::deserialize(v?).ok()?.number()
 }
 
 fn judgement(l: &Map<String, Value>) -> Result<Judgement, String> {
@@ -322,7 +313,7 @@ pub struct OutputEntry {
 
 impl OutputEntry {
     /// The paper, when the entry carries its title and abstract.
-    pub fn paper(&self, day: &str) -> Option<Paper> {
+    pub fn paper(&self, day: Day) -> Option<Paper> {
         let title = self.title.clone().filter(|t| !t.trim().is_empty())?;
         let abstract_text = self
             .abstract_text
@@ -334,7 +325,7 @@ impl OutputEntry {
             authors: self.authors.clone(),
             abstract_text,
             categories: Vec::new(),
-            date: Some(day.to_owned()),
+            date: Some(day.to_string()),
             announce: crate::ingest::AnnounceType::Unknown,
         })
     }
@@ -367,15 +358,17 @@ pub fn read_output_entries(path: &Path) -> Result<Vec<OutputEntry>, LabelsError>
     let mut out: Vec<OutputEntry> = Vec::new();
     let mut seen = HashSet::new();
     for (key, v) in entries {
-        let Value::Object(o) = &v else {
+        if !v.is_object() {
             return Err(invalid(format!(
                 "entry {} is not an object",
                 key.as_deref().unwrap_or("?")
             )));
-        };
-        let raw_id = ["ARXIVID", "arxiv_id", "id"]
-            .iter()
-            .find_map(|k| o.get(*k).and_then(Value::as_str).map(str::to_owned))
+        }
+        let entry: PickRecord = serde_json::from_value(v)
+            .map_err(|e| invalid(format!("entry {}: {e}", key.as_deref().unwrap_or("?"))))?;
+        let raw_id = entry
+            .id_text()
+            .map(str::to_owned)
             .or(key)
             .ok_or_else(|| invalid("an entry has no ARXIVID".into()))?;
         let id = PaperId::parse(&raw_id)
@@ -383,26 +376,16 @@ pub fn read_output_entries(path: &Path) -> Result<Vec<OutputEntry>, LabelsError>
         if !seen.insert(id.clone()) {
             continue;
         }
-        let text = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_owned);
-        let authors = match o.get("authors") {
-            Some(Value::Array(a)) => a
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
-            Some(Value::String(s)) => s.split(", ").map(str::to_owned).collect(),
-            _ => Vec::new(),
-        };
         out.push(OutputEntry {
             id,
             label: Judgement {
                 selected: true,
-                relevance: number(o.get("RELEVANCE")),
-                novelty: number(o.get("NOVELTY")),
+                relevance: entry.relevance.number(),
+                novelty: entry.novelty.number(),
             },
-            title: text("title"),
-            abstract_text: text("abstract"),
-            authors,
+            title: entry.title.text().map(str::to_owned),
+            abstract_text: entry.abstract_text.text().map(str::to_owned),
+            authors: entry.authors.names(),
         });
     }
     if out.is_empty() {
@@ -440,7 +423,7 @@ mod tests {
         assert_eq!(set.unjudged, 1);
         assert_eq!(set.selected(), vec![true, false]);
         assert_eq!(set.relevance(), vec![Some(9.0), None]);
-        assert_eq!(set.days(), vec!["2025-05-12"]);
+        assert_eq!(set.days(), vec![Group::parse("2025-05-12").unwrap()]);
         assert_eq!(set.name, "pool");
     }
 

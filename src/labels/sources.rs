@@ -24,10 +24,10 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::marks::{Mark, MarkSource, Marks};
-use super::{read_output_entries, Judged, Judgement, LabelledSet, LabelsError, OutputEntry};
+use super::{read_output_entries, Group, Judged, Judgement, LabelledSet, LabelsError, OutputEntry};
 use crate::fsutil::{fnv, IoError};
 use crate::history::History;
-use crate::ingest::{read_listing, AnnounceType, Paper, PaperId, ReadOptions};
+use crate::ingest::{read_listing, AnnounceType, Day, Paper, PaperId, ReadOptions};
 
 /// Labelled papers to learn from.
 #[derive(Debug, Clone)]
@@ -118,9 +118,9 @@ pub fn gather(
 /// from before falling back on the history.
 #[derive(Debug, Default)]
 pub struct Known {
-    by_day: BTreeMap<String, Vec<Paper>>,
-    by_id: HashMap<PaperId, (String, usize)>,
-    on_day: HashSet<(String, PaperId)>,
+    by_day: BTreeMap<Day, Vec<Paper>>,
+    by_id: HashMap<PaperId, (Day, usize)>,
+    on_day: HashSet<(Day, PaperId)>,
 }
 
 impl Known {
@@ -130,17 +130,17 @@ impl Known {
         let loaded = crate::site::load_days(dir, |_| true)?;
         let mut n = 0;
         for day in loaded.days {
-            let date = day.date.format("%Y-%m-%d").to_string();
+            let date = Day::from(day.date);
             for p in day.papers {
                 n += usize::from(self.add(
-                    &date,
+                    date,
                     Paper {
                         id: p.id,
                         title: p.title,
                         authors: p.authors,
                         abstract_text: p.abstract_text,
                         categories: p.arxrank.categories,
-                        date: Some(date.clone()),
+                        date: Some(date.to_string()),
                         announce: p.arxrank.announce_type,
                     },
                 ));
@@ -154,33 +154,33 @@ impl Known {
         let listing = read_listing(path, &ReadOptions::default())?;
         let mut n = 0;
         for p in listing.papers {
-            let Some(day) = p.date.clone().or(listing.date.clone()) else {
+            let Some(day) = p.date.as_deref().and_then(Day::parse).or(listing.date) else {
                 return Err(LabelsError::Invalid {
                     path: path.to_owned(),
                     message: format!("paper {} has no date, and neither has the listing", p.id),
                 });
             };
-            n += usize::from(self.add(&day, p));
+            n += usize::from(self.add(day, p));
         }
         Ok(n)
     }
 
     /// A paper listed on two days is on both (each day's judge saw it); `find` gives the
     /// first.
-    fn add(&mut self, day: &str, paper: Paper) -> bool {
-        if !self.on_day.insert((day.to_owned(), paper.id.clone())) {
+    fn add(&mut self, day: Day, paper: Paper) -> bool {
+        if !self.on_day.insert((day, paper.id.clone())) {
             return false;
         }
-        let papers = self.by_day.entry(day.to_owned()).or_default();
+        let papers = self.by_day.entry(day).or_default();
         self.by_id
             .entry(paper.id.clone())
-            .or_insert((day.to_owned(), papers.len()));
+            .or_insert((day, papers.len()));
         papers.push(paper);
         true
     }
 
-    fn day(&self, day: &str) -> &[Paper] {
-        self.by_day.get(day).map_or(&[], Vec::as_slice)
+    fn day(&self, day: Day) -> &[Paper] {
+        self.by_day.get(&day).map_or(&[], Vec::as_slice)
     }
 
     fn find(&self, id: &PaperId) -> Option<&Paper> {
@@ -202,10 +202,10 @@ fn title_only(id: &PaperId, title: &str, date: Option<&str>) -> Paper {
     }
 }
 
-fn judged(paper: Paper, day: &str, selected: bool) -> Judged {
+fn judged(paper: Paper, day: Group, selected: bool) -> Judged {
     Judged {
         paper,
-        day: day.to_owned(),
+        day,
         label: Judgement {
             selected,
             relevance: None,
@@ -239,7 +239,7 @@ fn some_ids<'a>(ids: impl IntoIterator<Item = &'a PaperId>) -> String {
 pub struct Feedback {
     pub id: PaperId,
     pub liked: bool,
-    pub date: String,
+    pub date: Day,
 }
 
 /// Reads `feedback.jsonl` (`{"id", "label": 1 | -1, "date": "YYYY-MM-DD"}` per line, as the
@@ -270,9 +270,8 @@ pub fn read_feedback(path: &Path) -> Result<Vec<Feedback>, LabelsError> {
         };
         let date = v["date"]
             .as_str()
-            .filter(|d| crate::render::parse_date(d).is_some())
-            .ok_or_else(|| bad(format!("`date` is {}, not YYYY-MM-DD", v["date"])))?
-            .to_owned();
+            .and_then(Day::parse)
+            .ok_or_else(|| bad(format!("`date` is {}, not YYYY-MM-DD", v["date"])))?;
         let f = Feedback { id, liked, date };
         match at.get(&f.id) {
             Some(&k) => out[k] = f,
@@ -353,7 +352,7 @@ pub fn feedback_marks(
             out.push(Some(Mark::new(
                 f.id.clone(),
                 title.clone(),
-                f.date.clone(),
+                f.date,
                 f.liked,
                 &v,
             )));
@@ -377,7 +376,7 @@ pub fn feedback_marks(
             out[*i] = Some(Mark::new(
                 f.id.clone(),
                 p.title.clone(),
-                f.date.clone(),
+                f.date,
                 f.liked,
                 &v,
             ));
@@ -397,8 +396,8 @@ pub fn feedback_marks(
 
 /// The dated JSON files under `dir`, by day: `2025-05-12/output.json`,
 /// `output_2025-05-12.json`, `2025/2025-05-12.json` all name 2025-05-12.
-fn dated_outputs(dir: &Path) -> Result<BTreeMap<String, Vec<PathBuf>>, LabelsError> {
-    let mut out: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+fn dated_outputs(dir: &Path) -> Result<BTreeMap<Day, Vec<PathBuf>>, LabelsError> {
+    let mut out: BTreeMap<Day, Vec<PathBuf>> = BTreeMap::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
         for entry in fs_err::read_dir(&d).map_err(IoError::read(&d))? {
@@ -408,7 +407,7 @@ fn dated_outputs(dir: &Path) -> Result<BTreeMap<String, Vec<PathBuf>>, LabelsErr
             } else if path.extension().is_some_and(|e| e == "json") {
                 let rel = path.strip_prefix(dir).unwrap_or(&path);
                 if let Some(day) = crate::ingest::day_in_file_name(rel) {
-                    out.entry(day.to_string()).or_default().push(path);
+                    out.entry(day).or_default().push(path);
                 }
             }
         }
@@ -438,7 +437,7 @@ pub fn archive_sets(
     }
     let history_days = history.map(rows_by_day).unwrap_or_default();
     let mut days = ArchiveDays::default();
-    for (day, files) in &outputs {
+    for (&day, files) in &outputs {
         let mut picks = Vec::new();
         for f in files {
             picks.extend(read_output_entries(f)?);
@@ -446,10 +445,10 @@ pub fn archive_sets(
         let listed = known.day(day);
         if !listed.is_empty() {
             days.add_known(day, listed, &picks, known);
-        } else if let (Some(h), Some(rows)) = (history, history_days.get(day.as_str())) {
+        } else if let (Some(h), Some(rows)) = (history, history_days.get(&*day.to_string())) {
             days.add_from_history(day, h, rows, &picks);
         } else {
-            days.skipped.push(day.clone());
+            days.skipped.push(day);
         }
     }
     days.notes(dir, outputs.len(), notes);
@@ -463,7 +462,7 @@ struct ArchiveDays {
     full: Vec<Judged>,
     vector_only: Vec<Judged>,
     vectors: Vec<Option<Vec<f32>>>,
-    skipped: Vec<String>,
+    skipped: Vec<Day>,
     textless: usize,
 }
 
@@ -479,16 +478,16 @@ fn picked(picks: &[OutputEntry]) -> HashMap<&PaperId, &OutputEntry> {
 impl ArchiveDays {
     /// A day whose papers are known: each judged by whether it was picked, and picks that
     /// were not listed that day added with their own text (or a known paper's).
-    fn add_known(&mut self, day: &str, listed: &[Paper], picks: &[OutputEntry], known: &Known) {
+    fn add_known(&mut self, day: Day, listed: &[Paper], picks: &[OutputEntry], known: &Known) {
         let picked = picked(picks);
         let on_day: HashSet<&PaperId> = listed.iter().map(|p| &p.id).collect();
         for p in listed {
             self.full
-                .push(judged(p.clone(), day, picked.contains_key(&p.id)));
+                .push(judged(p.clone(), day.into(), picked.contains_key(&p.id)));
         }
         for e in picks.iter().filter(|e| !on_day.contains(&e.id)) {
             match e.paper(day).or_else(|| known.find(&e.id).cloned()) {
-                Some(p) => self.full.push(judged(p, day, true)),
+                Some(p) => self.full.push(judged(p, day.into(), true)),
                 None => self.textless += 1,
             }
         }
@@ -496,15 +495,17 @@ impl ArchiveDays {
 
     /// A day only the history holds: its papers with their vectors, a pick's own text where
     /// the output carries it.
-    fn add_from_history(&mut self, day: &str, h: &History, rows: &[usize], picks: &[OutputEntry]) {
+    fn add_from_history(&mut self, day: Day, h: &History, rows: &[usize], picks: &[OutputEntry]) {
         let picked = picked(picks);
         for &r in rows {
             let past = &h.papers()[r];
             let pick = picked.get(&past.id);
             // A pick's own text, where the output carries it, beats a bare title.
             let text = pick.and_then(|e| e.paper(day));
-            let paper = text.unwrap_or_else(|| title_only(&past.id, &past.title, Some(day)));
-            self.vector_only.push(judged(paper, day, pick.is_some()));
+            let paper =
+                text.unwrap_or_else(|| title_only(&past.id, &past.title, Some(&day.to_string())));
+            self.vector_only
+                .push(judged(paper, day.into(), pick.is_some()));
             self.vectors
                 .push(h.vector(&past.id).map(std::borrow::Cow::into_owned));
         }
@@ -512,7 +513,7 @@ impl ArchiveDays {
         for e in picks.iter().filter(|e| !in_history.contains(&e.id)) {
             match e.paper(day) {
                 Some(p) => {
-                    self.vector_only.push(judged(p, day, true));
+                    self.vector_only.push(judged(p, day.into(), true));
                     self.vectors.push(None);
                 }
                 None => self.textless += 1,
@@ -773,22 +774,21 @@ pub fn library_set(
                 .into(),
         ));
     };
-    let group = |id: &PaperId| format!("library-{}", fnv(id.as_str()) % 5);
     let (mut items, mut vectors, mut unknown) = (Vec::new(), Vec::new(), Vec::new());
     for e in &library.entries {
         let from_export = e.title.as_ref().map(|t| Paper {
             abstract_text: e.abstract_text.clone().unwrap_or_default(),
             ..title_only(&e.id, t, None)
         });
-        let day = group(&e.id);
+        let day = Group::library(&e.id);
         if let Some(v) = h.vector(&e.id) {
             let paper = from_export
                 .or_else(|| known.find(&e.id).cloned())
                 .unwrap_or_else(|| title_only(&e.id, &h.get(&e.id).expect("a row").title, None));
-            items.push(judged(paper, &day, true));
+            items.push(judged(paper, day, true));
             vectors.push(Some(v.to_vec()));
         } else if let Some(p) = known.find(&e.id).cloned().or(from_export) {
-            items.push(judged(p, &day, true));
+            items.push(judged(p, day, true));
             vectors.push(None);
         } else {
             unknown.push(&e.id);
@@ -818,7 +818,7 @@ pub fn library_set(
         let past = &h.papers()[r];
         items.push(judged(
             title_only(&past.id, &past.title, past.date.as_deref()),
-            &group(&past.id),
+            Group::library(&past.id),
             false,
         ));
         vectors.push(h.vector(&past.id).map(std::borrow::Cow::into_owned));

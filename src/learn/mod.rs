@@ -19,6 +19,7 @@ use rayon::prelude::*;
 
 use crate::fsutil::fnv;
 use crate::ingest::Paper;
+use crate::labels::Group;
 use crate::metrics::roc_auc;
 use crate::score::{Features, Lexical, Scorer, Similarities};
 use crate::topics::Weights;
@@ -103,7 +104,7 @@ pub struct Examples {
     pub names: Vec<(crate::ingest::PaperId, String)>,
     pub texts: Vec<Option<String>>,
     pub y: Vec<bool>,
-    pub days: Vec<String>,
+    pub days: Vec<Group>,
 }
 
 impl Examples {
@@ -119,7 +120,7 @@ impl Examples {
             names: rows.iter().map(|&i| self.names[i].clone()).collect(),
             texts: rows.iter().map(|&i| self.texts[i].clone()).collect(),
             y: rows.iter().map(|&i| self.y[i]).collect(),
-            days: rows.iter().map(|&i| self.days[i].clone()).collect(),
+            days: rows.iter().map(|&i| self.days[i]).collect(),
         }
     }
 }
@@ -127,13 +128,13 @@ impl Examples {
 /// Cross-validation folds grouped by day: the distinct days, sorted, go round-robin into
 /// `max_folds` folds (fewer when there are fewer days). Returns the number of folds and
 /// each row's fold. Training and `eval --cv-folds` split the same way.
-pub fn day_folds(days: &[String], max_folds: usize) -> (usize, Vec<usize>) {
-    let mut distinct: Vec<&str> = days.iter().map(String::as_str).collect();
+pub fn day_folds(days: &[Group], max_folds: usize) -> (usize, Vec<usize>) {
+    let mut distinct: Vec<Group> = days.to_vec();
     distinct.sort_unstable();
     distinct.dedup();
     let folds = distinct.len().min(max_folds);
-    let fold_of = |d: &str| distinct.binary_search(&d).expect("a known day") % folds.max(1);
-    (folds, days.iter().map(|d| fold_of(d)).collect())
+    let fold_of = |d: &Group| distinct.binary_search(d).expect("a known day") % folds.max(1);
+    (folds, days.iter().map(fold_of).collect())
 }
 
 /// What the cross-validation folds of a training run hold.
@@ -695,7 +696,7 @@ mod tests {
             x[[i, 0]] = if pick { 1.0 } else { -1.0 } + ((i * 7919) % 13) as f32 * 0.05;
             x[[i, 1]] = ((i * 104_729) % 17) as f32 * 0.1;
             y.push(pick);
-            days.push(format!("2025-05-{:02}", 1 + i % 4));
+            days.push(Group::parse(&format!("2025-05-{:02}", 1 + i % 4)).unwrap());
         }
         Examples {
             x,

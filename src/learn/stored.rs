@@ -26,6 +26,7 @@ use super::{FoldBy, LearnError, LinearModel, Trained, PART_NAMES};
 use crate::fsutil::IoError;
 use crate::ingest::PaperId;
 use crate::labels::marks::{rows, unit};
+use crate::labels::Group;
 pub use crate::labels::{Mark, MarkSource, Marks};
 use crate::topics::Scale;
 
@@ -63,8 +64,8 @@ pub struct RankerModel {
     pub raw_at_1: f32,
     pub raw_at_10: f32,
     pub training: Vec<TrainingSet>,
-    pub first_day: String,
-    pub last_day: String,
+    pub first_day: Group,
+    pub last_day: Group,
     /// Cross-validation: folds, what they held, and the held-out ROC-AUC of each setting.
     pub folds: usize,
     #[serde(default = "by_days")]
@@ -92,7 +93,7 @@ fn yes() -> bool {
 pub struct LikedPaper {
     pub id: PaperId,
     pub title: String,
-    pub day: String,
+    pub day: Group,
     pub vector: String,
 }
 
@@ -100,7 +101,7 @@ pub struct LikedPaper {
 pub const MAX_LIKED: usize = 2000;
 
 impl LikedPaper {
-    pub fn new(id: PaperId, title: String, day: String, vector: ArrayView1<f32>) -> Self {
+    pub fn new(id: PaperId, title: String, day: Group, vector: ArrayView1<f32>) -> Self {
         let max = vector.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-12);
         let bytes: Vec<u8> = vector
             .iter()
@@ -185,8 +186,8 @@ struct StoredV1 {
     raw_at_1: f32,
     raw_at_10: f32,
     training: Vec<TrainingSet>,
-    first_day: String,
-    last_day: String,
+    first_day: Group,
+    last_day: Group,
     folds: usize,
     cv: Vec<CvRow>,
     trained_by: String,
@@ -375,7 +376,7 @@ impl RankerModel {
         trained: Trained,
         scale: &Scale,
         training: Vec<TrainingSet>,
-        days: (String, String),
+        days: (Group, Group),
         liked: Vec<LikedPaper>,
     ) -> Self {
         Self {
@@ -518,7 +519,9 @@ mod tests {
                 })
                 .collect(),
             y,
-            days: (0..n).map(day).collect(),
+            days: (0..n)
+                .map(|i| Group::parse(&day(i)).expect("a day or a group"))
+                .collect(),
         }
     }
 
@@ -534,7 +537,7 @@ mod tests {
         let liked = vec![LikedPaper::new(
             ex.names[0].0.clone(),
             ex.names[0].1.clone(),
-            ex.days[0].clone(),
+            ex.days[0],
             ex.x.row(0).slice(ndarray::s![..4]),
         )];
         let mut days = ex.days.clone();
@@ -547,7 +550,7 @@ mod tests {
                 papers: ex.y.len(),
                 positives: trained.positives,
             }],
-            (days[0].clone(), days[days.len() - 1].clone()),
+            (days[0], days[days.len() - 1]),
             liked,
         );
         let marks = Marks {
@@ -559,7 +562,8 @@ mod tests {
             papers: vec![Mark::new(
                 ex.names[1].0.clone(),
                 "A liked paper".into(),
-                ex.days[1].clone(),
+                // Marks are made on a day's page, whatever groups the examples fall in.
+                crate::ingest::Day::parse("2025-05-12").unwrap(),
                 true,
                 &[0.5, 0.5, 0.5, 0.5],
             )],
@@ -712,7 +716,7 @@ mod tests {
         let m = Mark::new(
             PaperId::parse("2505.00001").unwrap(),
             "t".into(),
-            "d".into(),
+            crate::ingest::Day::parse("2025-05-12").unwrap(),
             true,
             &v,
         );

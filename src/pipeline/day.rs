@@ -19,7 +19,7 @@ use crate::topics::Profile;
 /// A listing with its day and where the day came from.
 pub struct DatedListing {
     pub listing: Listing,
-    pub date: String,
+    pub date: Day,
     pub date_from: DaySource,
 }
 
@@ -33,24 +33,24 @@ pub fn read_day(
     date: Option<&str>,
     report: &mut dyn Report,
 ) -> Result<DatedListing, PipelineError> {
-    if let Some(d) = date {
-        if Day::parse(d).is_none() {
-            return Err(PipelineError::Usage(format!(
-                "--date {d:?} is not YYYY-MM-DD"
-            )));
-        }
-    }
+    let flag = match date {
+        Some(d) => Some(
+            Day::parse(d)
+                .ok_or_else(|| PipelineError::Usage(format!("--date {d:?} is not YYYY-MM-DD")))?,
+        ),
+        None => None,
+    };
     let opts = ReadOptions {
         format,
         announce: announce.to_vec(),
     };
     let listing = read_listing(path, &opts)?;
-    let (date, date_from) = match (date, &listing.date) {
-        (Some(d), _) => (d.to_owned(), DaySource::Flag),
-        (None, Some(d)) => (d.clone(), DaySource::Listing),
+    let (date, date_from) = match (flag, listing.date) {
+        (Some(d), _) => (d, DaySource::Flag),
+        (None, Some(d)) => (d, DaySource::Listing),
         (None, None) => match day_in_file_name(path) {
-            Some(d) => (d.to_string(), DaySource::FileName),
-            None => (Day::today().to_string(), DaySource::Today),
+            Some(d) => (d, DaySource::FileName),
+            None => (Day::today(), DaySource::Today),
         },
     };
     report.note(&format!("day {date} (from {date_from})"));
@@ -120,8 +120,8 @@ pub fn rank_to_disk(
         embedder,
         &listing.papers,
         &DayRun {
-            date: &date,
-            date_from: date_from.as_str(),
+            date,
+            date_from,
             listed: listing.entries,
             profile: &run.profile,
             model: &run.model_dir.manifest.name,
@@ -133,7 +133,7 @@ pub fn rank_to_disk(
         },
     )?;
     let digest = &ranked.digest;
-    let day_dir = run.out.join(&date);
+    let day_dir = run.out.join(date.to_string());
     let written = write_digest(digest, &day_dir)?;
     report.note(&format!(
         "{}: {} scanned, {} relevant, {:.1} s, {:.1} papers/s",
@@ -148,7 +148,7 @@ pub fn rank_to_disk(
     }
     // Last, after the digest is safely written: remember the day.
     if let (Some(h), true) = (history.as_mut(), run.append) {
-        remember(h, &listing.papers, &ranked.vectors, &date, report)?;
+        remember(h, &listing.papers, &ranked.vectors, date, report)?;
     }
     Ok(day_dir)
 }
@@ -158,7 +158,7 @@ fn remember(
     h: &mut History,
     papers: &[crate::ingest::Paper],
     vectors: &ndarray::Array2<f32>,
-    date: &str,
+    date: Day,
     report: &mut dyn Report,
 ) -> Result<(), PipelineError> {
     let r = remember_day(h, papers, vectors, date, ANN_MIN_ROWS)?;

@@ -25,7 +25,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 
 use crate::embed::{EmbedError, Embedder, TextKind};
 use crate::history::{History, HistoryError, PastPaper};
-use crate::ingest::{IngestError, Paper, PaperId};
+use crate::ingest::{Day, DaySource, IngestError, Paper, PaperId};
 use crate::learn::Stored;
 use crate::render::{round4, ClosestPick, Digest, Entry, LearnedWhy};
 use crate::score::{novelty, rank_cmp, relevance_on, MarkVectors, Scorer, TopicVectors};
@@ -356,7 +356,7 @@ fn rank_learned(
         let pick = closest[i].map(|(p, cos)| ClosestPick {
             id: p.id.clone(),
             title: p.title.clone(),
-            day: p.day.clone(),
+            day: p.day.to_string(),
             cosine: round4(cos),
         });
         let why = LearnedWhy {
@@ -528,10 +528,10 @@ pub fn learned_for_day(
 
 /// What ranks a day besides its papers: who ran it, against what, and since when.
 pub struct DayRun<'a> {
-    /// The digest's day (`YYYY-MM-DD`).
-    pub date: &'a str,
+    /// The digest's day.
+    pub date: Day,
     /// Where the day came from (`--date`, the listing, the file name, today).
-    pub date_from: &'a str,
+    pub date_from: DaySource,
     /// Entries in the listing before filtering by announce type and dedupe.
     pub listed: usize,
     pub profile: &'a Profile,
@@ -562,10 +562,12 @@ pub fn rank_day(
     run: &DayRun,
 ) -> Result<RankedDay, EmbedError> {
     let scorer = Scorer::new(run.profile);
-    let vectors = embed_day(embedder, papers, run.history, run.date)?;
+    // The history keeps each paper's day as the text it was stored with.
+    let today = run.date.to_string();
+    let vectors = embed_day(embedder, papers, run.history, &today)?;
     let past = run.history.map(|history| Past {
         history,
-        today: run.date,
+        today: &today,
     });
     let entries = score_with(
         embedder,
@@ -576,7 +578,7 @@ pub fn rank_day(
         run.learned,
     )?;
     let digest = Digest {
-        date: run.date.to_owned(),
+        date: run.date,
         total: run.listed,
         entries,
         model: run.model.to_owned(),
@@ -586,7 +588,7 @@ pub fn rank_day(
         tokens: embedder.tokens_processed(),
         seconds: run.start.elapsed().as_secs_f64(),
         author_score: run.profile.digest.author_score,
-        date_from: run.date_from.to_owned(),
+        date_from: run.date_from,
         ranked_with: run.ranked_with.clone(),
     };
     Ok(RankedDay { digest, vectors })
@@ -607,10 +609,10 @@ pub fn remember_day(
     history: &mut History,
     papers: &[Paper],
     vectors: &Array2<f32>,
-    date: &str,
+    date: Day,
     ann_min_rows: usize,
 ) -> Result<Remembered, HistoryError> {
-    let added = history.append(&history_rows(papers, vectors, Some(date)))?;
+    let added = history.append(&history_rows(papers, vectors, Some(&date.to_string())))?;
     let indexed = history.build_index(ann_min_rows)?;
     Ok(Remembered { added, indexed })
 }

@@ -9,6 +9,7 @@ use super::{embed_cached, topic_vectors, PipelineError};
 use crate::embed::Embedder;
 use crate::history::History;
 use crate::ingest::Paper;
+use crate::labels::Group;
 use crate::learn::stored::{LikedPaper, RankerModel, TrainingSet, MAX_LIKED};
 use crate::learn::Training;
 use crate::score::Scorer;
@@ -68,7 +69,7 @@ pub fn examples(
             &scorer,
         ));
         y.extend(t.set.selected());
-        days.extend(t.set.items.iter().map(|j| j.day.clone()));
+        days.extend(t.set.items.iter().map(|j| j.day));
         blind.extend(std::iter::repeat_n(t.vectors.is_some(), papers.len()));
         names.extend(papers.iter().map(|p| (p.id.clone(), p.title.clone())));
         texts.extend(
@@ -140,7 +141,7 @@ pub fn cv_summary(trained: &crate::learn::Trained) -> String {
 }
 
 /// `first to last` of a list of days.
-pub fn day_span(days: &[String]) -> String {
+pub fn day_span(days: &[Group]) -> String {
     match (days.iter().min(), days.iter().max()) {
         (Some(a), Some(b)) => format!("{a} to {b}"),
         _ => "no days".into(),
@@ -187,12 +188,7 @@ fn liked_papers(ex: &crate::learn::Examples, dim: usize) -> Vec<LikedPaper> {
         .into_iter()
         .map(|i| {
             let (id, title) = ex.names[i].clone();
-            LikedPaper::new(
-                id,
-                title,
-                ex.days[i].clone(),
-                ex.x.row(i).slice(ndarray::s![..dim]),
-            )
+            LikedPaper::new(id, title, ex.days[i], ex.x.row(i).slice(ndarray::s![..dim]))
         })
         .collect()
 }
@@ -232,8 +228,8 @@ pub fn learn_profile(
         })
         .collect();
     let span = (
-        days.first().cloned().unwrap_or_default(),
-        days.last().cloned().unwrap_or_default(),
+        days.first().copied().unwrap_or(Group::Undated),
+        days.last().copied().unwrap_or(Group::Undated),
     );
     let liked = liked_papers(&ex, model.embedder.dim());
     Ok(Learnt {

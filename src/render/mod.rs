@@ -12,14 +12,14 @@ mod schema;
 
 pub use schema::{
     output_json, parse_date, read_run_json, read_scores_json, round4, run_json, scores_json,
-    scores_path, Arxrank, ClosestPick, DigestPaper, LearnedWhy, MarkRef, NearestPast, PickEntry,
-    RankedWith, RunFacts, NOVELTY_UNKNOWN, SCHEMA_VERSION,
+    scores_path, Arxrank, Authors, ClosestPick, DigestPaper, LearnedWhy, Loose, MarkRef,
+    NearestPast, PickEntry, PickRecord, RankedWith, RunFacts, NOVELTY_UNKNOWN, SCHEMA_VERSION,
 };
 
 use askama::filters::Escaper as _;
 
 use crate::history::Neighbour;
-use crate::ingest::Paper;
+use crate::ingest::{Day, DaySource, Paper};
 use crate::score::Scored;
 
 /// One paper of the day with its score, in rank order.
@@ -40,7 +40,7 @@ pub struct Entry {
 /// The whole day: what was read, how it was scored, and every paper in rank order.
 #[derive(Debug, Clone)]
 pub struct Digest {
-    pub date: String,
+    pub date: Day,
     /// Entries in the listing before filtering by announce type and dedupe.
     pub total: usize,
     pub entries: Vec<Entry>,
@@ -53,7 +53,7 @@ pub struct Digest {
     /// gpt_paper_assistant's fixed SCORE of an author match in `output.json`.
     pub author_score: u32,
     /// Where the day came from: `--date`, `listing`, `file name` or `today`.
-    pub date_from: String,
+    pub date_from: DaySource,
     /// The profile and learned model it was ranked with, for `run.json`.
     pub ranked_with: Option<RankedWith>,
 }

@@ -92,6 +92,95 @@ impl PickEntry {
     }
 }
 
+/// One paper of an `output.json` as it is read back as labels: arxrank's own
+/// ([`PickEntry`]), gpt_paper_assistant's, or ChatGPT-ArXiv-Paper-Assistant's. Their fields
+/// differ in name and in type (an id under `ARXIVID`, `arxiv_id` or `id`; scores as numbers
+/// or strings; authors as a list or one string), so each field takes any JSON value and
+/// says what it holds; a field of a type that means nothing here reads as absent, as a
+/// judge's archive is read for its picks and not refused for a stray field.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PickRecord {
+    #[serde(rename = "ARXIVID", default)]
+    pub arxivid: Loose,
+    #[serde(default)]
+    pub arxiv_id: Loose,
+    #[serde(default)]
+    pub id: Loose,
+    #[serde(rename = "RELEVANCE", default)]
+    pub relevance: Loose,
+    #[serde(rename = "NOVELTY", default)]
+    pub novelty: Loose,
+    #[serde(default)]
+    pub title: Loose,
+    #[serde(rename = "abstract", default)]
+    pub abstract_text: Loose,
+    #[serde(default)]
+    pub authors: Authors,
+}
+
+impl PickRecord {
+    /// The id the entry names: the first of `ARXIVID`, `arxiv_id` and `id` that is text.
+    pub fn id_text(&self) -> Option<&str> {
+        [&self.arxivid, &self.arxiv_id, &self.id]
+            .into_iter()
+            .find_map(Loose::text)
+    }
+}
+
+/// A JSON value where text or a number is expected.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(untagged)]
+pub enum Loose {
+    Text(String),
+    Number(f64),
+    Other(serde::de::IgnoredAny),
+    #[default]
+    Missing,
+}
+
+impl Loose {
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Loose::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A number, or text that is one (`"8"`, as some archives write scores).
+    pub fn number(&self) -> Option<f32> {
+        match self {
+            Loose::Number(n) => Some(*n as f32),
+            Loose::Text(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+}
+
+/// Authors as a list of names, or as one `", "`-joined string.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(untagged)]
+pub enum Authors {
+    List(Vec<Loose>),
+    Joined(String),
+    Other(serde::de::IgnoredAny),
+    #[default]
+    Missing,
+}
+
+impl Authors {
+    pub fn names(&self) -> Vec<String> {
+        match self {
+            Authors::List(a) => a
+                .iter()
+                .filter_map(Loose::text)
+                .map(str::to_owned)
+                .collect(),
+            Authors::Joined(s) => s.split(", ").map(str::to_owned).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// One paper of `scores.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DigestPaper {
@@ -196,7 +285,7 @@ pub struct NearestPast {
 /// `run.json`: the day's counts and how it was ranked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunFacts {
-    pub date: String,
+    pub date: crate::ingest::Day,
     /// Where the day came from: `--date`, `listing` (the feed's or the papers' dates),
     /// `file name` (a YYYY-MM-DD in it) or `today`. Absent before schema version 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -329,8 +418,8 @@ impl DigestPaper {
 impl RunFacts {
     pub fn of(d: &Digest) -> Self {
         Self {
-            date: d.date.clone(),
-            date_from: Some(d.date_from.clone()),
+            date: d.date,
+            date_from: Some(d.date_from.as_str().to_owned()),
             total: d.total,
             scanned: d.entries.len(),
             relevant: d.selected().count(),

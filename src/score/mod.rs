@@ -399,9 +399,9 @@ impl Scorer {
     }
 }
 
-/// The 1-10 relevance of `raw` on `scale`.
+/// The 1-10 relevance of `raw` on `scale`: its position, rounded and clamped.
 pub fn relevance_on(scale: &Scale, raw: f32) -> u8 {
-    one_to_ten((raw - scale.raw_at_1) / (scale.raw_at_10 - scale.raw_at_1))
+    scale.position(raw).round().clamp(1.0, 10.0) as u8
 }
 
 /// Novelty on the 1-10 scale from the cosines of a paper's nearest past papers (best first);

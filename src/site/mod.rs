@@ -127,11 +127,11 @@ fn load_day(
         });
     }
     let run = read_run_json(&run_path)?;
-    if parse_date(&run.date) != Some(date) {
+    if run.date.date() != date {
         return Err(SiteError::Invalid {
             path: run_path,
             what: format!(
-                "its date {:?} is not the folder's date {}",
+                "its date {} is not the folder's date {}",
                 run.date,
                 date.format("%Y-%m-%d")
             ),

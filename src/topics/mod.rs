@@ -165,6 +165,15 @@ pub struct Scale {
 }
 
 impl Scale {
+    /// Where `raw` sits on the 1-10 scale, neither rounded nor clamped: the one linear map
+    /// behind both the digest's whole relevance (rounded and clamped by the scorer) and the
+    /// continuous score `eval` ranks the learned ranker's held-out papers by, so the two can
+    /// never disagree about what a raw score means.
+    pub fn position(&self, raw: f32) -> f32 {
+        let span = (self.raw_at_10 - self.raw_at_1).max(f32::EPSILON);
+        1.0 + 9.0 * ((raw - self.raw_at_1) / span)
+    }
+
     /// This scale refitted so that a share `rate` of `raws` reaches `select_min` and the
     /// median paper sits at 4; `note` says where it was fitted. Refused (with why) on fewer
     /// than 10 papers, a rate of 50% or more, or scores too flat to cut.
