@@ -430,6 +430,33 @@ fn embed_writes_reference_vectors_and_history_export_gives_back_what_backfill_st
         assert!(!a["title"].as_str().unwrap().is_empty());
     }
 
+    // Search by meaning: a paraphrase, not the title, finds the paper among the 200; a line
+    // per paper, the id first, the cosine falling; an empty query is refused.
+    for (query, want) in [
+        ("silicon nanowires that are half-metallic", "0704.0109"),
+        ("how the topology of a black hole can change", "0704.0100"),
+    ] {
+        let run = arxrank(&["search", query, "--k", "3", "--history", s(&h)]);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let out = String::from_utf8_lossy(&run.stdout);
+        let lines: Vec<Vec<&str>> = out.lines().map(|l| l.split('\t').collect()).collect();
+        assert_eq!(lines.len(), 3, "{out}");
+        assert_eq!(lines[0][0], want, "{out}");
+        let cosines: Vec<f32> = lines.iter().map(|l| l[1].parse().unwrap()).collect();
+        assert!(cosines.windows(2).all(|w| w[0] >= w[1]), "{out}");
+        assert!(
+            raw.iter().any(|id| id == lines[1][0]) && lines[0].len() == 4,
+            "{out}"
+        );
+    }
+    let run = arxrank(&["search", "  ", "--history", s(&h)]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("the query is empty"));
+
     // A malformed line names the file and the line, exit 2, and nothing is written.
     let bad = tmp.path().join("bad.jsonl");
     fs_err::write(&bad, "{\"text\": \"fine\"}\n{\"text\": 3}\n").unwrap();

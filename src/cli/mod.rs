@@ -13,6 +13,7 @@ pub mod init;
 pub mod learn;
 mod model;
 pub mod rank;
+pub mod search;
 pub mod site;
 
 mod args;
@@ -78,6 +79,9 @@ pub enum Command {
     /// Embed texts (JSON lines) and write their vectors: to check a model or a device
     /// against another implementation, or to hand vectors to other tools.
     Embed(embed::EmbedArgs),
+    /// Find the history's papers nearest to a query: a line each, the arXiv id first, then
+    /// the cosine, the day it was added on and the title.
+    Search(search::SearchArgs),
     /// Inspect or check a history: its size and extent, or every file's checksum.
     #[command(subcommand)]
     History(history::HistoryCommand),
@@ -118,6 +122,10 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Embed(args) => {
             init_threads(args.model.runtime.threads);
             embed::run(args)
+        }
+        Command::Search(args) => {
+            init_threads(args.model.runtime.threads);
+            search::run(args)
         }
         Command::Eval(args) => {
             let threads = init_threads(args.model.runtime.threads);

@@ -15,6 +15,7 @@
 
 pub mod backfill;
 pub mod day;
+pub mod search;
 pub mod teach;
 pub mod train;
 
