@@ -6,7 +6,7 @@ use crate::common;
 use std::path::Path;
 
 use arxrank::history::{History, HistoryError, PastPaper, StoragePrecision};
-use arxrank::ingest::{parse_json_line, Paper, PaperId};
+use arxrank::ingest::{parse_json_line, Day, Paper, PaperId};
 use arxrank::pipeline::{embed_papers, history_rows, score_embedded, Past};
 use arxrank::score::Scorer;
 use arxrank::topics::Profile;
@@ -15,7 +15,7 @@ fn past(id: &str, date: &str) -> PastPaper {
     PastPaper {
         id: PaperId::parse(id).unwrap(),
         title: format!("paper {id}"),
-        date: Some(date.into()),
+        date: Day::parse(date),
     }
 }
 
@@ -383,7 +383,7 @@ fn format_v1_fixture_still_opens() {
     let h = History::open(&dir, "fixture-model-000000000000", 4).unwrap();
     assert_eq!(h.len(), 3);
     let old = PaperId::parse("hep-th/9901001").unwrap();
-    assert_eq!(h.get(&old).unwrap().date.as_deref(), Some("2025-05-13"));
+    assert_eq!(h.get(&old).unwrap().date, Day::parse("2025-05-13"));
     assert_eq!(&*h.vector(&old).unwrap(), &[0.0, 0.0, 0.0, 1.0]);
     let near = h.nearest(&[1.0, 0.0, 0.0, 0.0], 2, |_| true);
     assert_eq!(near[0].paper.id.as_str(), "2505.00001");
@@ -427,7 +427,7 @@ fn two_days_of_the_pool_catch_repeats_and_near_duplicates() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = History::open(dir.path(), "minilm", 384).unwrap();
     let v1 = embed_papers(&mut e, &day1).unwrap();
-    let rows = history_rows(&day1, &v1, Some("2025-05-12"));
+    let rows = history_rows(&day1, &v1, Day::parse("2025-05-12"));
     assert_eq!(h.append(&rows).unwrap(), day1.len());
 
     let v2 = embed_papers(&mut e, &day2).unwrap();
@@ -438,15 +438,15 @@ fn two_days_of_the_pool_catch_repeats_and_near_duplicates() {
         &v2,
         Some(&Past {
             history: &h,
-            today: "2025-05-13",
+            today: Day::parse("2025-05-13").unwrap(),
         }),
     )
     .unwrap();
     for id in &repeats {
         let x = entries.iter().find(|x| &x.paper.id == id).unwrap();
         assert_eq!(
-            x.repeat_of.as_deref(),
-            Some("2025-05-12"),
+            x.repeat_of,
+            Day::parse("2025-05-12"),
             "{id} not caught as a repeat"
         );
         assert!(x.novelty.is_none() && !x.scored.selected);
@@ -493,7 +493,7 @@ fn two_days_of_the_pool_catch_repeats_and_near_duplicates() {
     let mut a = History::open(adir.path(), "minilm", 384).unwrap();
     a.append(&rows).unwrap();
     assert_eq!(a.build_index(0).unwrap(), day1.len());
-    let rows2 = history_rows(&day2, &v2, Some("2025-05-13"));
+    let rows2 = history_rows(&day2, &v2, Day::parse("2025-05-13"));
     let mut a = History::open(adir.path(), "minilm", 384).unwrap();
     let added = a.append(&rows2).unwrap();
     assert_eq!(a.build_index(0).unwrap(), added);

@@ -134,7 +134,7 @@ fn atom_from_the_arxiv_api() {
     );
     assert_eq!(p.authors, vec!["Enric Boix-Adsera", "Philippe Rigollet"]);
     assert_eq!(p.categories, vec!["cs.LG", "stat.ML"]);
-    assert_eq!(p.date.as_deref(), Some("2025-05-11"));
+    assert_eq!(p.date.map(|d| d.to_string()).as_deref(), Some("2025-05-11"));
     assert_eq!(l.date.map(|d| d.to_string()).as_deref(), Some("2025-05-11"));
 }
 
@@ -153,7 +153,10 @@ fn kaggle_snapshot_sample_reads_all_200_records() {
         first.title,
         "Calculation of prompt diphoton production cross sections at Tevatron and LHC energies"
     );
-    assert_eq!(first.date.as_deref(), Some("2007-04-02"));
+    assert_eq!(
+        first.date.map(|d| d.to_string()).as_deref(),
+        Some("2007-04-02")
+    );
     assert_eq!(first.categories, vec!["hep-ph"]);
     assert!(
         first.authors.contains(&"C. Balázs".to_string()),

@@ -28,7 +28,10 @@ impl History {
                 .expect("every listed paper has a vector");
             let mut fields = Map::new();
             fields.insert("id".into(), Value::from(paper.id.to_string()));
-            fields.insert("date".into(), Value::from(paper.date.clone()));
+            fields.insert(
+                "date".into(),
+                Value::from(paper.date.map(|d| d.to_string())),
+            );
             fields.insert("title".into(), Value::from(paper.title.clone()));
             write_vector_line(w, fields, &vector)?;
         }

@@ -25,7 +25,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::ingest::PaperId;
+use crate::ingest::{Day, PaperId};
 
 mod ann;
 mod export;
@@ -174,8 +174,8 @@ struct Segment {
 pub struct PastPaper {
     pub id: PaperId,
     pub title: String,
-    /// The digest day it was added on.
-    pub date: Option<String>,
+    /// The digest day it was added on (for a backfill, the paper's first-version day).
+    pub date: Option<Day>,
 }
 
 /// A history's size and extent.
@@ -184,8 +184,8 @@ pub struct Stats {
     pub papers: usize,
     pub segments: usize,
     pub precision: StoragePrecision,
-    pub first_day: Option<String>,
-    pub last_day: Option<String>,
+    pub first_day: Option<Day>,
+    pub last_day: Option<Day>,
     /// Every file in the history's directory (segments, manifest, index).
     pub bytes_on_disk: u64,
     /// Papers the ANN index on disk covers.
@@ -201,8 +201,8 @@ impl std::fmt::Display for Stats {
         writeln!(
             f,
             "days      {} to {}",
-            self.first_day.as_deref().unwrap_or("-"),
-            self.last_day.as_deref().unwrap_or("-")
+            self.first_day.map_or("-".into(), |d| d.to_string()),
+            self.last_day.map_or("-".into(), |d| d.to_string())
         )?;
         writeln!(f, "on disk   {:.1} MB", self.bytes_on_disk as f64 / 1e6)?;
         let exact = if self.index_rows == 0 {
@@ -516,6 +516,35 @@ impl History {
         }
     }
 
+    /// As [`rows_of`](Self::rows_of), decoding into `buf` (reused from call to call) instead
+    /// of a fresh allocation: a scan decodes a few hundred rows at a time, millions of times.
+    fn rows_in<'a>(
+        &self,
+        m: &'a Mapped,
+        from: usize,
+        to: usize,
+        buf: &'a mut Vec<f32>,
+    ) -> &'a [f32] {
+        let width = self.dim * self.precision.bytes();
+        let bytes = &m.map[from * width..to * width];
+        if self.precision == StoragePrecision::F16 && cfg!(target_endian = "little") {
+            use half::slice::{HalfBitsSliceExt, HalfFloatSliceExt};
+            if let Ok(bits) = bytemuck::try_cast_slice::<u8, u16>(bytes) {
+                let halves: &[half::f16] = bits.reinterpret_cast();
+                buf.resize(halves.len(), 0.0);
+                halves.convert_to_f32_slice(buf);
+                return buf;
+            }
+        }
+        match self.rows_of(m, from, to) {
+            std::borrow::Cow::Borrowed(rows) => rows,
+            std::borrow::Cow::Owned(rows) => {
+                *buf = rows;
+                buf
+            }
+        }
+    }
+
     /// Rows `from..to` of a mapped segment as f32: borrowed from the map when the file holds
     /// little-endian f32 (it is page-aligned), decoded otherwise.
     fn rows_of<'a>(&self, m: &'a Mapped, from: usize, to: usize) -> Cow<'a, [f32]> {
@@ -666,13 +695,13 @@ impl History {
                 }
             }
         }
-        let dates = self.papers.iter().filter_map(|p| p.date.as_deref());
+        let dates = self.papers.iter().filter_map(|p| p.date);
         Ok(Stats {
             papers: self.papers.len(),
             segments: self.segments.len(),
             precision: self.precision,
-            first_day: dates.clone().min().map(str::to_owned),
-            last_day: dates.max().map(str::to_owned),
+            first_day: dates.clone().min(),
+            last_day: dates.max(),
             bytes_on_disk: bytes,
             index_rows: self.index_rows()?,
         })

@@ -76,7 +76,10 @@ pub fn paper(i: usize) -> PastPaper {
     PastPaper {
         id,
         title: format!("Synthetic paper {i}"),
-        date: Some(format!("{year}-{mon:02}-{:02}", 1 + (i % 100_000) / 3704)),
+        date: crate::ingest::Day::parse(&format!(
+            "{year}-{mon:02}-{:02}",
+            1 + (i % 100_000) / 3704
+        )),
     }
 }
 
@@ -116,10 +119,10 @@ mod tests {
     fn ids_and_days_are_real_looking_and_distinct() {
         let a = paper(0);
         assert_eq!(a.id.as_str(), "0704.00000");
-        assert_eq!(a.date.as_deref(), Some("2007-04-01"));
+        assert_eq!(a.date.map(|d| d.to_string()).as_deref(), Some("2007-04-01"));
         let b = paper(3_000_000 - 1);
         assert_eq!(b.id.as_str(), "0909.99999");
-        assert_eq!(b.date.as_deref(), Some("2009-09-27"));
+        assert_eq!(b.date.map(|d| d.to_string()).as_deref(), Some("2009-09-27"));
         assert_ne!(paper(99_999).id, paper(100_000).id);
     }
 

@@ -14,11 +14,20 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub struct Day(NaiveDate);
 
 impl Day {
-    /// The day `s` names, exactly `YYYY-MM-DD` (a real date, zero-padded).
+    /// The day `s` names, exactly `YYYY-MM-DD` (a real date, zero-padded). Read byte by
+    /// byte: a history of millions of papers parses one per paper when it opens.
     pub fn parse(s: &str) -> Option<Day> {
-        let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-        let day = Day(d);
-        (day.to_string() == s).then_some(day)
+        let b = s.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let number = |digits: &[u8]| {
+            digits.iter().try_fold(0u32, |n, &c| {
+                c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+            })
+        };
+        let (y, m, d) = (number(&b[..4])?, number(&b[5..7])?, number(&b[8..])?);
+        NaiveDate::from_ymd_opt(y as i32, m, d).map(Day)
     }
 
     /// The local calendar's today: the day of a listing that names none.
@@ -55,9 +64,22 @@ impl Serialize for Day {
 /// value, instead of becoming a folder name or a link later.
 impl<'de> Deserialize<'de> for Day {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<str>::deserialize(d)?;
-        Day::parse(&s)
-            .ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not a YYYY-MM-DD day")))
+        d.deserialize_str(DayVisitor)
+    }
+}
+
+/// Reads the string in place: no copy per paper of a history's id map.
+struct DayVisitor;
+
+impl serde::de::Visitor<'_> for DayVisitor {
+    type Value = Day;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a YYYY-MM-DD day")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Day, E> {
+        Day::parse(s).ok_or_else(|| E::custom(format!("{s:?} is not a YYYY-MM-DD day")))
     }
 }
 

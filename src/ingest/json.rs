@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use super::{collapse_ws, split_authors, AnnounceType, IngestError, Location, Paper, PaperId};
+use super::{collapse_ws, split_authors, AnnounceType, Day, IngestError, Location, Paper, PaperId};
 
 pub(super) fn read_all(path: &Path, text: &str) -> Result<Vec<Paper>, IngestError> {
     let mut papers = Vec::new();
@@ -133,7 +133,7 @@ fn authors(obj: &Map<String, Value>) -> Vec<String> {
     }
 }
 
-fn date(obj: &Map<String, Value>) -> Option<String> {
+fn date(obj: &Map<String, Value>) -> Option<Day> {
     if let Some(d) = obj.get("date").and_then(|v| v.as_str()).and_then(iso_day) {
         return Some(d);
     }
@@ -145,7 +145,7 @@ fn date(obj: &Map<String, Value>) -> Option<String> {
         .and_then(|v| v.get("created"))
         .and_then(|v| v.as_str())
         .and_then(|s| chrono::DateTime::parse_from_rfc2822(s).ok())
-        .map(|d| d.format("%Y-%m-%d").to_string());
+        .map(|d| Day::from(d.date_naive()));
     first_version.or_else(|| {
         obj.get("update_date")
             .and_then(|v| v.as_str())
@@ -153,12 +153,9 @@ fn date(obj: &Map<String, Value>) -> Option<String> {
     })
 }
 
-/// `YYYY-MM-DD` prefix of an ISO date or datetime.
-pub(super) fn iso_day(s: &str) -> Option<String> {
-    let day = s.get(..10)?;
-    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
-        .ok()
-        .map(|_| day.to_owned())
+/// The `YYYY-MM-DD` prefix of an ISO date or datetime.
+pub(super) fn iso_day(s: &str) -> Option<Day> {
+    Day::parse(s.get(..10)?)
 }
 
 /// Streams papers from a JSONL file of any size, one line at a time.
@@ -236,7 +233,7 @@ mod tests {
         assert_eq!(p.abstract_text, "A fully differential calculation.");
         assert_eq!(p.authors, vec!["C. Balázs", "E. L. Berger"]);
         assert_eq!(p.categories, vec!["hep-ph", "math.CO"]);
-        assert_eq!(p.date.as_deref(), Some("2007-04-02"));
+        assert_eq!(p.date.map(|d| d.to_string()).as_deref(), Some("2007-04-02"));
     }
 
     #[test]

@@ -32,8 +32,8 @@ pub struct Paper {
     pub abstract_text: String,
     /// arXiv categories, primary first where the source says which is primary.
     pub categories: Vec<String>,
-    /// Announcement (listings) or first-submission (bulk dumps) day, `YYYY-MM-DD`.
-    pub date: Option<String>,
+    /// Announcement (listings) or first-submission (bulk dumps) day.
+    pub date: Option<Day>,
     pub announce: AnnounceType,
 }
 
@@ -247,9 +247,7 @@ pub fn parse_listing(
         dedupe(papers.into_iter().filter(|p| {
             p.announce == AnnounceType::Unknown || opts.announce.contains(&p.announce)
         }));
-    let date = feed_date
-        .or_else(|| most_common_date(&papers))
-        .and_then(|d| Day::parse(&d));
+    let date = feed_date.or_else(|| most_common_date(&papers));
     Ok(Listing {
         papers,
         date,
@@ -287,17 +285,17 @@ pub fn dedupe(papers: impl IntoIterator<Item = Paper>) -> Vec<Paper> {
         .collect()
 }
 
-fn most_common_date(papers: &[Paper]) -> Option<String> {
-    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+fn most_common_date(papers: &[Paper]) -> Option<Day> {
+    let mut counts: std::collections::BTreeMap<Day, usize> = Default::default();
     for p in papers {
-        if let Some(d) = &p.date {
+        if let Some(d) = p.date {
             *counts.entry(d).or_default() += 1;
         }
     }
     counts
         .into_iter()
         .max_by_key(|(d, n)| (*n, std::cmp::Reverse(*d)))
-        .map(|(d, _)| d.to_owned())
+        .map(|(d, _)| d)
 }
 
 /// An arXiv category name (`cs.LG`, `math`, `astro-ph.GA`, `q-bio.NC`).

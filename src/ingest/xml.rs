@@ -11,7 +11,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use regex::Regex;
 
-use super::{collapse_ws, split_authors, AnnounceType, IngestError, Location, Paper, PaperId};
+use super::{collapse_ws, split_authors, AnnounceType, Day, IngestError, Location, Paper, PaperId};
 
 #[derive(Debug, Default)]
 struct Node {
@@ -163,10 +163,10 @@ fn old_title_suffix() -> &'static Regex {
     RE.get_or_init(|| Regex::new(r"\.?\s*\(arXiv:[^)]*\)(\s*UPDATED)?\s*$").unwrap())
 }
 
-fn rfc2822_day(s: &str) -> Option<String> {
+fn rfc2822_day(s: &str) -> Option<Day> {
     chrono::DateTime::parse_from_rfc2822(s.trim())
         .ok()
-        .map(|d| d.format("%Y-%m-%d").to_string())
+        .map(|d| Day::from(d.date_naive()))
 }
 
 fn bad_id(path: &Path, node: &Node, value: String) -> IngestError {
@@ -177,10 +177,7 @@ fn bad_id(path: &Path, node: &Node, value: String) -> IngestError {
     }
 }
 
-pub(super) fn read_rss(
-    path: &Path,
-    text: &str,
-) -> Result<(Vec<Paper>, Option<String>), IngestError> {
+pub(super) fn read_rss(path: &Path, text: &str) -> Result<(Vec<Paper>, Option<Day>), IngestError> {
     let root = parse_tree(path, text)?;
     let channel = root
         .child("rss")
@@ -227,17 +224,14 @@ pub(super) fn read_rss(
             date: item
                 .child_text("pubDate")
                 .and_then(|d| rfc2822_day(&d))
-                .or_else(|| feed_date.clone()),
+                .or(feed_date),
             announce,
         });
     }
     Ok((papers, feed_date))
 }
 
-pub(super) fn read_atom(
-    path: &Path,
-    text: &str,
-) -> Result<(Vec<Paper>, Option<String>), IngestError> {
+pub(super) fn read_atom(path: &Path, text: &str) -> Result<(Vec<Paper>, Option<Day>), IngestError> {
     let root = parse_tree(path, text)?;
     let feed = root.child("feed").ok_or_else(|| IngestError::Xml {
         path: path.to_owned(),

@@ -25,9 +25,9 @@ pub enum Group {
 }
 
 impl Group {
-    /// The day of a paper whose date is `date`, if it is a day.
-    pub fn of_date(date: Option<&str>) -> Group {
-        date.and_then(Day::parse).map_or(Group::Undated, Group::Day)
+    /// The group of a paper dated `date`: its day, else undated.
+    pub fn of_date(date: Option<Day>) -> Group {
+        date.map_or(Group::Undated, Group::Day)
     }
 
     /// The group of a library paper: the same id always lands in the same group.

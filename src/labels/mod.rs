@@ -147,7 +147,7 @@ impl LabelledSet {
                 Some(_) => return Err(bad("`label` is not an object".into())),
                 None => return Err(bad("missing `label` (a labelled pool needs one per paper; a plain listing goes with --labels output.json)".into())),
             };
-            let day = Group::of_date(paper.date.as_deref());
+            let day = Group::of_date(paper.date);
             items.push(Judged { paper, day, label });
         }
         Self::new(path, items, unjudged, Vec::new())
@@ -176,7 +176,7 @@ impl LabelledSet {
             .iter()
             .map(|p| Judged {
                 paper: p.clone(),
-                day: p.date.as_deref().map_or(day, |d| Group::of_date(Some(d))),
+                day: p.date.map_or(day, Group::Day),
                 label: labels.get(&p.id).cloned().unwrap_or(Judgement {
                     selected: false,
                     relevance: None,
@@ -325,7 +325,7 @@ impl OutputEntry {
             authors: self.authors.clone(),
             abstract_text,
             categories: Vec::new(),
-            date: Some(day.to_string()),
+            date: Some(day),
             announce: crate::ingest::AnnounceType::Unknown,
         })
     }

@@ -140,7 +140,7 @@ impl Known {
                         authors: p.authors,
                         abstract_text: p.abstract_text,
                         categories: p.arxrank.categories,
-                        date: Some(date.to_string()),
+                        date: Some(date),
                         announce: p.arxrank.announce_type,
                     },
                 ));
@@ -154,7 +154,7 @@ impl Known {
         let listing = read_listing(path, &ReadOptions::default())?;
         let mut n = 0;
         for p in listing.papers {
-            let Some(day) = p.date.as_deref().and_then(Day::parse).or(listing.date) else {
+            let Some(day) = p.date.or(listing.date) else {
                 return Err(LabelsError::Invalid {
                     path: path.to_owned(),
                     message: format!("paper {} has no date, and neither has the listing", p.id),
@@ -190,14 +190,14 @@ impl Known {
 }
 
 /// A history row as a paper: its title is all the text there is.
-fn title_only(id: &PaperId, title: &str, date: Option<&str>) -> Paper {
+fn title_only(id: &PaperId, title: &str, date: Option<Day>) -> Paper {
     Paper {
         id: id.clone(),
         title: title.to_owned(),
         authors: Vec::new(),
         abstract_text: String::new(),
         categories: Vec::new(),
-        date: date.map(str::to_owned),
+        date,
         announce: AnnounceType::Unknown,
     }
 }
@@ -445,7 +445,7 @@ pub fn archive_sets(
         let listed = known.day(day);
         if !listed.is_empty() {
             days.add_known(day, listed, &picks, known);
-        } else if let (Some(h), Some(rows)) = (history, history_days.get(&*day.to_string())) {
+        } else if let (Some(h), Some(rows)) = (history, history_days.get(&day)) {
             days.add_from_history(day, h, rows, &picks);
         } else {
             days.skipped.push(day);
@@ -502,8 +502,7 @@ impl ArchiveDays {
             let pick = picked.get(&past.id);
             // A pick's own text, where the output carries it, beats a bare title.
             let text = pick.and_then(|e| e.paper(day));
-            let paper =
-                text.unwrap_or_else(|| title_only(&past.id, &past.title, Some(&day.to_string())));
+            let paper = text.unwrap_or_else(|| title_only(&past.id, &past.title, Some(day)));
             self.vector_only
                 .push(judged(paper, day.into(), pick.is_some()));
             self.vectors
@@ -571,11 +570,11 @@ impl ArchiveDays {
     }
 }
 
-fn rows_by_day(h: &History) -> HashMap<&str, Vec<usize>> {
-    let mut m: HashMap<&str, Vec<usize>> = HashMap::new();
+fn rows_by_day(h: &History) -> HashMap<Day, Vec<usize>> {
+    let mut m: HashMap<Day, Vec<usize>> = HashMap::new();
     for (i, p) in h.papers().iter().enumerate() {
-        if let Some(d) = &p.date {
-            m.entry(d.as_str()).or_default().push(i);
+        if let Some(d) = p.date {
+            m.entry(d).or_default().push(i);
         }
     }
     m
@@ -817,7 +816,7 @@ pub fn library_set(
     for r in pool {
         let past = &h.papers()[r];
         items.push(judged(
-            title_only(&past.id, &past.title, past.date.as_deref()),
+            title_only(&past.id, &past.title, past.date),
             Group::library(&past.id),
             false,
         ));

@@ -19,15 +19,15 @@ use super::{embed_papers, history_rows, PipelineError};
 use crate::embed::Embedder;
 use crate::fsutil::IoError;
 use crate::history::History;
-use crate::ingest::{IngestError, JsonLines, Paper, PaperId};
+use crate::ingest::{Day, IngestError, JsonLines, Paper, PaperId};
 
 /// Which papers of the corpus to keep.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    /// Keep papers dated on or after this day (`YYYY-MM-DD`).
-    pub from: Option<String>,
+    /// Keep papers dated on or after this day.
+    pub from: Option<Day>,
     /// Keep papers dated on or before this day.
-    pub to: Option<String>,
+    pub to: Option<Day>,
     /// Keep papers listed in any of these categories; an archive (`cs`) matches all its
     /// subjects (`cs.LG`). Empty keeps every category.
     pub categories: Vec<String>,
@@ -36,12 +36,10 @@ pub struct Filter {
 impl Filter {
     fn keeps(&self, p: &Paper) -> bool {
         if self.from.is_some() || self.to.is_some() {
-            let Some(d) = p.date.as_deref() else {
+            let Some(d) = p.date else {
                 return false;
             };
-            if self.from.as_deref().is_some_and(|f| d < f)
-                || self.to.as_deref().is_some_and(|t| d > t)
-            {
+            if self.from.is_some_and(|f| d < f) || self.to.is_some_and(|t| d > t) {
                 return false;
             }
         }

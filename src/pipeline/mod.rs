@@ -90,7 +90,7 @@ impl PipelineError {
 pub struct Past<'a> {
     pub history: &'a History,
     /// The digest's day: a paper the history saw on an earlier day is a repeat.
-    pub today: &'a str,
+    pub today: Day,
 }
 
 /// Embeds the profile's topics and the papers and scores every paper, in rank order.
@@ -161,12 +161,12 @@ pub fn embed_day(
     embedder: &mut dyn Embedder,
     papers: &[Paper],
     history: Option<&History>,
-    today: &str,
+    today: Day,
 ) -> Result<Array2<f32>, EmbedError> {
     let stored = |p: &Paper| {
         let h = history.filter(|h| h.precision() == crate::history::StoragePrecision::F32)?;
         let past = h.get(&p.id)?;
-        (past.date.as_deref() == Some(today) && past.title == p.title)
+        (past.date == Some(today) && past.title == p.title)
             .then(|| h.vector(&p.id))
             .flatten()
     };
@@ -200,7 +200,7 @@ pub fn embed_day(
 pub fn history_rows<'a>(
     papers: &[Paper],
     docs: &'a Array2<f32>,
-    day: Option<&str>,
+    day: Option<Day>,
 ) -> Vec<(PastPaper, &'a [f32])> {
     papers
         .iter()
@@ -209,7 +209,7 @@ pub fn history_rows<'a>(
             let past = PastPaper {
                 id: p.id.clone(),
                 title: p.title.clone(),
-                date: day.map(str::to_owned).or_else(|| p.date.clone()),
+                date: day.or(p.date),
             };
             (past, docs.row(i).to_slice().expect("row-major"))
         })
@@ -442,8 +442,8 @@ fn learned_comment(why: &LearnedWhy, relevance: u8, select_min: u8) -> String {
 fn look_back(entries: &mut [Entry], vectors: ArrayView2<'_, f32>, scorer: &Scorer, past: &Past) {
     let mut fresh = Vec::new();
     for (i, e) in entries.iter_mut().enumerate() {
-        let seen = past.history.get(&e.paper.id).and_then(|h| h.date.clone());
-        if let Some(day) = seen.filter(|d| d.as_str() < past.today) {
+        let seen = past.history.get(&e.paper.id).and_then(|h| h.date);
+        if let Some(day) = seen.filter(|&d| d < past.today) {
             // Announced before: keep its scores for the record, but it is not news.
             e.scored.selected = false;
             e.scored.comment = format!("Repeat: in the history since {day}; {}", e.scored.comment);
@@ -458,7 +458,7 @@ fn look_back(entries: &mut [Entry], vectors: ArrayView2<'_, f32>, scorer: &Score
     // Only earlier days count as the past, so re-running a day gives the same digest even
     // after that day was added to the history.
     let found = past.history.nearest_many(queries.view(), k, |q, h| {
-        h.id != ids[q] && h.date.as_deref().is_some_and(|d| d < past.today)
+        h.id != ids[q] && h.date.is_some_and(|d| d < past.today)
     });
     for (&i, near) in fresh.iter().zip(found) {
         let e = &mut entries[i];
@@ -563,12 +563,10 @@ pub fn rank_day(
     run: &DayRun,
 ) -> Result<RankedDay, EmbedError> {
     let scorer = Scorer::new(run.profile);
-    // The history keeps each paper's day as the text it was stored with.
-    let today = run.date.to_string();
-    let vectors = embed_day(embedder, papers, run.history, &today)?;
+    let vectors = embed_day(embedder, papers, run.history, run.date)?;
     let past = run.history.map(|history| Past {
         history,
-        today: &today,
+        today: run.date,
     });
     let entries = score_with(
         embedder,
@@ -613,7 +611,7 @@ pub fn remember_day(
     date: Day,
     ann_min_rows: usize,
 ) -> Result<Remembered, HistoryError> {
-    let added = history.append(&history_rows(papers, vectors, Some(&date.to_string())))?;
+    let added = history.append(&history_rows(papers, vectors, Some(date)))?;
     let indexed = history.build_index(ann_min_rows)?;
     Ok(Remembered { added, indexed })
 }

@@ -34,7 +34,7 @@ pub fn line(n: &Neighbour) -> String {
         "{}\t{:.4}\t{}\t{}",
         n.paper.id,
         n.cosine,
-        n.paper.date.as_deref().unwrap_or("-"),
+        n.paper.date.map_or("-".into(), |d| d.to_string()),
         n.paper.title
     )
 }

@@ -32,7 +32,7 @@ pub struct Entry {
     /// The closest paper in the history.
     pub nearest: Option<Neighbour>,
     /// The day the history first saw this paper, when that was an earlier day.
-    pub repeat_of: Option<String>,
+    pub repeat_of: Option<Day>,
     /// Why the learned ranker scored it so, when one ranked the day.
     pub learned: Option<LearnedWhy>,
 }

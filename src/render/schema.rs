@@ -26,7 +26,7 @@ use serde_json::{Map, Value};
 
 use super::{Digest, Entry, RenderError};
 use crate::fsutil::IoError;
-use crate::ingest::{AnnounceType, PaperId};
+use crate::ingest::{AnnounceType, Day, PaperId};
 
 /// The digest schema this build writes and the newest it reads.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -238,11 +238,12 @@ pub struct Arxrank {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub learned: Option<LearnedWhy>,
     pub nearest_past: Option<NearestPast>,
-    /// The day the history first saw this paper, when that was an earlier day.
-    pub repeat_of: Option<String>,
+    /// The day the history first saw this paper, when that was an earlier day (a day, so
+    /// it can become part of a link on the site).
+    pub repeat_of: Option<Day>,
     pub categories: Vec<String>,
     pub announce_type: AnnounceType,
-    pub date: Option<String>,
+    pub date: Option<Day>,
 }
 
 /// A paper the reader marked, and how close the scored paper is to it.
@@ -278,7 +279,7 @@ pub struct ClosestPick {
 pub struct NearestPast {
     pub id: PaperId,
     pub title: String,
-    pub date: Option<String>,
+    pub date: Option<Day>,
     pub cosine: f64,
 }
 
@@ -373,13 +374,13 @@ impl DigestPaper {
                 nearest_past: e.nearest.as_ref().map(|n| NearestPast {
                     id: n.paper.id.clone(),
                     title: n.paper.title.clone(),
-                    date: n.paper.date.clone(),
+                    date: n.paper.date,
                     cosine: round4(n.cosine),
                 }),
-                repeat_of: e.repeat_of.clone(),
+                repeat_of: e.repeat_of,
                 categories: e.paper.categories.clone(),
                 announce_type: e.paper.announce,
-                date: e.paper.date.clone(),
+                date: e.paper.date,
             },
         }
     }
@@ -392,8 +393,7 @@ impl DigestPaper {
             .chain(&self.arxrank.application_keywords)
     }
 
-    /// The rules the types alone do not carry: scores on the 1-10 scale and real dates
-    /// (`repeat_of` becomes part of a link on the site).
+    /// The rule the types alone do not carry: scores on the 1-10 scale.
     fn check(&self) -> Result<(), String> {
         let score = |name: &str, v: u8| {
             if (1..=10).contains(&v) {
@@ -403,14 +403,9 @@ impl DigestPaper {
             }
         };
         score("RELEVANCE", self.relevance)?;
-        if let Some(n) = self.novelty {
-            score("NOVELTY", n)?;
-        }
-        match &self.arxrank.repeat_of {
-            Some(d) if parse_date(d).is_none() => {
-                Err(format!("repeat_of {d:?} is not a YYYY-MM-DD date"))
-            }
-            _ => Ok(()),
+        match self.novelty {
+            Some(n) => score("NOVELTY", n),
+            None => Ok(()),
         }
     }
 }

@@ -261,7 +261,7 @@ mod tests {
         let mut p = paper("2505.00001", 1, 9);
         p["arxrank"]["repeat_of"] = "../../etc".into();
         let e = err(serde_json::json!({ "2505.00001": p }), "2025-05-13");
-        assert!(e.contains("repeat_of \"../../etc\""), "{e}");
+        assert!(e.contains("\"../../etc\" is not a YYYY-MM-DD day"), "{e}");
 
         let e = err(serde_json::json!([1, 2]), "2025-05-13");
         assert!(e.contains("expected an object keyed by arXiv id"), "{e}");

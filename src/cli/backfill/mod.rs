@@ -126,8 +126,8 @@ fn open_history(
 
 fn filter(args: &BackfillArgs) -> Filter {
     Filter {
-        from: args.from.map(|d| d.to_string()),
-        to: args.to.map(|d| d.to_string()),
+        from: args.from.map(crate::ingest::Day::from),
+        to: args.to.map(crate::ingest::Day::from),
         categories: args.categories.clone(),
     }
 }
