@@ -707,9 +707,30 @@ fn a_new_reader_likes_a_day_of_papers_and_the_next_run_ranks_it_again_keeping_th
     fs_err::create_dir_all(home.join("Downloads")).unwrap();
     fs_err::write(home.join("Downloads/feedback.jsonl"), feedback).unwrap();
 
-    // `learn` finds the profile, digests and history as `daily` does, and takes the marked
-    // papers' vectors from the history: nothing to embed.
-    let learn = run(&["learn", "--feedback", "Downloads/feedback.jsonl"]);
+    // The export goes into the feedback log in the data directory; a file with a bad line
+    // adds nothing.
+    let log = data.join("feedback.jsonl");
+    fs_err::write(
+        home.join("Downloads/bad.jsonl"),
+        "{\"id\":\"x\",\"label\":1}\n",
+    )
+    .unwrap();
+    let bad = run(&["feedback", "import", "Downloads/bad.jsonl"]);
+    assert_eq!(code(&bad), 2, "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("bad.jsonl: line 1"),
+        "{}",
+        stderr(&bad)
+    );
+    assert!(!log.exists());
+    let import = run(&["feedback", "import", "Downloads/feedback.jsonl"]);
+    assert_eq!(code(&import), 0, "{}", stderr(&import));
+    assert!(stderr(&import).contains("25 marks"), "{}", stderr(&import));
+    assert_eq!(fs_err::read_to_string(&log).unwrap().lines().count(), 25);
+
+    // `learn --feedback` reads the log; it finds the profile, digests and history as
+    // `daily` does, and takes the marked papers' vectors from the history: nothing to embed.
+    let learn = run(&["learn", "--feedback"]);
     assert_eq!(code(&learn), 0, "{}", stderr(&learn));
     let model = config.join("topics/learned/model.json");
     assert!(

@@ -583,7 +583,7 @@ fn bad_label_sources_fail_early_with_exit_2_and_write_nothing() {
     let (code, err) = run(&["--feedback", s(&fb)]);
     assert_eq!(code, Some(2), "{err}");
     assert!(
-        err.contains("feedback.jsonl: line 2") && err.contains("not 1 or -1"),
+        err.contains("feedback.jsonl: line 2") && err.contains("not 1, -1 or 0"),
         "{err}"
     );
     // Feedback on papers no digest holds.

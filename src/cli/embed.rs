@@ -33,6 +33,7 @@ pub struct EmbedArgs {
 }
 
 pub fn run(args: EmbedArgs) -> Result<(), CliError> {
+    super::threads::init_threads(args.model.runtime.threads);
     let items = read_texts(&args.input)?;
     let (model_dir, mut embedder) = args.model.load()?;
     let kind = if args.query {

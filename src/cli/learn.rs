@@ -13,6 +13,12 @@ use crate::labels::sources::Wanted;
 use crate::pipeline::teach::{self, Teach};
 use crate::topics::Profile;
 
+/// The feedback log `--feedback` reads when it names no file.
+fn feedback_log() -> &'static std::ffi::OsStr {
+    static LOG: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| defaults().feedback().value).as_os_str()
+}
+
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("labels").required(true).multiple(true)
     .args(["sets", "archive", "feedback", "library", "reset"])))]
@@ -28,11 +34,12 @@ pub struct LearnArgs {
     #[arg(long, value_name = "DIR")]
     pub archive: Vec<PathBuf>,
 
-    /// Your likes and dislikes, as the site's "Export feedback" button saves them
-    /// (`feedback.jsonl`). Liked papers pull papers like them up, disliked ones push papers
-    /// very like them down; papers you did not mark keep their scores. Replaces the marks
-    /// learned before, keeps a trained ranker. Repeatable.
-    #[arg(long, value_name = "FILE")]
+    /// Your likes and dislikes: the feedback log (`--feedback` alone: `feedback.jsonl` in
+    /// the data directory, where `arxrank feedback import` appends), or a file the site's
+    /// "Export feedback" button saved. Liked papers pull papers like them up, disliked ones
+    /// push papers very like them down; papers you did not mark keep their scores. Replaces
+    /// the marks learned before, keeps a trained ranker. Repeatable.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value_os = feedback_log())]
     pub feedback: Vec<PathBuf>,
 
     /// Your library as positives: a `.bib` file, a Zotero `.csv` export, or a list of arXiv
@@ -120,11 +127,8 @@ fn settings(args: &LearnArgs) -> Result<DailySettings, CliError> {
         history: args.history.clone(),
         ..Default::default()
     };
-    Ok(DailySettings::resolve(
-        flags,
-        args.config.as_deref(),
-        defaults(),
-    )?)
+    let config = args.config.as_deref();
+    Ok(DailySettings::resolve(flags, config, defaults())?)
 }
 
 /// The files given, by kind; daily's digests (`daily_out`, when that folder exists) unless

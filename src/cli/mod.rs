@@ -7,6 +7,7 @@ pub mod backfill;
 pub mod daily;
 pub mod embed;
 pub mod eval;
+pub mod feedback;
 pub mod fetch;
 pub mod history;
 pub mod init;
@@ -82,6 +83,9 @@ pub enum Command {
     /// Find the history's papers nearest to a query: a line each, the arXiv id first, then
     /// the cosine, the day it was added on and the title.
     Search(search::SearchArgs),
+    /// The feedback log: your marks, kept as you make them.
+    #[command(subcommand)]
+    Feedback(feedback::FeedbackCommand),
     /// Inspect or check a history: its size and extent, or every file's checksum.
     #[command(subcommand)]
     History(history::HistoryCommand),
@@ -119,14 +123,8 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
             init_threads(args.model.runtime.threads);
             backfill::run(args)
         }
-        Command::Embed(args) => {
-            init_threads(args.model.runtime.threads);
-            embed::run(args)
-        }
-        Command::Search(args) => {
-            init_threads(args.model.runtime.threads);
-            search::run(args)
-        }
+        Command::Embed(args) => embed::run(args),
+        Command::Search(args) => search::run(args),
         Command::Eval(args) => {
             let threads = init_threads(args.model.runtime.threads);
             eval::run(args, threads)
@@ -140,6 +138,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Fetch(args) => fetch::run(args),
         Command::Init(args) => init::run(args),
         Command::History(cmd) => history::run(cmd),
+        Command::Feedback(cmd) => feedback::run(cmd),
         Command::Daily(args) => {
             let threads = init_threads(args.runtime.threads);
             return daily::run(args, threads);

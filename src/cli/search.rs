@@ -27,6 +27,7 @@ pub struct SearchArgs {
 }
 
 pub fn run(args: SearchArgs) -> Result<(), CliError> {
+    super::threads::init_threads(args.model.runtime.threads);
     let (_, mut embedder) = args.model.load()?;
     let history = History::open_under(&args.history, embedder.fingerprint(), embedder.dim())?;
     if history.is_empty() {

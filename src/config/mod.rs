@@ -180,6 +180,16 @@ impl Layout {
         )
     }
 
+    /// The feedback log: every mark the reader makes, appended (`labels::feedback`).
+    pub fn feedback(&self) -> Setting<PathBuf> {
+        self.pick(
+            "feedback.jsonl",
+            true,
+            ("data", self.data_dir.as_ref()),
+            "feedback.jsonl",
+        )
+    }
+
     /// Where `daily` keeps the digests.
     pub fn digests(&self) -> Setting<PathBuf> {
         self.pick("out", true, ("data", self.data_dir.as_ref()), "digests")

@@ -6,6 +6,7 @@
 //! [`sources`] turns an archive of digests, a library or the reader's feedback into them,
 //! and [`marks`] holds the reader's likes and dislikes as they are stored with a profile.
 
+pub mod feedback;
 mod group;
 pub mod marks;
 pub mod sources;

@@ -21,8 +21,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use regex::Regex;
-use serde_json::Value;
 
+use super::feedback::{read_feedback, Feedback};
 use super::marks::{Mark, MarkSource, Marks};
 use super::{read_output_entries, Group, Judged, Judgement, LabelledSet, LabelsError, OutputEntry};
 use crate::fsutil::{fnv, IoError};
@@ -109,7 +109,13 @@ pub fn gather(
     let marks = if wanted.feedback.is_empty() {
         None
     } else {
-        Some(feedback_marks(wanted.feedback, &known, history, embed)?)
+        Some(feedback_marks(
+            wanted.feedback,
+            &known,
+            history,
+            embed,
+            &mut notes,
+        )?)
     };
     Ok(Gathered { sets, marks, notes })
 }
@@ -234,75 +240,31 @@ fn some_ids<'a>(ids: impl IntoIterator<Item = &'a PaperId>) -> String {
 // ---------------------------------------------------------------------------------------
 // Site feedback
 
-/// One line of the site's `feedback.jsonl`: a like (1) or dislike (-1) on a day's page.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Feedback {
-    pub id: PaperId,
-    pub liked: bool,
-    pub date: Day,
-}
-
-/// Reads `feedback.jsonl` (`{"id", "label": 1 | -1, "date": "YYYY-MM-DD"}` per line, as the
-/// site's export button writes it). A later line about the same paper replaces an earlier.
-pub fn read_feedback(path: &Path) -> Result<Vec<Feedback>, LabelsError> {
-    let text = fs_err::read_to_string(path).map_err(IoError::read(path))?;
-    let mut out: Vec<Feedback> = Vec::new();
-    let mut at: HashMap<PaperId, usize> = HashMap::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let bad = |message: String| LabelsError::Label {
-            path: path.to_owned(),
-            line: i + 1,
-            message,
-        };
-        let v: Value =
-            serde_json::from_str(line).map_err(|e| bad(format!("malformed JSON: {e}")))?;
-        let raw = v["id"]
-            .as_str()
-            .ok_or_else(|| bad("missing `id` (an arXiv id)".into()))?;
-        let id = PaperId::parse(raw).ok_or_else(|| bad(format!("`{raw}` is not an arXiv id")))?;
-        let liked = match v["label"].as_i64() {
-            Some(1) => true,
-            Some(-1) => false,
-            _ => return Err(bad(format!("`label` is {}, not 1 or -1", v["label"]))),
-        };
-        let date = v["date"]
-            .as_str()
-            .and_then(Day::parse)
-            .ok_or_else(|| bad(format!("`date` is {}, not YYYY-MM-DD", v["date"])))?;
-        let f = Feedback { id, liked, date };
-        match at.get(&f.id) {
-            Some(&k) => out[k] = f,
-            None => {
-                at.insert(f.id.clone(), out.len());
-                out.push(f);
-            }
-        }
-    }
-    if out.is_empty() {
-        return Err(invalid(path, "holds no feedback".into()));
-    }
-    Ok(out)
-}
-
 /// Embeds papers whose vectors the history lacks (title and abstract, as `rank` does).
 pub type EmbedFn<'a> = dyn FnMut(&[Paper]) -> Result<ndarray::Array2<f32>, LabelsError> + 'a;
 
 /// Every feedback file's marks, a later mark of a paper replacing an earlier one, and
 /// each file with its sha256.
-fn read_feedback_files(files: &[PathBuf]) -> Result<(Vec<Feedback>, Vec<MarkSource>), LabelsError> {
+fn read_feedback_files(
+    files: &[PathBuf],
+    notes: &mut Vec<String>,
+) -> Result<(Vec<Feedback>, Vec<MarkSource>), LabelsError> {
     let mut marks: Vec<Feedback> = Vec::new();
     let mut sources = Vec::new();
     for f in files {
         let read = read_feedback(f)?;
+        if let Some(line) = read.torn_line {
+            notes.push(format!(
+                "{}: line {line} was cut short (a write interrupted) and is left out",
+                f.display()
+            ));
+        }
         sources.push(MarkSource {
             file: f.clone(),
             sha256: crate::fsutil::sha256_file(f).map_err(IoError::read(f))?,
-            marks: read.len(),
+            marks: read.marks.len(),
         });
-        for m in read {
+        for m in read.marks {
             marks.retain(|o| o.id != m.id);
             marks.push(m);
         }
@@ -341,8 +303,9 @@ pub fn feedback_marks(
     known: &Known,
     history: Option<&History>,
     embed: &mut EmbedFn,
+    notes: &mut Vec<String>,
 ) -> Result<Marks, LabelsError> {
-    let (marks, sources) = read_feedback_files(files)?;
+    let (marks, sources) = read_feedback_files(files, notes)?;
     let mut out: Vec<Option<Mark>> = Vec::with_capacity(marks.len());
     let (mut to_embed, mut unknown) = (Vec::new(), Vec::new());
     for (i, f) in marks.iter().enumerate() {
@@ -941,12 +904,12 @@ mod tests {
              {\"id\":\"2505.00001\",\"label\":-1,\"date\":\"2025-05-12\"}\n",
         );
         let f = read_feedback(&ok).unwrap();
-        assert_eq!(f.len(), 2);
-        assert!(!f[0].liked, "the later dislike replaced the like");
+        assert_eq!(f.marks.len(), 2);
+        assert!(!f.marks[0].liked, "the later dislike replaced the like");
         for (line, want) in [
             (
                 "{\"id\":\"2505.00001\",\"label\":2,\"date\":\"2025-05-12\"}",
-                "not 1 or -1",
+                "not 1, -1 or 0",
             ),
             (
                 "{\"id\":\"x\",\"label\":1,\"date\":\"2025-05-12\"}",
