@@ -96,8 +96,10 @@ struct Checked {
 /// Runs the job; returns its exit code (0, or one of the `EXIT_*` above).
 pub fn run(job: &DailyJob, report: &mut dyn Report) -> Result<u8, DailyError> {
     let start = Instant::now();
-    // 0. The settings, checked even on a day with nothing to do, so a typo is caught on
-    // the first run after it, not on the next new day.
+    // 0. The reader's marks, learned from again when the feedback log changed since the
+    // profile's model last learned from it; then the settings, checked even on a day with
+    // nothing to do, so a typo is caught on the first run after it, not on the next new day.
+    learn_from_log(job, &crate::config::defaults().feedback().value, report)?;
     let checked = check(job, report)?;
     // 1. The day's listing.
     let Some((listing, date)) = day_listing(job, report)? else {
@@ -144,6 +146,60 @@ pub fn run(job: &DailyJob, report: &mut dyn Report) -> Result<u8, DailyError> {
         ));
     }
     Ok(code)
+}
+
+/// Learns the reader's marks from the feedback log `log` again when it changed since the
+/// stored model learned from it (the model keeps each feedback file's sha256), as `learn
+/// --feedback` would: the marks are replaced, a trained ranker is kept. Returns whether it
+/// learned. Nothing happens without a log, with `--no-learned`, or when the stored model
+/// cannot be read (the check after this says why, and the day is ranked without it).
+fn learn_from_log(job: &DailyJob, log: &Path, report: &mut dyn Report) -> Result<bool, DailyError> {
+    let s = job.settings;
+    if !job.use_learned || !log.is_file() {
+        return Ok(false);
+    }
+    let topics = &s.topics.value;
+    let model_dir = ModelDir::resolve(&s.model.value, &s.models.value)?;
+    let Ok(stored) = crate::learn::Stored::load(topics, &model_dir.fingerprint) else {
+        return Ok(false);
+    };
+    let sha = sha256_file(log).map_err(IoError::read(log))?;
+    if stored.is_some_and(|m| m.marks.sources.iter().any(|f| f.sha256 == sha)) {
+        return Ok(false);
+    }
+    report.note(&format!(
+        "daily: the feedback log {} changed since the profile last learned from it:          learning your marks again",
+        log.display()
+    ));
+    let mut profile = Profile::load(topics)?;
+    if let Some(a) = &s.authors {
+        profile = profile.with_authors_file(&a.value)?;
+    }
+    let mut embedder = BertEmbedder::load_for(&model_dir, job.device, job.compute)?;
+    let feedback = [log.to_owned()];
+    let digests: Vec<PathBuf> = [s.out.value.clone()]
+        .into_iter()
+        .filter(|d| d.is_dir())
+        .collect();
+    let wanted = crate::labels::sources::Wanted {
+        pools: &[],
+        archives: &[],
+        libraries: &[],
+        feedback: &feedback,
+        digests: &digests,
+        listings: &[],
+    };
+    let teach = crate::pipeline::teach::Teach {
+        topics,
+        profile: &profile,
+        fingerprint: &model_dir.fingerprint,
+        wanted,
+        history: &s.history.value,
+        cache: None,
+        start: Instant::now(),
+    };
+    crate::pipeline::teach::teach(&mut embedder, teach, report)?;
+    Ok(true)
 }
 
 fn check(job: &DailyJob, report: &mut dyn Report) -> Result<Checked, DailyError> {

@@ -808,14 +808,39 @@ fn a_new_reader_likes_a_day_of_papers_and_the_next_run_ranks_it_again_keeping_th
         .unwrap()
         .starts_with("You liked this paper"));
 
-    // Once done, done.
+    // Once done, done: the log has not changed since `learn` read it.
     let third = daily(&[]);
     assert_eq!(code(&third), 0);
     assert!(
-        stderr(&third).contains("nothing to do"),
+        stderr(&third).contains("nothing to do") && !stderr(&third).contains("learning your"),
         "{}",
         stderr(&third)
     );
+
+    // A mark made later goes into the log, and the next run learns it by itself: the pick
+    // marked not for me leaves the digest.
+    let unwanted = now.iter().find(|id| !liked.contains(id)).unwrap().clone();
+    fs_err::write(
+        home.join("Downloads/more.jsonl"),
+        format!("{{\"id\":\"{unwanted}\",\"label\":-1,\"date\":\"2025-05-13\"}}\n"),
+    )
+    .unwrap();
+    let import = run(&["feedback", "import", "Downloads/more.jsonl"]);
+    assert_eq!(code(&import), 0, "{}", stderr(&import));
+    let fourth = daily(&[]);
+    assert_eq!(code(&fourth), 0, "{}", stderr(&fourth));
+    for said in [
+        "changed since the profile last learned from it",
+        "20 liked and 6 disliked",
+        "ranking it again",
+    ] {
+        assert!(
+            stderr(&fourth).contains(said),
+            "{said}: {}",
+            stderr(&fourth)
+        );
+    }
+    assert!(!picks(&read_json(&day.join("scores.json"))).contains(&unwanted));
 
     // A typo in a setting is caught even on a day with nothing to do.
     let typo = daily(&["--topics", "topcis"]);
@@ -844,9 +869,17 @@ fn a_new_reader_likes_a_day_of_papers_and_the_next_run_ranks_it_again_keeping_th
     assert!(page.contains("class=\"warning\""), "the site says so too");
 
     // --reset removes it, and the day is ranked with the hand-set profile, exit 0.
+    // The marks are forgotten, not lost: the log is set aside, so `daily` does not learn
+    // them again.
     let reset = run(&["learn", "--reset"]);
     assert_eq!(code(&reset), 0, "{}", stderr(&reset));
     assert!(!model.exists());
+    assert!(
+        stderr(&reset).contains("is set aside as"),
+        "{}",
+        stderr(&reset)
+    );
+    assert!(!log.exists());
     let plain = daily(&[]);
     assert_eq!(code(&plain), 0, "{}", stderr(&plain));
     assert_eq!(picks(&read_json(&day.join("scores.json"))), picked);

@@ -92,7 +92,8 @@ pub fn run(args: LearnArgs) -> Result<(), CliError> {
     let settings = settings(&args)?;
     let topics = &settings.topics.value;
     if args.reset {
-        return Ok(teach::reset(topics, &mut Console)?);
+        let log = std::path::Path::new(feedback_log());
+        return Ok(teach::reset(topics, log, &mut Console)?);
     }
     teach::require_profile_dir(topics)?;
     let profile = Profile::load(topics)?;

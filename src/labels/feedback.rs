@@ -190,6 +190,21 @@ fn cut_torn_tail(file: &mut fs_err::File) -> std::io::Result<bool> {
     Ok(true)
 }
 
+/// Renames the log to `<stem>-set-aside-<UTC time>.jsonl` beside it, if there is one;
+/// returns the new name.
+pub fn set_aside(log: &Path) -> Result<Option<std::path::PathBuf>, LabelsError> {
+    if !log.is_file() {
+        return Ok(None);
+    }
+    let stem = log
+        .file_stem()
+        .map_or("feedback".into(), |s| s.to_string_lossy());
+    let time = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let kept = log.with_file_name(format!("{stem}-set-aside-{time}.jsonl"));
+    fs_err::rename(log, &kept).map_err(IoError::write(log))?;
+    Ok(Some(kept))
+}
+
 /// Imports the static site's exported marks into the log: the whole file is read and
 /// checked first, so a bad file adds nothing. Returns the marks added.
 pub fn import(export: &Path, log: &Path) -> Result<usize, LabelsError> {

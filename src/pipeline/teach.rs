@@ -17,7 +17,19 @@ use crate::report::Report;
 use crate::topics::Profile;
 
 /// Removes the profile's learned model, saying whether there was one.
-pub fn reset(topics: &Path, report: &mut dyn Report) -> Result<(), PipelineError> {
+///
+/// The marks in the feedback log `log` would be learned again by the next `daily` (it
+/// learns a log the model has not learned), so the log is set aside, renamed with the
+/// time, not deleted: going back to the hand-set profile forgets the marks, and keeps them.
+pub fn reset(topics: &Path, log: &Path, report: &mut dyn Report) -> Result<(), PipelineError> {
+    if let Some(kept) = crate::labels::feedback::set_aside(log).map_err(Box::new)? {
+        report.note(&format!(
+            "learn: the feedback log {} is set aside as {}: `daily` will not learn those \
+             marks again",
+            log.display(),
+            kept.display()
+        ));
+    }
     let path = Stored::path(topics);
     if Stored::remove(topics)? {
         report.note(&format!(
