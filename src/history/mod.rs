@@ -516,6 +516,17 @@ impl History {
         }
     }
 
+    /// Rows `from..to` of a mapped segment as f32: borrowed from the map when the file holds
+    /// little-endian f32 (it is page-aligned), decoded otherwise.
+    fn rows_of<'a>(&self, m: &'a Mapped, from: usize, to: usize) -> Cow<'a, [f32]> {
+        if let Some(rows) = self.mapped_f32(m, from, to) {
+            return Cow::Borrowed(rows);
+        }
+        let mut out = Vec::new();
+        self.decode_rows(m, from, to, &mut out);
+        Cow::Owned(out)
+    }
+
     /// As [`rows_of`](Self::rows_of), decoding into `buf` (reused from call to call) instead
     /// of a fresh allocation: a scan decodes a few hundred rows at a time, millions of times.
     fn rows_in<'a>(
@@ -525,52 +536,40 @@ impl History {
         to: usize,
         buf: &'a mut Vec<f32>,
     ) -> &'a [f32] {
-        let width = self.dim * self.precision.bytes();
-        let bytes = &m.map[from * width..to * width];
+        if let Some(rows) = self.mapped_f32(m, from, to) {
+            return rows;
+        }
+        self.decode_rows(m, from, to, buf);
+        buf
+    }
+
+    /// The rows' bytes as the map's own f32s, where they are little-endian f32 and aligned.
+    fn mapped_f32<'a>(&self, m: &'a Mapped, from: usize, to: usize) -> Option<&'a [f32]> {
+        let little_f32 = self.precision == StoragePrecision::F32 && cfg!(target_endian = "little");
+        little_f32
+            .then(|| bytemuck::try_cast_slice::<u8, f32>(self.row_bytes(m, from, to)).ok())
+            .flatten()
+    }
+
+    /// Decodes the rows into `out` (resized to fit): f16 with the CPU's conversion
+    /// instructions where it has them, anything else value by value.
+    fn decode_rows(&self, m: &Mapped, from: usize, to: usize, out: &mut Vec<f32>) {
+        let bytes = self.row_bytes(m, from, to);
         if self.precision == StoragePrecision::F16 && cfg!(target_endian = "little") {
             use half::slice::{HalfBitsSliceExt, HalfFloatSliceExt};
             if let Ok(bits) = bytemuck::try_cast_slice::<u8, u16>(bytes) {
                 let halves: &[half::f16] = bits.reinterpret_cast();
-                buf.resize(halves.len(), 0.0);
-                halves.convert_to_f32_slice(buf);
-                return buf;
+                out.resize(halves.len(), 0.0);
+                halves.convert_to_f32_slice(out);
+                return;
             }
         }
-        match self.rows_of(m, from, to) {
-            std::borrow::Cow::Borrowed(rows) => rows,
-            std::borrow::Cow::Owned(rows) => {
-                *buf = rows;
-                buf
-            }
-        }
+        *out = self.precision.decode(bytes);
     }
 
-    /// Rows `from..to` of a mapped segment as f32: borrowed from the map when the file holds
-    /// little-endian f32 (it is page-aligned), decoded otherwise.
-    fn rows_of<'a>(&self, m: &'a Mapped, from: usize, to: usize) -> Cow<'a, [f32]> {
+    fn row_bytes<'a>(&self, m: &'a Mapped, from: usize, to: usize) -> &'a [u8] {
         let width = self.dim * self.precision.bytes();
-        let bytes = &m.map[from * width..to * width];
-        match self.precision {
-            StoragePrecision::F32 if cfg!(target_endian = "little") => {
-                match bytemuck::try_cast_slice::<u8, f32>(bytes) {
-                    Ok(v) => Cow::Borrowed(v),
-                    Err(_) => Cow::Owned(self.precision.decode(bytes)),
-                }
-            }
-            StoragePrecision::F16 if cfg!(target_endian = "little") => {
-                use half::slice::{HalfBitsSliceExt, HalfFloatSliceExt};
-                match bytemuck::try_cast_slice::<u8, u16>(bytes) {
-                    Ok(bits) => {
-                        let halves: &[half::f16] = bits.reinterpret_cast();
-                        let mut out = vec![0f32; halves.len()];
-                        halves.convert_to_f32_slice(&mut out);
-                        Cow::Owned(out)
-                    }
-                    Err(_) => Cow::Owned(self.precision.decode(bytes)),
-                }
-            }
-            _ => Cow::Owned(self.precision.decode(bytes)),
-        }
+        &m.map[from * width..to * width]
     }
 
     /// Adds papers not stored yet (by id) as one new segment, atomically, under the writer
