@@ -96,11 +96,15 @@ struct Checked {
 /// Runs the job; returns its exit code (0, or one of the `EXIT_*` above).
 pub fn run(job: &DailyJob, report: &mut dyn Report) -> Result<u8, DailyError> {
     let start = Instant::now();
-    // 0. The reader's marks, learned from again when the feedback log changed since the
-    // profile's model last learned from it; then the settings, checked even on a day with
-    // nothing to do, so a typo is caught on the first run after it, not on the next new day.
-    learn_from_log(job, &crate::config::defaults().feedback().value, report)?;
-    let checked = check(job, report)?;
+    // 0. The settings, checked even on a day with nothing to do, so a typo is caught on
+    // the first run after it, not on the next new day; then the reader's marks, learned
+    // again when the feedback log changed since the profile's model last learned from it.
+    let mut checked = check(job, report)?;
+    let log = crate::config::defaults().feedback().value;
+    if learn_from_log(job, &checked, &log, report)? {
+        // The day is ranked with the model just written.
+        (checked.learned, checked.unusable) = learned_model(job, &checked.model_dir, report)?;
+    }
     // 1. The day's listing.
     let Some((listing, date)) = day_listing(job, report)? else {
         return Ok(EXIT_NO_PAPERS);
@@ -151,49 +155,42 @@ pub fn run(job: &DailyJob, report: &mut dyn Report) -> Result<u8, DailyError> {
 /// Learns the reader's marks from the feedback log `log` again when it changed since the
 /// stored model learned from it (the model keeps each feedback file's sha256), as `learn
 /// --feedback` would: the marks are replaced, a trained ranker is kept. Returns whether it
-/// learned. Nothing happens without a log, with `--no-learned`, or when the stored model
-/// cannot be read (the check after this says why, and the day is ranked without it).
-fn learn_from_log(job: &DailyJob, log: &Path, report: &mut dyn Report) -> Result<bool, DailyError> {
+/// learned. Nothing happens without a log, with `--no-learned`, for a profile that is not
+/// a folder (it has nowhere to keep a model), or when the stored model cannot be used
+/// (`check` said why, and the day is ranked without it).
+fn learn_from_log(
+    job: &DailyJob,
+    checked: &Checked,
+    log: &Path,
+    report: &mut dyn Report,
+) -> Result<bool, DailyError> {
     let s = job.settings;
-    if !job.use_learned || !log.is_file() {
+    let topics = &s.topics.value;
+    let usable = job.use_learned && topics.is_dir() && checked.learned.error.is_none();
+    if !usable || !log.is_file() {
         return Ok(false);
     }
-    let topics = &s.topics.value;
-    let model_dir = ModelDir::resolve(&s.model.value, &s.models.value)?;
-    let Ok(stored) = crate::learn::Stored::load(topics, &model_dir.fingerprint) else {
-        return Ok(false);
-    };
     let sha = sha256_file(log).map_err(IoError::read(log))?;
-    if stored.is_some_and(|m| m.marks.sources.iter().any(|f| f.sha256 == sha)) {
+    let learned = checked.learned.model.as_ref();
+    if learned.is_some_and(|m| m.marks.sources.iter().any(|f| f.sha256 == sha)) {
         return Ok(false);
     }
     report.note(&format!(
-        "daily: the feedback log {} changed since the profile last learned from it:          learning your marks again",
+        "daily: the feedback log {} changed since the profile last learned from it: \
+         learning your marks again",
         log.display()
     ));
-    let mut profile = Profile::load(topics)?;
-    if let Some(a) = &s.authors {
-        profile = profile.with_authors_file(&a.value)?;
-    }
-    let mut embedder = BertEmbedder::load_for(&model_dir, job.device, job.compute)?;
-    let feedback = [log.to_owned()];
-    let digests: Vec<PathBuf> = [s.out.value.clone()]
-        .into_iter()
-        .filter(|d| d.is_dir())
-        .collect();
+    let mut embedder = BertEmbedder::load_for(&checked.model_dir, job.device, job.compute)?;
+    let (feedback, daily_out) = ([log.to_owned()], [s.out.value.clone()]);
     let wanted = crate::labels::sources::Wanted {
-        pools: &[],
-        archives: &[],
-        libraries: &[],
         feedback: &feedback,
-        digests: &digests,
-        listings: &[],
+        ..Default::default()
     };
     let teach = crate::pipeline::teach::Teach {
         topics,
-        profile: &profile,
-        fingerprint: &model_dir.fingerprint,
-        wanted,
+        profile: &checked.profile,
+        fingerprint: &checked.model_dir.fingerprint,
+        wanted: wanted.or_daily_digests(&daily_out),
         history: &s.history.value,
         cache: None,
         start: Instant::now(),
@@ -204,13 +201,30 @@ fn learn_from_log(job: &DailyJob, log: &Path, report: &mut dyn Report) -> Result
 
 fn check(job: &DailyJob, report: &mut dyn Report) -> Result<Checked, DailyError> {
     let s = job.settings;
-    let topics = &s.topics.value;
-    let authors = s.authors.as_ref().map(|a| a.value.as_path());
-    let mut profile = Profile::load(topics)?;
-    if let Some(a) = authors {
-        profile = profile.with_authors_file(a)?;
+    let mut profile = Profile::load(&s.topics.value)?;
+    if let Some(a) = &s.authors {
+        profile = profile.with_authors_file(&a.value)?;
     }
     let model_dir = ModelDir::resolve(&s.model.value, &s.models.value)?;
+    let (learned, unusable) = learned_model(job, &model_dir, report)?;
+    Ok(Checked {
+        profile,
+        model_dir,
+        learned,
+        unusable,
+    })
+}
+
+/// The profile's learned model for the day and, when it cannot be used, why (said here,
+/// loudly, with the way out).
+fn learned_model(
+    job: &DailyJob,
+    model_dir: &ModelDir,
+    report: &mut dyn Report,
+) -> Result<(LearnedForDay, Option<String>), DailyError> {
+    let s = job.settings;
+    let topics = &s.topics.value;
+    let authors = s.authors.as_ref().map(|a| a.value.as_path());
     let learned = learned_for_day(topics, authors, job.use_learned, &model_dir.fingerprint)?;
     let unusable = learned.error.as_ref().map(|e: &LearnError| {
         let message = crate::learn::stored::unusable_text(e, topics);
@@ -220,12 +234,7 @@ fn check(job: &DailyJob, report: &mut dyn Report) -> Result<Checked, DailyError>
         ));
         message
     });
-    Ok(Checked {
-        profile,
-        model_dir,
-        learned,
-        unusable,
-    })
+    Ok((learned, unusable))
 }
 
 /// The listing to rank and its day: `--listing`, else today's feed, fetched; `None` when

@@ -135,16 +135,13 @@ fn settings(args: &LearnArgs) -> Result<DailySettings, CliError> {
 /// The files given, by kind; daily's digests (`daily_out`, when that folder exists) unless
 /// `--digests` names others, for the sources that join to a day's papers.
 fn wanted<'a>(args: &'a LearnArgs, daily_out: &'a [PathBuf]) -> Wanted<'a> {
-    let mut wanted = Wanted {
+    Wanted {
         pools: &args.sets,
         archives: &args.archive,
         libraries: &args.library,
         feedback: &args.feedback,
         digests: &args.digests,
         listings: &args.listing,
-    };
-    if args.digests.is_empty() && wanted.joins() && daily_out.iter().all(|d| d.is_dir()) {
-        wanted.digests = daily_out;
     }
-    wanted
+    .or_daily_digests(daily_out)
 }

@@ -55,7 +55,8 @@ struct LogLine<'a> {
 pub fn read_feedback(path: &Path) -> Result<FeedbackFile, LabelsError> {
     let text = fs_err::read_to_string(path).map_err(IoError::read(path))?;
     let lines: Vec<&str> = text.lines().collect();
-    let mut out: Vec<Feedback> = Vec::new();
+    // A paper's slot is where it was first marked; a mark taken back empties it.
+    let mut slots: Vec<Option<Feedback>> = Vec::new();
     let mut at: HashMap<PaperId, usize> = HashMap::new();
     let (mut read, mut torn_line) = (0, None);
     for (i, line) in lines.iter().enumerate() {
@@ -77,29 +78,16 @@ pub fn read_feedback(path: &Path) -> Result<FeedbackFile, LabelsError> {
             }
         };
         read += 1;
-        let previous = at.get(&id).copied();
-        if label == 0 {
-            if let Some(k) = previous {
-                out.remove(k);
-                at.remove(&id);
-                for v in at.values_mut().filter(|v| **v > k) {
-                    *v -= 1;
-                }
-            }
-            continue;
-        }
-        let f = Feedback {
+        let mark = (label != 0).then(|| Feedback {
             id: id.clone(),
             liked: label == 1,
             date: day,
-        };
-        match previous {
-            Some(k) => out[k] = f,
-            None => {
-                at.insert(id, out.len());
-                out.push(f);
-            }
-        }
+        });
+        let k = *at.entry(id).or_insert_with(|| {
+            slots.push(None);
+            slots.len() - 1
+        });
+        slots[k] = mark;
     }
     if read == 0 {
         return Err(LabelsError::Invalid {
@@ -108,7 +96,7 @@ pub fn read_feedback(path: &Path) -> Result<FeedbackFile, LabelsError> {
         });
     }
     Ok(FeedbackFile {
-        marks: out,
+        marks: slots.into_iter().flatten().collect(),
         torn_line,
     })
 }

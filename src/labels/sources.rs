@@ -45,6 +45,7 @@ impl Training {
 }
 
 /// The files `learn` was given, by kind.
+#[derive(Default)]
 pub struct Wanted<'a> {
     /// Labelled pools (JSON lines with a `label`).
     pub pools: &'a [PathBuf],
@@ -60,7 +61,16 @@ pub struct Wanted<'a> {
     pub listings: &'a [PathBuf],
 }
 
-impl Wanted<'_> {
+impl<'a> Wanted<'a> {
+    /// These sources, with `daily_out` (the digests `daily` writes) as the digests they join
+    /// to when none are named, a source joins to a day's papers, and that folder exists.
+    pub fn or_daily_digests(mut self, daily_out: &'a [PathBuf]) -> Self {
+        if self.digests.is_empty() && self.joins() && daily_out.iter().all(|d| d.is_dir()) {
+            self.digests = daily_out;
+        }
+        self
+    }
+
     /// Whether a source joins to a day's other papers (digests, listings, the history):
     /// feedback, archives and libraries do; labelled pools carry their own.
     pub fn joins(&self) -> bool {
