@@ -59,6 +59,7 @@ pub mod pipeline;
 pub mod render;
 pub mod report;
 pub mod score;
+pub mod serve;
 pub mod site;
 pub mod topics;
 

@@ -12,16 +12,17 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde_json::{json, Value};
 
-struct Fixture {
-    digests: PathBuf,
-    site: PathBuf,
+pub(crate) struct Fixture {
+    pub(crate) digests: PathBuf,
+    pub(crate) site: PathBuf,
 }
 
 const DAYS: [&str; 3] = ["2025-05-12", "2025-05-13", "2025-10-22"];
 const HOSTILE_ID: &str = "2510.99999";
 
-/// Ranks the three days into `<tmp>/site-test/digests` and writes the site, once per run.
-fn fixture() -> &'static Fixture {
+/// Ranks the three days into `<tmp>/site-test/digests` (their history beside it, in
+/// `history`) and writes the site, once per run; `tests/serve.rs` serves copies of them.
+pub(crate) fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
         let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("site-test");
@@ -334,7 +335,7 @@ fn hostile_paper_text_is_escaped_and_no_page_runs_inline_script() {
         "html", "head", "meta", "title", "link", "script", "body", "nav", "a", "span", "h1", "h2",
         "table", "tr", "th", "td", "p", "form", "label", "select", "option", "input", "output",
         "ol", "li", "br", "main", "article", "b", "ul", "meter", "footer", "button", "code",
-        "details", "summary", "dl", "dt", "dd",
+        "details", "summary", "dl", "dt", "dd", "section",
     ];
     let tag = Regex::new(r"<([a-zA-Z][a-zA-Z0-9]*)[^>]*>").unwrap();
     let handler = Regex::new(r"(?i)\son[a-z]+\s*=").unwrap();

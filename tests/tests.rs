@@ -18,4 +18,5 @@ mod learn;
 mod library;
 mod previous_release;
 mod ranking_quality;
+mod serve;
 mod site;

@@ -50,3 +50,18 @@ impl From<crate::labels::LabelsError> for CliError {
         EvalError::from(e).into()
     }
 }
+
+impl From<crate::serve::ServeError> for CliError {
+    fn from(e: crate::serve::ServeError) -> Self {
+        use crate::serve::ServeError as S;
+        match e {
+            S::Embed(e) => e.into(),
+            S::History(e) => e.into(),
+            S::Site(e) => e.into(),
+            S::Io(e) => e.into(),
+            // Another port or address is the way out: the reader's to choose.
+            e @ S::Bind { .. } => CliError::Usage(e.to_string()),
+            S::Usage(m) => CliError::Usage(m),
+        }
+    }
+}

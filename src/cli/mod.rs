@@ -15,6 +15,7 @@ pub mod learn;
 mod model;
 pub mod rank;
 pub mod search;
+pub mod serve;
 pub mod site;
 
 mod args;
@@ -80,6 +81,10 @@ pub enum Command {
     /// Embed texts (JSON lines) and write their vectors: to check a model or a device
     /// against another implementation, or to hand vectors to other tools.
     Embed(embed::EmbedArgs),
+    /// The site as a local web application: mark papers (saved at once to the feedback
+    /// log, which the next `daily` learns), search everything in the history, find papers
+    /// like a card's.
+    Serve(serve::ServeArgs),
     /// Find the history's papers nearest to a query: a line each, the arXiv id first, then
     /// the cosine, the day it was added on and the title.
     Search(search::SearchArgs),
@@ -125,6 +130,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         }
         Command::Embed(args) => embed::run(args),
         Command::Search(args) => search::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Eval(args) => {
             let threads = init_threads(args.model.runtime.threads);
             eval::run(args, threads)

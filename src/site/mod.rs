@@ -25,6 +25,11 @@ use crate::render::{
 
 pub use pages::{write_site, SiteOptions, Written, DEFAULT_LIST_FROM};
 
+/// Every page's Content-Security-Policy (in `base.html`'s `<meta>`): its own stylesheet and
+/// script, nothing else, nothing inline. `arxrank serve` widens it by `connect-src 'self'`.
+pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; \
+    img-src 'self'; base-uri 'none'; form-action 'none'";
+
 #[derive(Debug, thiserror::Error)]
 pub enum SiteError {
     #[error(transparent)]
@@ -289,6 +294,12 @@ mod tests {
         let empty = tempfile::tempdir().unwrap();
         let e = load_days(empty.path(), |_| true).unwrap_err().to_string();
         assert!(e.starts_with("no digests in"), "{e}");
+    }
+
+    #[test]
+    fn every_page_carries_the_policy_serve_widens() {
+        let base = include_str!("templates/base.html");
+        assert!(base.contains(&format!("content=\"{PAGE_CSP}\">")), "{base}");
     }
 
     #[test]

@@ -68,25 +68,38 @@
   reveal();
 })();
 
-// Like / dislike on each card. The marks stay in this browser (localStorage, one key for
-// the whole site, so marks on every day add up) until "Export" saves them as feedback.jsonl
-// for `arxrank learn --feedback`; nothing leaves the machine. Clicking a pressed button
-// takes the mark back. Without storage (disabled, or a private window that refuses it) the
-// buttons stay hidden rather than pretend to remember.
+// Like / dislike on each card. On a static site the marks stay in this browser
+// (localStorage, one key for the whole site, so marks on every day add up) until "Export"
+// saves them as feedback.jsonl for `arxrank learn --feedback`; nothing leaves the machine.
+// Served by `arxrank serve` (its page carries <meta name="arxrank-serve"> with the session
+// token), each mark goes to the server's feedback log at once instead, and the next
+// `arxrank daily` learns from it. Clicking a pressed button takes the mark back. Without
+// storage (disabled, or a private window that refuses it) and without a server the buttons
+// stay hidden rather than pretend to remember.
 (function () {
   'use strict';
   var bar = document.getElementById('feedback-bar');
   if (!bar) return;
   var KEY = 'arxrank-feedback';
   var day = bar.getAttribute('data-date');
-  var store;
-  try {
-    store = window.localStorage;
-    store.getItem(KEY);
-  } catch (e) {
-    return;
+  var served = document.querySelector('meta[name="arxrank-serve"]');
+  var token = served ? served.getAttribute('content') : null;
+  var buttons = Array.prototype.slice.call(document.querySelectorAll('.vote button.like, .vote button.dislike'));
+  var clear = document.getElementById('clear-feedback');
+  var exported = document.getElementById('export-feedback');
+  var store = null;
+  var serverMarks = {};
+
+  if (!token) {
+    try {
+      store = window.localStorage;
+      store.getItem(KEY);
+    } catch (e) {
+      return;
+    }
   }
   function load() {
+    if (token) return serverMarks;
     try {
       var marks = JSON.parse(store.getItem(KEY) || '{}');
       return marks && typeof marks === 'object' ? marks : {};
@@ -94,8 +107,6 @@
       return {};
     }
   }
-  var buttons = Array.prototype.slice.call(document.querySelectorAll('.vote button'));
-  var clear = document.getElementById('clear-feedback');
 
   function paint() {
     var marks = load(), liked = 0, disliked = 0;
@@ -112,19 +123,71 @@
     document.getElementById('disliked').textContent = String(disliked);
   }
 
+  function say(text, isError) {
+    var hint = document.getElementById('feedback-hint');
+    hint.textContent = text;
+    hint.classList.toggle('feedback-error', !!isError);
+  }
+
+  // One mark to the server; the button shows it only once the log has it.
+  function send(id, label) {
+    return fetch('/api/feedback', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Arxrank-Token': token },
+      body: JSON.stringify({ id: id, label: label, day: day })
+    }).then(function (r) {
+      return r.json().then(function (j) {
+        if (!r.ok) throw new Error(j.error || ('HTTP ' + r.status));
+        if (label === 0) delete serverMarks[id];
+        else serverMarks[id] = { label: label, date: day };
+        paint();
+      });
+    }).catch(function (e) {
+      say('The mark was not saved: ' + e.message, true);
+    });
+  }
+
   buttons.forEach(function (b) {
     b.addEventListener('click', function () {
       var marks = load(), id = b.getAttribute('data-id');
       var want = b.classList.contains('like') ? 1 : -1;
-      if (marks[id] && marks[id].label === want) delete marks[id];
+      var label = marks[id] && marks[id].label === want ? 0 : want;
+      if (token) {
+        send(id, label);
+        return;
+      }
+      if (label === 0) delete marks[id];
       else marks[id] = { label: want, date: day };
       store.setItem(KEY, JSON.stringify(marks));
       paint();
     });
   });
 
+  function show() {
+    document.querySelectorAll('p.vote').forEach(function (p) { p.hidden = false; });
+    bar.hidden = false;
+    paint();
+  }
+
+  if (token) {
+    exported.hidden = true;
+    clear.hidden = true;
+    say('Each mark is saved at once to your feedback log; the next arxrank daily learns from it.');
+    fetch('/api/feedback').then(function (r) { return r.json(); }).then(function (j) {
+      Object.keys(j.marks || {}).forEach(function (id) {
+        serverMarks[id] = { label: j.marks[id], date: day };
+      });
+      show();
+      bar.setAttribute('data-ready', '1');
+    }).catch(function (e) {
+      show();
+      say('Your marks could not be read: ' + e.message, true);
+    });
+    return;
+  }
+
   // One JSON object per line, oldest day first, so a diff of two exports reads well.
-  document.getElementById('export-feedback').addEventListener('click', function () {
+  exported.addEventListener('click', function () {
     var marks = load();
     var lines = Object.keys(marks).map(function (id) {
       return { id: id, label: marks[id].label, date: marks[id].date };
@@ -155,7 +218,72 @@
   });
 
   window.addEventListener('storage', paint);
-  document.querySelectorAll('p.vote').forEach(function (p) { p.hidden = false; });
-  bar.hidden = false;
-  paint();
+  show();
+})();
+
+// Search by meaning, only where `arxrank serve` answers: the box asks the whole history,
+// "More like this" asks for the papers nearest to a card's. Results are built with
+// textContent, never as HTML: titles are untrusted text.
+(function () {
+  'use strict';
+  var served = document.querySelector('meta[name="arxrank-serve"]');
+  var form = document.getElementById('search');
+  var panel = document.getElementById('search-results');
+  if (!served || !form || !panel) return;
+  var list = panel.querySelector('ol');
+  var title = document.getElementById('search-title');
+
+  function show(heading, url) {
+    title.textContent = heading + ' (searching…)';
+    panel.hidden = false;
+    fetch(url).then(function (r) {
+      return r.json().then(function (j) {
+        if (!r.ok) throw new Error(j.error || ('HTTP ' + r.status));
+        return j.results;
+      });
+    }).then(function (results) {
+      list.textContent = '';
+      results.forEach(function (p) {
+        var li = document.createElement('li');
+        li.setAttribute('data-id', p.id);
+        var a = document.createElement('a');
+        a.href = p.url;
+        a.textContent = p.title;
+        li.appendChild(a);
+        var meta = document.createElement('span');
+        meta.className = 'meta';
+        meta.textContent = ' · ' + p.id + (p.day ? ' · ' + p.day : '') + ' · cosine ' + p.cosine.toFixed(2);
+        li.appendChild(meta);
+        if (p.page) {
+          var here = document.createElement('a');
+          here.href = p.page;
+          here.textContent = 'its card';
+          li.appendChild(document.createTextNode(' · '));
+          li.appendChild(here);
+        }
+        list.appendChild(li);
+      });
+      title.textContent = heading + ': ' + results.length + ' papers';
+      panel.setAttribute('data-done', '1');
+    }).catch(function (e) {
+      title.textContent = heading + ': ' + e.message;
+    });
+  }
+
+  form.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var q = form.elements.q.value.trim();
+    if (!q) return;
+    panel.removeAttribute('data-done');
+    show('Papers nearest to “' + q + '”', '/api/search?q=' + encodeURIComponent(q));
+  });
+  document.querySelectorAll('.vote button.similar').forEach(function (b) {
+    b.hidden = false;
+    b.addEventListener('click', function () {
+      panel.removeAttribute('data-done');
+      show('Papers like ' + b.getAttribute('data-id'), '/api/similar?id=' + encodeURIComponent(b.getAttribute('data-id')));
+      panel.scrollIntoView();
+    });
+  });
+  form.hidden = false;
 })();

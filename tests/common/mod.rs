@@ -48,6 +48,20 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Copies `from` into `to` with every subfolder: a digest folder, a history.
+pub fn copy_tree(from: &Path, to: &Path) {
+    fs_err::create_dir_all(to).unwrap();
+    for e in fs_err::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_tree(&p, &dest);
+        } else {
+            fs_err::copy(&p, dest).unwrap();
+        }
+    }
+}
+
 /// Runs the `arxrank` binary with the installed model and 2 threads (through the
 /// environment, which every command that runs the model reads and the others ignore).
 pub fn arxrank(args: &[&str]) -> std::process::Output {

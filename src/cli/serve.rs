@@ -1,0 +1,95 @@
+//! `arxrank serve`: the site as a local web application ([`crate::serve`]), with the
+//! settings `daily` resolves.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{CliError, Console, Runtime};
+use crate::config::{DailyOverrides, DailySettings, Setting};
+use crate::embed::{ComputePrecision, DeviceKind, ModelDir};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on. Any address but loopback needs the access token
+    /// printed in the URL.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Settings file (as `daily --config`).
+    #[arg(long, env = "ARXRANK_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Profile (as `daily --topics`): its learned model is what `daily` retrains on the marks.
+    #[arg(long)]
+    pub topics: Option<PathBuf>,
+
+    /// Digest folder (as `daily --out`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+
+    /// Site folder the pages are written to and served from (as `daily --site`).
+    #[arg(long)]
+    pub site: Option<PathBuf>,
+
+    /// History root searched (as `daily --history`).
+    #[arg(long)]
+    pub history: Option<PathBuf>,
+
+    /// Embedding model for the search box (as `daily --model`).
+    #[arg(long)]
+    pub model: Option<String>,
+
+    /// Where the model runs.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceKind,
+
+    /// Arithmetic of the encoder (as `rank --compute`).
+    #[arg(long, value_enum, value_name = "PRECISION")]
+    pub compute: Option<ComputePrecision>,
+
+    #[command(flatten)]
+    pub runtime: Runtime,
+}
+
+pub fn run(args: ServeArgs) -> Result<(), CliError> {
+    super::threads::init_threads(args.runtime.threads);
+    let mut settings = DailySettings::resolve(
+        DailyOverrides {
+            topics: args.topics.clone(),
+            out: args.out.clone(),
+            site: args.site.clone(),
+            history: args.history.clone(),
+            model: args.model.clone(),
+            ..Default::default()
+        },
+        args.config.as_deref(),
+        crate::config::defaults(),
+    )?;
+    let models_dir = args.runtime.models_dir().to_owned();
+    if models_dir != crate::config::defaults().models().value {
+        settings.models = Setting {
+            value: models_dir,
+            from: "flag or environment".into(),
+        };
+    }
+    let opts = crate::serve::Options {
+        bind: args.bind,
+        digests: settings.out.value.clone(),
+        site: settings.site.value.clone(),
+        history: settings.history.value.clone(),
+        log: crate::config::defaults().feedback().value,
+        model: ModelDir::resolve(&settings.model.value, &settings.models.value)?,
+        device: args.device,
+        compute: args.compute,
+        learn_command: settings.learn_command(),
+    };
+    let bound = crate::serve::bind(&opts, &mut Console)?;
+    // The URL alone on stdout, first, so a script can read where to go.
+    println!("{}", bound.url());
+    let _ = std::io::stdout().flush();
+    eprintln!("serve: open {} (Ctrl-C stops it)", bound.url());
+    Ok(bound.run()?)
+}
