@@ -310,6 +310,61 @@ pub fn per_day_with_intervals<D: Ord>(
         .collect()
 }
 
+/// ROC-AUC and AP over the papers of all `days`, and R@10 within each day averaged over
+/// the days with a pick, each with a percentile bootstrap interval over days: `resamples`
+/// draws of the days with replacement (seeded). For a learning curve, whose test days
+/// are a sample of the days a reader would meet.
+pub fn over_days_with_intervals<D: Ord>(
+    scores: &[f32],
+    positive: &[bool],
+    days: &[D],
+    resamples: usize,
+    seed: u64,
+) -> [Estimate; 3] {
+    let mut by_day: std::collections::BTreeMap<&D, Vec<usize>> = Default::default();
+    for (i, d) in days.iter().enumerate() {
+        by_day.entry(d).or_default().push(i);
+    }
+    let groups: Vec<Vec<usize>> = by_day.into_values().collect();
+    let measure = |draw: &[usize]| -> [Option<f64>; 3] {
+        let rows: Vec<usize> = draw
+            .iter()
+            .flat_map(|&g| groups[g].iter().copied())
+            .collect();
+        let s: Vec<f32> = rows.iter().map(|&i| scores[i]).collect();
+        let p: Vec<bool> = rows.iter().map(|&i| positive[i]).collect();
+        let recalls: Vec<f64> = draw
+            .iter()
+            .filter_map(|&g| {
+                let s: Vec<f32> = groups[g].iter().map(|&i| scores[i]).collect();
+                let p: Vec<bool> = groups[g].iter().map(|&i| positive[i]).collect();
+                p.contains(&true).then(|| recall_at_k(&s, &p, 10))
+            })
+            .collect();
+        [
+            roc_auc(&s, &p),
+            p.contains(&true).then(|| average_precision(&s, &p)),
+            (!recalls.is_empty()).then(|| recalls.iter().sum::<f64>() / recalls.len() as f64),
+        ]
+    };
+    let n = groups.len();
+    let point = measure(&(0..n).collect::<Vec<_>>());
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut draws = [Vec::new(), Vec::new(), Vec::new()];
+    for _ in 0..resamples {
+        let draw: Vec<usize> = (0..n).map(|_| rng.usize(..n)).collect();
+        for (d, v) in draws.iter_mut().zip(measure(&draw)) {
+            d.extend(v);
+        }
+    }
+    let [a, b, c] = draws;
+    [
+        percentile_interval(point[0], a, resamples),
+        percentile_interval(point[1], b, resamples),
+        percentile_interval(point[2], c, resamples),
+    ]
+}
+
 /// Fraction of all positives found in the top `k`.
 pub fn recall_at_k(scores: &[f32], positive: &[bool], k: usize) -> f64 {
     let total = positive.iter().filter(|&&p| p).count();

@@ -538,3 +538,126 @@ fn the_learned_ranker_trains_on_earlier_days_only_and_keeps_the_hybrid_on_a_cold
         "{err}"
     );
 }
+
+/// `--simulate-reader` on twelve days made of the labelled pool's first 480 papers (40 a
+/// day, in file order): the curve's points, what each holds, and the hand-set profile's
+/// figures checked against its own scores in scores.jsonl.
+#[test]
+fn a_simulated_reader_replays_the_days_and_the_curve_is_measured_on_later_days() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = common::read_jsonl(&common::data(POOL));
+    let start = chrono::NaiveDate::from_ymd_opt(2025, 6, 2).unwrap();
+    let mut text = String::new();
+    let mut order = Vec::new();
+    for (i, mut r) in rows.into_iter().take(480).enumerate() {
+        let day = (start + chrono::Days::new((i / 40) as u64)).to_string();
+        order.push(r["id"].as_str().unwrap().to_owned());
+        r["date"] = day.into();
+        text += &format!("{r}\n");
+    }
+    let set = dir.path().join("pool-12-days.jsonl");
+    fs_err::write(&set, text).unwrap();
+    let cache = dir.path().join("cache");
+    let topics = common::root().join("topics/daizedong-2025-05");
+    let run = |out: &Path, ask: &[&str]| {
+        let mut args = vec![
+            s(&set),
+            "--topics",
+            s(&topics),
+            "--rankers",
+            "hybrid",
+            "--simulate-reader",
+            "--bootstrap",
+            "100",
+            "--out",
+            s(out),
+            "--cache",
+            s(&cache),
+        ];
+        args.extend_from_slice(ask);
+        ok(&arxrank(&args));
+        let json: Value =
+            serde_json::from_str(&fs_err::read_to_string(out.join("eval.json")).unwrap()).unwrap();
+        json["sets"][0]["simulation"].as_array().unwrap().clone()
+    };
+    let plain = run(&dir.path().join("plain"), &[]);
+    let asked = run(&dir.path().join("asked"), &["--ask", "3"]);
+
+    // Points at 5 and 10 days of marks (20 and 40 need later days to test on).
+    for curve in [&plain, &asked] {
+        let days: Vec<u64> = curve.iter().map(|p| p["days"].as_u64().unwrap()).collect();
+        assert_eq!(days, [5, 10]);
+        for p in curve.iter() {
+            let seen = p["days"].as_u64().unwrap();
+            assert_eq!(p["test_days"].as_u64(), Some(12 - seen));
+            assert_eq!(p["test_papers"].as_u64(), Some((12 - seen) * 40));
+            let names: Vec<&String> = p["rankers"].as_object().unwrap().keys().collect();
+            assert_eq!(names, ["simulated", "full_labels", "hybrid"]);
+            for f in p["rankers"].as_object().unwrap().values() {
+                for m in ["roc_auc", "ap", "r10_per_day"] {
+                    let (v, lo, hi) = (
+                        f[m]["value"].as_f64().unwrap(),
+                        f[m]["lo"].as_f64().unwrap(),
+                        f[m]["hi"].as_f64().unwrap(),
+                    );
+                    assert!((0.0..=1.0).contains(&v) && lo <= v && v <= hi, "{m}: {f}");
+                }
+            }
+        }
+    }
+    // Each day the reader marks at least one pick; with --ask 3, three questions more.
+    for (p, a) in plain.iter().zip(&asked) {
+        let seen = p["days"].as_u64().unwrap();
+        assert_eq!(p["asked"].as_u64(), Some(0));
+        assert_eq!(a["asked"].as_u64(), Some(3 * seen));
+        assert!(p["marks"].as_u64().unwrap() >= seen);
+        assert!(a["marks"].as_u64().unwrap() >= a["asked"].as_u64().unwrap() + seen);
+        // The hand-set profile is the same ranker in both runs.
+        assert_eq!(p["rankers"]["hybrid"], a["rankers"]["hybrid"]);
+    }
+
+    // The hand-set profile's ROC-AUC at 5 days is its scores' on days 6 to 12.
+    let scores = common::read_jsonl(&dir.path().join("plain/pool-12-days/scores.jsonl"));
+    // scores.jsonl is in the set's order: 40 papers a day.
+    let ids: Vec<&str> = scores.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, order);
+    let later: Vec<&Value> = scores[200..].iter().collect();
+    assert_eq!(later.len(), 280);
+    let (pos, neg): (Vec<f64>, Vec<f64>) = {
+        let s = |r: &&Value| r["hybrid"].as_f64().unwrap();
+        let sel = |r: &&&Value| r["selected"] == true;
+        (
+            later.iter().filter(sel).map(s).collect(),
+            later.iter().filter(|r| !sel(r)).map(s).collect(),
+        )
+    };
+    let wins: f64 = pos
+        .iter()
+        .flat_map(|p| {
+            neg.iter().map(move |n| {
+                if p > n {
+                    1.0
+                } else if p == n {
+                    0.5
+                } else {
+                    0.0
+                }
+            })
+        })
+        .sum();
+    let auc = wins / (pos.len() * neg.len()) as f64;
+    let simulated = plain[0]["rankers"]["hybrid"]["roc_auc"]["value"]
+        .as_f64()
+        .unwrap();
+    assert!((auc - simulated).abs() < 1e-3, "{auc} vs {simulated}");
+
+    let md = fs_err::read_to_string(dir.path().join("asked/eval.md")).unwrap();
+    assert!(
+        md.contains("### Learning curve: a simulated reader's marks"),
+        "{md}"
+    );
+    assert!(md.contains("| 10 | "), "{md}");
+    let svg =
+        fs_err::read_to_string(dir.path().join("asked/pool-12-days/learning-curve.svg")).unwrap();
+    assert!(svg.contains("<svg") && svg.contains("full_labels"));
+}

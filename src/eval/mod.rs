@@ -8,6 +8,7 @@ pub mod plan;
 pub mod rankers;
 pub mod report;
 pub mod run;
+pub mod simulate;
 pub mod tune;
 
 use std::path::PathBuf;
@@ -139,6 +140,9 @@ pub struct SetReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub learned_selection: Option<Selection>,
     pub tune: Option<TuneReport>,
+    /// The learning curve of `--simulate-reader` (absent without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub simulation: Option<Vec<simulate::CurvePoint>>,
     /// What was not done for this set, and why.
     pub notes: Vec<String>,
     #[serde(skip)]

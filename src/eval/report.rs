@@ -9,6 +9,7 @@ use plotters::prelude::*;
 use serde_json::{json, Value};
 
 use super::metrics::{ranking, DAY_METRICS, METRICS};
+use super::simulate::CurvePoint;
 use super::tune::{Selection, TuneReport};
 use super::{EvalError, SetReport};
 
@@ -60,8 +61,112 @@ pub fn markdown(info: &RunInfo, sets: &[SetReport]) -> String {
         if let Some(t) = &set.tune {
             tuning(&mut s, t);
         }
+        if let Some(curve) = &set.simulation {
+            learning_curve(&mut s, set, curve);
+        }
     }
     s
+}
+
+/// The learning curve of `--simulate-reader`: a row per point, each ranker's figures with
+/// their intervals over the test days, and the plot beside it.
+fn learning_curve(s: &mut String, set: &SetReport, curve: &[CurvePoint]) {
+    *s += "\n### Learning curve: a simulated reader's marks\n\n";
+    *s += "Replayed day by day from the hand-set profile: each day the reader marks the \
+           digest's picks (and the questions of the \"Help arxrank learn\" block), the model \
+           retrains, and at each point it is measured on every later day. `simulated`: \
+           trained on the marks; `full_labels`: the same learner on every label of the same \
+           days; `hybrid`: the hand-set profile. Intervals: bootstrap 95% over the test days.\n\n";
+    if curve.is_empty() {
+        *s += "No point: the set has too few days (the first is at 5 days of marks, with \
+               later days to test on).\n";
+        return;
+    }
+    *s += "| days of marks | marks (asked) | test days | ranker | ROC-AUC | AP | R@10/day |\n\
+           |---:|---:|---:|---|---|---|---|\n";
+    for p in curve {
+        for (name, f) in &p.rankers {
+            let cell = |k: &str| {
+                let e = &f[k];
+                let v = |x: &serde_json::Value| x.as_f64();
+                format!(
+                    "{} [{}, {}]",
+                    fmt(v(&e["value"])),
+                    fmt(v(&e["lo"])),
+                    fmt(v(&e["hi"]))
+                )
+            };
+            *s += &format!(
+                "| {} | {} ({}) | {} | {name} | {} | {} | {} |\n",
+                p.days,
+                p.marks,
+                p.asked,
+                p.test_days,
+                cell("roc_auc"),
+                cell("ap"),
+                cell("r10_per_day")
+            );
+        }
+    }
+    *s += &format!("\n![learning curve]({}/learning-curve.svg)\n", set.name);
+}
+
+/// ROC-AUC against days of marks, a line per ranker.
+pub fn learning_curve_svg(set: &SetReport, path: &Path) -> Result<(), EvalError> {
+    let err = plot_err(path);
+    let curve = set.simulation.as_deref().unwrap_or_default();
+    let auc = |p: &CurvePoint, name: &str| p.rankers[name]["roc_auc"]["value"].as_f64();
+    let values: Vec<f64> = curve
+        .iter()
+        .flat_map(|p| p.rankers.keys().filter_map(|n| auc(p, n)))
+        .collect();
+    let lo = values.iter().copied().fold(1.0, f64::min) - 0.01;
+    let hi = values.iter().copied().fold(0.5, f64::max) + 0.01;
+    let last = curve.last().map_or(10.0, |p| p.days as f64) + 2.0;
+    let root = SVGBackend::new(path, (820, 480)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("{}: ROC-AUC on later days", set.name),
+            ("sans-serif", 20),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(0f64..last, lo.min(hi - 0.02)..hi)
+        .map_err(|e| err(e.to_string()))?;
+    chart
+        .configure_mesh()
+        .x_desc("days of marks")
+        .y_desc("ROC-AUC")
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    let names: Vec<String> = curve
+        .first()
+        .map(|p| p.rankers.keys().cloned().collect())
+        .unwrap_or_default();
+    for (k, name) in names.iter().enumerate() {
+        let points: Vec<(f64, f64)> = curve
+            .iter()
+            .filter_map(|p| Some((p.days as f64, auc(p, name)?)))
+            .collect();
+        let color = Palette99::pick(k).to_rgba();
+        chart
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))
+            .map_err(|e| err(e.to_string()))?
+            .label(name.clone())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    root.present().map_err(|e| err(e.to_string()))
 }
 
 /// A set's heading and what it holds.
@@ -373,7 +478,11 @@ pub fn write(out: &Path, info: &RunInfo, sets: &[SetReport]) -> Result<Vec<PathB
                 precision_recall_svg as fn(&SetReport, &Path) -> Result<(), EvalError>,
             ),
             ("scores.svg", score_distributions_svg),
+            ("learning-curve.svg", learning_curve_svg),
         ] {
+            if name == "learning-curve.svg" && set.simulation.is_none() {
+                continue;
+            }
             let tmp = dir.join(format!(".{name}.partial"));
             draw(set, &tmp)?;
             let dest = dir.join(name);

@@ -52,6 +52,9 @@ pub struct Options {
     pub calibrate: bool,
     /// With `tune`: store the weights chosen on all days too (implies `calibrate`).
     pub write_weights: bool,
+    /// Replay the set as a reader would mark it (`--simulate-reader`), answering this many
+    /// questions a day (`--ask`).
+    pub simulate: Option<usize>,
 }
 
 impl Options {
@@ -63,6 +66,7 @@ impl Options {
     /// Whether any part of the run reads embeddings, so the model must be loaded.
     pub fn needs_model(&self) -> bool {
         self.tune
+            || self.simulate.is_some()
             || self.calibrates()
             || self.rankers.iter().any(|k| {
                 matches!(
@@ -138,6 +142,25 @@ pub fn evaluate_set(
         Some(sims) => fit_profile(set, &papers, profile, sims, opts, &mut notes, log)?,
         None => (None, None),
     };
+    let simulation = match (opts.simulate, sims.as_ref(), vectors.as_ref()) {
+        (Some(ask), Some(sims), Some(vectors)) => {
+            log(&format!(
+                "  replaying {} days as a reader would mark them ({ask} questions a day)",
+                set.days().len()
+            ));
+            let curve = super::simulate::simulate(
+                set,
+                &papers,
+                vectors,
+                sims,
+                profile,
+                ask,
+                (opts.resamples, opts.seed),
+            );
+            Some(curve)
+        }
+        _ => None,
+    };
     let grades = set.relevance();
     let learned_selection = learned_scale.and_then(|scale| {
         let r = results.iter().find(|r| r.name == "learned")?;
@@ -159,6 +182,7 @@ pub fn evaluate_set(
         calibration,
         learned_selection,
         tune: tuned,
+        simulation,
         notes,
         selected: set.selected(),
         ids: papers.iter().map(|p| p.id.to_string()).collect(),

@@ -55,6 +55,7 @@ pub const PART_NAMES: [&str; 9] = [
     "author match",
 ];
 
+pub mod reader;
 pub mod stored;
 pub mod tfidf;
 

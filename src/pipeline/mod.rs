@@ -302,14 +302,54 @@ pub fn score_with(
             nearest: None,
             repeat_of: None,
             learned,
+            ask: false,
         })
         .collect();
     if let Some(past) = past {
         look_back(&mut entries, docs.view(), scorer, past);
     }
     // A stable sort: equal keys (one id listed twice) keep their listing order.
-    entries.sort_by(|a, b| rank_cmp((&a.paper, &a.scored), (&b.paper, &b.scored)));
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&entries[a], &entries[b]);
+        rank_cmp((&a.paper, &a.scored), (&b.paper, &b.scored))
+    });
+    let asked = ask_about(&entries, &order, docs, learned, scorer.profile().digest.ask);
+    let mut slots: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
+    let mut entries: Vec<Entry> = order
+        .iter()
+        .map(|&i| slots[i].take().expect("once"))
+        .collect();
+    for place in asked {
+        entries[place].ask = true;
+    }
     Ok(entries)
+}
+
+/// The places (in rank order) of the papers the digest asks the reader about: chosen by
+/// [`crate::score::questions`] among the papers that are not picks, repeats or already
+/// marked, from the line down.
+fn ask_about(
+    entries: &[Entry],
+    order: &[usize],
+    docs: &Array2<f32>,
+    learned: Option<&Stored>,
+    n: usize,
+) -> Vec<usize> {
+    let marked: std::collections::HashSet<&PaperId> = learned
+        .map(|m| m.marks.papers.iter().map(|p| &p.id).collect())
+        .unwrap_or_default();
+    let open: Vec<usize> = (0..order.len())
+        .filter(|&place| {
+            let e = &entries[order[place]];
+            !e.scored.selected && e.repeat_of.is_none() && !marked.contains(&e.paper.id)
+        })
+        .collect();
+    let rows: Vec<_> = open.iter().map(|&place| docs.row(order[place])).collect();
+    crate::score::questions(&rows, n)
+        .into_iter()
+        .map(|k| open[k])
+        .collect()
 }
 
 /// Ranks with the learned ranker: each paper's learned score, moved by what the reader's

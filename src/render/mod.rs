@@ -35,6 +35,8 @@ pub struct Entry {
     pub repeat_of: Option<Day>,
     /// Why the learned ranker scored it so, when one ranked the day.
     pub learned: Option<LearnedWhy>,
+    /// In the "Help arxrank learn" block: not a pick, but a mark on it would teach most.
+    pub ask: bool,
 }
 
 /// The whole day: what was read, how it was scored, and every paper in rank order.
@@ -180,6 +182,7 @@ pub fn markdown(d: &Digest) -> String {
             novelty_text(e.novelty)
         ));
     }
+    help_block(d, &mut s);
     s.push_str(&format!(
         "Ranked by arxrank with {} (fingerprint `{}`) against the profile `{}`. \
          Relevance is cosine similarity to the profile's topics plus keyword boosts, \
@@ -196,6 +199,30 @@ pub fn markdown(d: &Digest) -> String {
         ));
     }
     s
+}
+
+/// The "Help arxrank learn" block: the papers asked about, where a mark teaches most.
+fn help_block(d: &Digest, s: &mut String) {
+    let asked: Vec<&Entry> = d.entries.iter().filter(|e| e.ask).collect();
+    if asked.is_empty() {
+        return;
+    }
+    s.push_str(
+        "## Help arxrank learn\n\nNot in the digest, but a mark on one of these teaches \
+         arxrank most: they are just below the line, and unlike each other. Mark them ✓ or ✗ \
+         on the site (`arxrank serve`).\n\n",
+    );
+    for (i, e) in asked.iter().enumerate() {
+        s.push_str(&format!(
+            "{}. [{}]({}) (relevance {}, {})\n",
+            i + 1,
+            link_text(&e.paper.title),
+            e.paper.id.abs_url(),
+            e.scored.relevance,
+            escape_html(&e.scored.best_topic)
+        ));
+    }
+    s.push_str("\n---\n\n");
 }
 
 /// The digest's papers as `output.json` stores them, in rank order.

@@ -244,6 +244,9 @@ pub struct Arxrank {
     pub categories: Vec<String>,
     pub announce_type: AnnounceType,
     pub date: Option<Day>,
+    /// Asked about in the "Help arxrank learn" block (absent when not).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ask: bool,
 }
 
 /// A paper the reader marked, and how close the scored paper is to it.
@@ -381,6 +384,7 @@ impl DigestPaper {
                 categories: e.paper.categories.clone(),
                 announce_type: e.paper.announce,
                 date: e.paper.date,
+                ask: e.ask,
             },
         }
     }

@@ -9,9 +9,11 @@ use crate::ingest::Paper;
 use crate::topics::{Profile, Scale, Weights};
 
 mod lexical;
+mod questions;
 mod similarity;
 
 pub use lexical::Lexical;
+pub use questions::questions;
 pub use similarity::{MarkRow, MarkVectors, Similarities, SimilarityRow, TopicVectors};
 
 use crate::ingest::PaperId;

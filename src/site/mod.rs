@@ -157,7 +157,9 @@ pub fn build(
     learn_command: &str,
     report: &mut dyn crate::report::Report,
 ) -> Result<(), SiteError> {
-    let loaded = load_days(digests, |p| p.arxrank.selected || p.relevance >= list_from)?;
+    let loaded = load_days(digests, |p| {
+        p.arxrank.selected || p.arxrank.ask || p.relevance >= list_from
+    })?;
     for dir in &loaded.skipped {
         report.note(&format!(
             "arxrank: skipped {}: no digest files (no digest was written for that day)",

@@ -234,6 +234,8 @@ struct DayPage<'a> {
     list_from: u8,
     toc: Vec<&'a DigestPaper>,
     cards: Vec<Card<'a>>,
+    /// The "Help arxrank learn" block's papers.
+    questions: Vec<&'a DigestPaper>,
     learn_command: &'a str,
     /// What ranked the day, when it was not the hand-set profile alone.
     ranked_with: Option<String>,
@@ -307,6 +309,7 @@ fn day_page<'a>(
         list_from: opts.list_from,
         toc,
         cards,
+        questions: day.papers.iter().filter(|p| p.arxrank.ask).collect(),
         learn_command: &opts.learn_command,
         ranked_with: day
             .run

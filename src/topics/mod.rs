@@ -230,6 +230,14 @@ pub struct DigestSettings {
     /// (tatsu-lab) uses 15; DaizeDong's fork 20.
     #[serde(default = "default_author_score")]
     pub author_score: u32,
+    /// How many papers the digest's "Help arxrank learn" block asks the reader to mark:
+    /// papers that are not picks, where a mark would teach the most (0: no block).
+    #[serde(default = "default_ask")]
+    pub ask: usize,
+}
+
+fn default_ask() -> usize {
+    5
 }
 
 fn default_author_score() -> u32 {
@@ -240,6 +248,7 @@ impl Default for DigestSettings {
     fn default() -> Self {
         Self {
             author_score: default_author_score(),
+            ask: default_ask(),
         }
     }
 }
@@ -497,8 +506,9 @@ impl Profile {
         }
         s += &list("authors", &self.authors);
         s += &format!(
-            "digest: relevance >= {} selected; an author match scores {} in output.json\n",
-            self.scale.select_min, self.digest.author_score
+            "digest: relevance >= {} selected; an author match scores {} in output.json; \
+             {} papers asked about\n",
+            self.scale.select_min, self.digest.author_score, self.digest.ask
         );
         for l in &self.ignored {
             s += &format!("ignored (neither a topic nor an exclusion): {l}\n");

@@ -62,6 +62,18 @@ pub struct EvalArgs {
     #[arg(long)]
     pub tune: bool,
 
+    /// Replay each set day by day from a cold start (the hand-set profile) as a reader
+    /// would mark it: each day the current model ranks, the reader marks the digest's
+    /// picks (and --ask more), the model retrains; the learning curve at 5, 10, 20, 30 and
+    /// 40 days of marks, measured on the days that follow, goes into eval.json and eval.md.
+    #[arg(long)]
+    pub simulate_reader: bool,
+
+    /// With --simulate-reader: the papers of the "Help arxrank learn" block the reader
+    /// also marks each day.
+    #[arg(long, default_value_t = 0, requires = "simulate_reader")]
+    pub ask: usize,
+
     /// Fit the profile's 1-10 scale so the share of papers at relevance ≥ 8 matches the
     /// judge's selection rate on the set, and store it in the set's profile.toml.
     #[arg(long)]

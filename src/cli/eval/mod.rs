@@ -70,6 +70,7 @@ fn plan(args: &EvalArgs) -> Result<(Vec<LabelledSet>, LearnedPlan, Options), Cli
         tune: args.tune,
         calibrate: args.calibrate,
         write_weights: args.write_weights,
+        simulate: args.simulate_reader.then_some(args.ask),
     };
     Ok((sets, learned, opts))
 }

@@ -1,0 +1,295 @@
+//! `eval --simulate-reader`: how fast arxrank learns from a reader, measured by replaying a
+//! labelled set day by day from a cold start, as a reader who has no judge's archive would
+//! meet it.
+//!
+//! Each day the current model ranks the day; the simulated reader sees the digest's picks
+//! (as many as the hand-set profile picks that day) and, with `--ask N`, the "Help arxrank
+//! learn" block's N papers ([`crate::score::questions`]), and marks each ✓ where the judge
+//! picked it and ✗ where it did not. The day's other papers, which the reader was shown
+//! below the picks and left unmarked, count as weak negatives: a judge picks a few percent
+//! of a day, so an unmarked paper is very likely not wanted. The model then retrains on
+//! every mark so far ([`crate::learn::reader`]: the hand-set score as a prior that marks
+//! outweigh only as evidence builds), and the next day goes on.
+//!
+//! At [`CHECKPOINTS`] days of marks, the model is measured on every later day against the
+//! same learner trained on every label of the same days (`full_labels`: what a judge's
+//! archive would give) and the hand-set profile (`hybrid`).
+
+use std::collections::HashSet;
+
+use ndarray::{Array2, Axis};
+use serde::Serialize;
+
+use crate::ingest::Paper;
+use crate::labels::{Group, LabelledSet};
+use crate::learn::reader::{fit, Prior, ReaderModel};
+use crate::metrics::{over_days_with_intervals, ranking, Estimate};
+use crate::score::{Scorer, Similarities};
+use crate::topics::Profile;
+
+/// The days of marks at which the curve is measured (where later days remain to test on).
+pub const CHECKPOINTS: [usize; 5] = [5, 10, 20, 30, 40];
+
+/// The weight of a paper shown and left unmarked, against 1 for a mark.
+pub const WEAK_NEGATIVE: f32 = 0.5;
+
+/// Unmarked papers just below the picks, this many per pick, are not weak negatives:
+/// that is where the picks the ranking missed sit.
+pub const GAP: usize = 3;
+
+/// The hand-set score's prior weight (log-odds per standard deviation), and the pull
+/// toward it and toward zero for everything else. Chosen on the GPT-4o six-topic set
+/// (README, "How fast it learns"), then used unchanged on the GPT-5 set.
+pub const PRIOR: (f32, f32) = (1.0, 0.3);
+
+/// One point of the curve.
+#[derive(Debug, Clone, Serialize)]
+pub struct CurvePoint {
+    /// Days of marks the model has seen.
+    pub days: usize,
+    /// Marks made so far (picks and questions).
+    pub marks: usize,
+    /// Of them, answers to the "Help arxrank learn" block.
+    pub asked: usize,
+    /// Later days measured on, and their papers.
+    pub test_days: usize,
+    pub test_papers: usize,
+    /// `simulated`, `full_labels` and `hybrid`, each `{"roc_auc", "ap", "r10_per_day"}`.
+    pub rankers: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The figures of one ranker at one point.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Figures {
+    pub roc_auc: Estimate,
+    pub ap: Estimate,
+    pub r10_per_day: Estimate,
+}
+
+/// The papers marked so far (rows of the set): liked, and not for the reader.
+#[derive(Debug, Default)]
+struct Marked {
+    liked: Vec<usize>,
+    disliked: Vec<usize>,
+}
+
+/// A set replayed: its rows grouped by day, oldest first, and each paper's features.
+struct Replay<'a> {
+    x: Array2<f32>,
+    /// The hand-set score's column of `x`.
+    hybrid: usize,
+    y: Vec<bool>,
+    day: Vec<Group>,
+    by_day: Vec<Vec<usize>>,
+    vectors: &'a Array2<f32>,
+    profile: &'a Profile,
+}
+
+/// Replays `set` (its papers' `vectors` and topic `sims`) for a reader of `profile` who
+/// answers `ask` questions a day; `resamples` bootstrap draws of the test days.
+pub fn simulate(
+    set: &LabelledSet,
+    papers: &[Paper],
+    vectors: &Array2<f32>,
+    sims: &Similarities,
+    profile: &Profile,
+    ask: usize,
+    (resamples, seed): (usize, u64),
+) -> Vec<CurvePoint> {
+    let scorer = Scorer::new(profile);
+    let x = crate::learn::features(papers, vectors.view(), sims, &scorer);
+    let day: Vec<Group> = set.items.iter().map(|j| j.day).collect();
+    let by_day: Vec<Vec<usize>> = set
+        .days()
+        .iter()
+        .map(|d| (0..day.len()).filter(|&i| day[i] == *d).collect())
+        .collect();
+    let r = Replay {
+        hybrid: vectors.ncols(),
+        x,
+        y: set.selected(),
+        day,
+        by_day,
+        vectors,
+        profile,
+    };
+    r.run(ask, resamples, seed)
+}
+
+impl Replay<'_> {
+    fn prior(&self) -> Prior {
+        Prior {
+            column: self.hybrid,
+            weight: PRIOR.0,
+            lambda: PRIOR.1,
+        }
+    }
+
+    /// Rows `rows` of the features, with the two mark columns: each paper's greatest cosine
+    /// to a liked and to a disliked paper (itself left out; 0 without any).
+    fn features(&self, rows: &[usize], marks: &Marked) -> Array2<f32> {
+        let v = self.vectors.select(Axis(0), rows);
+        let mut out = Array2::zeros((rows.len(), self.x.ncols() + 2));
+        out.slice_mut(ndarray::s![.., ..self.x.ncols()])
+            .assign(&self.x.select(Axis(0), rows));
+        for (c, anchors) in [&marks.liked, &marks.disliked].into_iter().enumerate() {
+            if anchors.is_empty() {
+                continue;
+            }
+            let a = self.vectors.select(Axis(0), anchors);
+            let cos = v.dot(&a.t());
+            for (r, &i) in rows.iter().enumerate() {
+                let best = anchors
+                    .iter()
+                    .zip(cos.row(r))
+                    .filter(|(&j, _)| j != i)
+                    .map(|(_, &c)| c)
+                    .fold(0f32, f32::max);
+                out[[r, self.x.ncols() + c]] = best;
+            }
+        }
+        out
+    }
+
+    fn run(&self, ask: usize, resamples: usize, seed: u64) -> Vec<CurvePoint> {
+        let mut marks = Marked::default();
+        let mut model = None;
+        let (mut rows, mut labels, mut weights) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut count, mut asked) = (0, 0);
+        let mut curve = Vec::new();
+        for (t, today) in self.by_day.iter().enumerate() {
+            let (marked, questions) = self.read_day(model.as_ref(), &marks, today, ask);
+            count += marked.len();
+            asked += questions;
+            // Just below the picks, where the missed picks are, an unmarked paper says little.
+            let picks = marked.len() - questions;
+            let skip = self.below_picks(model.as_ref(), &marks, today, picks, GAP * picks);
+            for (j, &i) in today.iter().enumerate() {
+                let mark = marked.contains(&j);
+                if !mark && skip.contains(&j) {
+                    continue;
+                }
+                rows.push(i);
+                labels.push(mark && self.y[i]);
+                weights.push(if mark { 1.0 } else { WEAK_NEGATIVE });
+                if mark {
+                    if self.y[i] {
+                        &mut marks.liked
+                    } else {
+                        &mut marks.disliked
+                    }
+                    .push(i);
+                }
+            }
+            let x = self.features(&rows, &marks);
+            model = Some(fit(x.view(), &labels, &weights, self.prior()));
+            let seen = t + 1;
+            if CHECKPOINTS.contains(&seen) && seen < self.by_day.len() {
+                let m = model.as_ref().expect("fitted");
+                curve.push(self.measure(m, &marks, seen, (count, asked), (resamples, seed)));
+            }
+        }
+        curve
+    }
+
+    /// The `n` places just below the first `picks` of the day's ranking.
+    fn below_picks(
+        &self,
+        model: Option<&ReaderModel>,
+        marks: &Marked,
+        today: &[usize],
+        picks: usize,
+        n: usize,
+    ) -> HashSet<usize> {
+        if n == 0 {
+            return HashSet::new();
+        }
+        let scores: Vec<f32> = match model {
+            Some(m) => m.score(self.features(today, marks).view()),
+            None => today.iter().map(|&i| self.x[[i, self.hybrid]]).collect(),
+        };
+        ranking(&scores).into_iter().skip(picks).take(n).collect()
+    }
+
+    /// What the reader marks of a day ranked by `model`: the places (in `today`) of the
+    /// digest's picks and of the questions, and how many questions there were.
+    fn read_day(
+        &self,
+        model: Option<&ReaderModel>,
+        marks: &Marked,
+        today: &[usize],
+        ask: usize,
+    ) -> (HashSet<usize>, usize) {
+        let scores: Vec<f32> = match model {
+            Some(m) => m.score(self.features(today, marks).view()),
+            None => today.iter().map(|&i| self.x[[i, self.hybrid]]).collect(),
+        };
+        let scale = &self.profile.scale;
+        let line = f32::from(scale.select_min) - 0.5;
+        let picks = today
+            .iter()
+            .filter(|&&i| scale.position(self.x[[i, self.hybrid]]) >= line)
+            .count()
+            .max(1);
+        let order = ranking(&scores);
+        let mut marked: HashSet<usize> = order.iter().take(picks).copied().collect();
+        let rest: Vec<usize> = order.iter().skip(picks).copied().collect();
+        let views: Vec<_> = rest.iter().map(|&j| self.vectors.row(today[j])).collect();
+        let questions = crate::score::questions(&views, ask);
+        marked.extend(questions.iter().map(|&q| rest[q]));
+        (marked, questions.len())
+    }
+
+    /// The curve's point after `seen` days: the three rankers on every later day.
+    fn measure(
+        &self,
+        model: &ReaderModel,
+        read: &Marked,
+        seen: usize,
+        (marks, asked): (usize, usize),
+        (resamples, seed): (usize, u64),
+    ) -> CurvePoint {
+        let train: Vec<usize> = self.by_day[..seen].concat();
+        let test: Vec<usize> = self.by_day[seen..].concat();
+        let y: Vec<bool> = train.iter().map(|&i| self.y[i]).collect();
+        let every = Marked {
+            liked: train.iter().copied().filter(|&i| self.y[i]).collect(),
+            disliked: train.iter().copied().filter(|&i| !self.y[i]).collect(),
+        };
+        let full = fit(
+            self.features(&train, &every).view(),
+            &y,
+            &vec![1.0; train.len()],
+            self.prior(),
+        );
+        let truth: Vec<bool> = test.iter().map(|&i| self.y[i]).collect();
+        let days: Vec<Group> = test.iter().map(|&i| self.day[i]).collect();
+        let hybrid: Vec<f32> = test.iter().map(|&i| self.x[[i, self.hybrid]]).collect();
+        let mut rankers = serde_json::Map::new();
+        for (name, scores) in [
+            ("simulated", model.score(self.features(&test, read).view())),
+            (
+                "full_labels",
+                full.score(self.features(&test, &every).view()),
+            ),
+            ("hybrid", hybrid),
+        ] {
+            let [roc_auc, ap, r10_per_day] =
+                over_days_with_intervals(&scores, &truth, &days, resamples, seed);
+            let f = Figures {
+                roc_auc,
+                ap,
+                r10_per_day,
+            };
+            rankers.insert(name.into(), serde_json::to_value(f).expect("figures"));
+        }
+        CurvePoint {
+            days: seen,
+            marks,
+            asked,
+            test_days: self.by_day.len() - seen,
+            test_papers: test.len(),
+            rankers,
+        }
+    }
+}
