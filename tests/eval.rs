@@ -549,6 +549,10 @@ fn a_simulated_reader_replays_the_days_and_the_curve_is_measured_on_later_days()
     let start = chrono::NaiveDate::from_ymd_opt(2025, 6, 2).unwrap();
     let mut text = String::new();
     let mut order = Vec::new();
+    // The rest of the pool, on its own days (May), is a judge's archive before them.
+    let archive = dir.path().join("archive.jsonl");
+    let rest: String = rows.iter().skip(480).map(|r| format!("{r}\n")).collect();
+    fs_err::write(&archive, rest).unwrap();
     for (i, mut r) in rows.into_iter().take(480).enumerate() {
         let day = (start + chrono::Days::new((i / 40) as u64)).to_string();
         order.push(r["id"].as_str().unwrap().to_owned());
@@ -623,29 +627,11 @@ fn a_simulated_reader_replays_the_days_and_the_curve_is_measured_on_later_days()
     assert_eq!(ids, order);
     let later: Vec<&Value> = scores[200..].iter().collect();
     assert_eq!(later.len(), 280);
-    let (pos, neg): (Vec<f64>, Vec<f64>) = {
-        let s = |r: &&Value| r["hybrid"].as_f64().unwrap();
-        let sel = |r: &&&Value| r["selected"] == true;
-        (
-            later.iter().filter(sel).map(s).collect(),
-            later.iter().filter(|r| !sel(r)).map(s).collect(),
-        )
-    };
-    let wins: f64 = pos
+    let hybrid: Vec<(f64, bool)> = later
         .iter()
-        .flat_map(|p| {
-            neg.iter().map(move |n| {
-                if p > n {
-                    1.0
-                } else if p == n {
-                    0.5
-                } else {
-                    0.0
-                }
-            })
-        })
-        .sum();
-    let auc = wins / (pos.len() * neg.len()) as f64;
+        .map(|r| (r["hybrid"].as_f64().unwrap(), r["selected"] == true))
+        .collect();
+    let auc = pairwise_auc(&hybrid);
     let simulated = plain[0]["rankers"]["hybrid"]["roc_auc"]["value"]
         .as_f64()
         .unwrap();
@@ -660,4 +646,40 @@ fn a_simulated_reader_replays_the_days_and_the_curve_is_measured_on_later_days()
     let svg =
         fs_err::read_to_string(dir.path().join("asked/pool-12-days/learning-curve.svg")).unwrap();
     assert!(svg.contains("<svg") && svg.contains("full_labels"));
+    // With a judge's archive (--train), its learned ranker is the prior the marks start
+    // from, and a fourth ranker on the curve: its figures are its own scores'.
+    let judged = run(&dir.path().join("archive"), &["--train", s(&archive)]);
+    let names: Vec<&String> = judged[0]["rankers"].as_object().unwrap().keys().collect();
+    assert_eq!(names, ["simulated", "full_labels", "hybrid", "learned"]);
+    assert_eq!(
+        judged[0]["rankers"]["hybrid"],
+        plain[0]["rankers"]["hybrid"]
+    );
+    let scores = common::read_jsonl(&dir.path().join("archive/pool-12-days/scores.jsonl"));
+    let learned: Vec<(f64, bool)> = scores[200..]
+        .iter()
+        .map(|r| (r["learned"].as_f64().unwrap(), r["selected"] == true))
+        .collect();
+    let auc = pairwise_auc(&learned);
+    let simulated = judged[0]["rankers"]["learned"]["roc_auc"]["value"]
+        .as_f64()
+        .unwrap();
+    assert!((auc - simulated).abs() < 1e-3, "{auc} vs {simulated}");
+}
+
+/// ROC-AUC by counting pairs: a positive above a negative wins, a tie counts half.
+fn pairwise_auc(scored: &[(f64, bool)]) -> f64 {
+    let pos: Vec<f64> = scored.iter().filter(|s| s.1).map(|s| s.0).collect();
+    let neg: Vec<f64> = scored.iter().filter(|s| !s.1).map(|s| s.0).collect();
+    let wins: f64 = pos
+        .iter()
+        .flat_map(|p| {
+            neg.iter().map(move |n| match p.partial_cmp(n) {
+                Some(std::cmp::Ordering::Greater) => 1.0,
+                Some(std::cmp::Ordering::Equal) => 0.5,
+                _ => 0.0,
+            })
+        })
+        .sum();
+    wins / (pos.len() * neg.len()) as f64
 }

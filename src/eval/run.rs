@@ -148,12 +148,14 @@ pub fn evaluate_set(
                 "  replaying {} days as a reader would mark them ({ask} questions a day)",
                 set.days().len()
             ));
+            // The learned ranker, where the run has one, is what ranks before any mark.
+            let learned = results.iter().find(|r| r.name == "learned");
             let curve = super::simulate::simulate(
                 set,
                 &papers,
-                vectors,
-                sims,
+                (vectors, sims),
                 profile,
+                learned.map(|r| r.scores.as_slice()),
                 ask,
                 (opts.resamples, opts.seed),
             );

@@ -8,12 +8,19 @@
 //! picked it and ✗ where it did not. The day's other papers, which the reader was shown
 //! below the picks and left unmarked, count as weak negatives: a judge picks a few percent
 //! of a day, so an unmarked paper is very likely not wanted. The model then retrains on
-//! every mark so far ([`crate::learn::reader`]: the hand-set score as a prior that marks
-//! outweigh only as evidence builds), and the next day goes on.
+//! every mark so far ([`crate::learn::reader`]: the score before any mark as a prior that
+//! marks outweigh only as evidence builds), and the next day goes on.
 //!
 //! At [`CHECKPOINTS`] days of marks, the model is measured on every later day against the
 //! same learner trained on every label of the same days (`full_labels`: what a judge's
-//! archive would give) and the hand-set profile (`hybrid`).
+//! archive of those days would give) and the hand-set profile (`hybrid`).
+//!
+//! **Marks and a judge's archive.** They never mix as equals: when the run has a learned
+//! ranker (trained with `--train` on an archive's earlier days, or the profile's stored
+//! model), its score is the prior, in place of the hand-set score: where the reader has
+//! said nothing the archive's judgement stands, and each mark moves the model away from it
+//! only as far as the marks together outweigh the prior's pull. The curve then has a
+//! fourth ranker, `learned`: the archive's ranker alone.
 
 use std::collections::HashSet;
 
@@ -78,6 +85,9 @@ struct Replay<'a> {
     x: Array2<f32>,
     /// The hand-set score's column of `x`.
     hybrid: usize,
+    /// The column of the score before any mark (the prior): the hand-set score, or the
+    /// learned ranker's when the run has one (a judge's archive, `--train`).
+    start: usize,
     y: Vec<bool>,
     day: Vec<Group>,
     by_day: Vec<Vec<usize>>,
@@ -86,18 +96,28 @@ struct Replay<'a> {
 }
 
 /// Replays `set` (its papers' `vectors` and topic `sims`) for a reader of `profile` who
-/// answers `ask` questions a day; `resamples` bootstrap draws of the test days.
+/// answers `ask` questions a day; `resamples` bootstrap draws of the test days. `learned`
+/// is the learned ranker's score of each paper when the run has one (trained on a judge's
+/// archive, days before the set's): it is then the prior the marks start from and
+/// outweigh, in place of the hand-set score, and a fourth ranker on the curve.
 pub fn simulate(
     set: &LabelledSet,
     papers: &[Paper],
-    vectors: &Array2<f32>,
-    sims: &Similarities,
+    (vectors, sims): (&Array2<f32>, &Similarities),
     profile: &Profile,
+    learned: Option<&[f32]>,
     ask: usize,
     (resamples, seed): (usize, u64),
 ) -> Vec<CurvePoint> {
     let scorer = Scorer::new(profile);
-    let x = crate::learn::features(papers, vectors.view(), sims, &scorer);
+    let mut x = crate::learn::features(papers, vectors.view(), sims, &scorer);
+    let hybrid = vectors.ncols();
+    let mut start = hybrid;
+    if let Some(scores) = learned {
+        start = x.ncols();
+        let column = ndarray::Array1::from(scores.to_vec()).insert_axis(Axis(1));
+        x = ndarray::concatenate![Axis(1), x, column];
+    }
     let day: Vec<Group> = set.items.iter().map(|j| j.day).collect();
     let by_day: Vec<Vec<usize>> = set
         .days()
@@ -105,7 +125,8 @@ pub fn simulate(
         .map(|d| (0..day.len()).filter(|&i| day[i] == *d).collect())
         .collect();
     let r = Replay {
-        hybrid: vectors.ncols(),
+        hybrid,
+        start,
         x,
         y: set.selected(),
         day,
@@ -119,7 +140,7 @@ pub fn simulate(
 impl Replay<'_> {
     fn prior(&self) -> Prior {
         Prior {
-            column: self.hybrid,
+            column: self.start,
             weight: PRIOR.0,
             lambda: PRIOR.1,
         }
@@ -206,7 +227,7 @@ impl Replay<'_> {
         }
         let scores: Vec<f32> = match model {
             Some(m) => m.score(self.features(today, marks).view()),
-            None => today.iter().map(|&i| self.x[[i, self.hybrid]]).collect(),
+            None => today.iter().map(|&i| self.x[[i, self.start]]).collect(),
         };
         ranking(&scores).into_iter().skip(picks).take(n).collect()
     }
@@ -222,7 +243,7 @@ impl Replay<'_> {
     ) -> (HashSet<usize>, usize) {
         let scores: Vec<f32> = match model {
             Some(m) => m.score(self.features(today, marks).view()),
-            None => today.iter().map(|&i| self.x[[i, self.hybrid]]).collect(),
+            None => today.iter().map(|&i| self.x[[i, self.start]]).collect(),
         };
         let scale = &self.profile.scale;
         let line = f32::from(scale.select_min) - 0.5;
@@ -264,16 +285,20 @@ impl Replay<'_> {
         );
         let truth: Vec<bool> = test.iter().map(|&i| self.y[i]).collect();
         let days: Vec<Group> = test.iter().map(|&i| self.day[i]).collect();
-        let hybrid: Vec<f32> = test.iter().map(|&i| self.x[[i, self.hybrid]]).collect();
+        let column = |c: usize| -> Vec<f32> { test.iter().map(|&i| self.x[[i, c]]).collect() };
         let mut rankers = serde_json::Map::new();
-        for (name, scores) in [
+        let mut measured = vec![
             ("simulated", model.score(self.features(&test, read).view())),
             (
                 "full_labels",
                 full.score(self.features(&test, &every).view()),
             ),
-            ("hybrid", hybrid),
-        ] {
+            ("hybrid", column(self.hybrid)),
+        ];
+        if self.start != self.hybrid {
+            measured.push(("learned", column(self.start)));
+        }
+        for (name, scores) in measured {
             let [roc_auc, ap, r10_per_day] =
                 over_days_with_intervals(&scores, &truth, &days, resamples, seed);
             let f = Figures {

@@ -22,7 +22,7 @@ pub const HEADER_CSP: &str = "default-src 'none'; style-src 'self'; script-src '
     img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; \
     frame-ancestors 'none'";
 
-/// A page of the site as served: its policy widened to [`SERVED_CSP`], and the session
+/// A page of the site as served: its policy widened to `SERVED_CSP`, and the session
 /// token in `<meta name="arxrank-serve">`, which tells the script it is served and lets it
 /// send marks. A page that is not the site's (no policy of ours) is left as it is.
 pub fn served_html(page: &str, token: &str) -> String {
