@@ -356,7 +356,7 @@ fn serve_refuses_what_it_should_takes_many_marks_beside_daily_and_works_in_chrom
     );
 
     // In Chromium: marks survive a reload, the search box finds the planted paper first.
-    let (out, shot) = chromium(port, home);
+    let (out, shot) = chromium(port);
     let after = read_feedback(&log).unwrap();
     let marked: Vec<&str> = out
         .lines()
@@ -378,34 +378,12 @@ fn serve_refuses_what_it_should_takes_many_marks_beside_daily_and_works_in_chrom
 
 /// Runs tests/browser/serve.test.mjs against the server; returns what it printed and the
 /// screenshot's path.
-fn chromium(port: u16, home: &Path) -> (String, PathBuf) {
-    let browser = common::root().join("tests/browser");
-    let chromium = std::env::var("ARXRANK_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        browser.join("node_modules/playwright-core").is_dir() && Path::new(&chromium).exists(),
-        "the browser test needs {chromium} and tests/browser/node_modules: run scripts/setup-browser"
-    );
+fn chromium(port: u16) -> (String, PathBuf) {
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("serve-day-page.png");
-    let out = std::process::Command::new("node")
-        .arg(browser.join("serve.test.mjs"))
-        .arg(format!("http://127.0.0.1:{port}/"))
-        .args(["2025-05-13", QUERY, PLANTED])
-        .arg(&shot)
-        .current_dir(home)
-        .env("ARXRANK_CHROMIUM", &chromium)
-        .output()
-        .expect("node runs (scripts/setup-browser installs it)");
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    println!("{log}");
-    assert!(
-        out.status.success(),
-        "serve's browser checks failed:\n{log}"
-    );
-    assert!(log.contains("all 4 serve checks passed"), "{log}");
+    let base = format!("http://127.0.0.1:{port}/");
+    let args = [base.as_str(), "2025-05-13", QUERY, PLANTED].map(std::ffi::OsStr::new);
+    let args = [&args[..], &[shot.as_os_str()]].concat();
+    let log = common::browser_script("serve.test.mjs", &args, "all 4 serve checks passed");
     (log, shot)
 }
 

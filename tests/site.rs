@@ -468,34 +468,12 @@ fn bad_digest_folders_fail_with_exit_2_naming_the_file() {
 #[test]
 fn the_site_works_in_headless_chromium() {
     let f = fixture();
-    let root = common::root();
-    let browser = root.join("tests/browser");
-    let chromium = std::env::var("ARXRANK_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        browser.join("node_modules/playwright-core").is_dir() && Path::new(&chromium).exists(),
-        "the browser test needs {chromium} and tests/browser/node_modules: run scripts/setup-browser"
-    );
     let shot = f.site.parent().unwrap().join("day-page.png");
     let feedback = f.site.parent().unwrap().join("feedback.jsonl");
     let _ = fs_err::remove_file(&shot);
     let _ = fs_err::remove_file(&feedback);
-    let out = std::process::Command::new("node")
-        .arg(browser.join("site.test.mjs"))
-        .arg(&f.site)
-        .arg(&f.digests)
-        .arg(&shot)
-        .arg(&feedback)
-        .env("ARXRANK_CHROMIUM", &chromium)
-        .output()
-        .expect("node runs (scripts/setup-browser installs it)");
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    println!("{log}");
-    assert!(out.status.success(), "browser checks failed:\n{log}");
-    assert!(log.contains("all 10 browser checks passed"), "{log}");
+    let args = [&f.site, &f.digests, &shot, &feedback].map(|p| p.as_os_str());
+    common::browser_script("site.test.mjs", &args, "all 10 browser checks passed");
     let png = fs_err::read(&shot).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
 
@@ -508,7 +486,7 @@ fn the_site_works_in_headless_chromium() {
     assert_eq!(days.iter().copied().collect::<Vec<_>>(), DAYS[..2]);
     let profile = f.site.parent().unwrap().join("feedback-profile");
     let _ = fs_err::remove_dir_all(&profile);
-    common::copy_dir(&root.join("topics"), &profile);
+    common::copy_dir(&common::root().join("topics"), &profile);
     let out = common::arxrank(&[
         "learn",
         "--feedback",

@@ -103,6 +103,40 @@ impl CacheArgs {
     }
 }
 
+/// The model flags of the commands that run with `arxrank.toml`'s settings (`daily`,
+/// `serve`): the model is a setting there, so the flag only overrides the file's.
+#[derive(Debug, clap::Args)]
+pub struct SettingsModel {
+    /// Embedding model: a manifest name under --models-dir, or a model directory.
+    #[arg(long)]
+    pub model: Option<String>,
+
+    /// Where the model runs.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceKind,
+
+    /// Arithmetic of the encoder (as `rank --compute`).
+    #[arg(long, value_enum, value_name = "PRECISION")]
+    pub compute: Option<ComputePrecision>,
+
+    #[command(flatten)]
+    pub runtime: Runtime,
+}
+
+impl SettingsModel {
+    /// `settings` with a models folder given by flag or environment in place of the
+    /// file's.
+    pub fn models_over(&self, settings: &mut crate::config::DailySettings) {
+        let models_dir = self.runtime.models_dir().to_owned();
+        if models_dir != crate::config::defaults().models().value {
+            settings.models = crate::config::Setting {
+                value: models_dir,
+                from: "flag or environment".into(),
+            };
+        }
+    }
+}
+
 /// Which history a `history` subcommand reads: its root and the model it belongs to.
 #[derive(Debug, clap::Args)]
 pub struct At {

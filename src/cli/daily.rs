@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::fetch::NetArgs;
-use super::{CliError, Console, Runtime};
-use crate::config::{DailyOverrides, Setting};
+use super::SettingsModel;
+use super::{CliError, Console};
+use crate::config::DailyOverrides;
 use crate::daily::DailyJob;
-use crate::embed::{ComputePrecision, DeviceKind};
 
 #[derive(Debug, Args)]
 pub struct DailyArgs {
@@ -49,20 +49,8 @@ pub struct DailyArgs {
         || crate::config::defaults().listings().value))]
     pub listings: Option<PathBuf>,
 
-    /// Embedding model: a manifest name under --models-dir, or a model directory.
-    #[arg(long)]
-    pub model: Option<String>,
-
-    /// Where the model runs.
-    #[arg(long, value_enum, default_value = "cpu")]
-    pub device: DeviceKind,
-
-    /// Arithmetic of the encoder (as `rank --compute`).
-    #[arg(long, value_enum, value_name = "PRECISION")]
-    pub compute: Option<ComputePrecision>,
-
     #[command(flatten)]
-    pub runtime: Runtime,
+    pub model: SettingsModel,
 
     /// Rank this listing file instead of fetching today's feed (e.g. a day `fetch --api`
     /// saved).
@@ -100,16 +88,10 @@ pub fn run(args: DailyArgs, threads: usize) -> Result<u8, CliError> {
         site: args.site.clone(),
         history: args.history.clone(),
         listings: args.listings.clone(),
-        model: args.model.clone(),
+        model: args.model.model.clone(),
         ..Default::default()
     })?;
-    let models_dir = args.runtime.models_dir().to_owned();
-    if models_dir != crate::config::defaults().models().value {
-        settings.models = Setting {
-            value: models_dir,
-            from: "flag or environment".into(),
-        };
-    }
+    args.model.models_over(&mut settings);
     if args.show_config {
         print!("{settings}");
         return Ok(0);
@@ -118,8 +100,8 @@ pub fn run(args: DailyArgs, threads: usize) -> Result<u8, CliError> {
         settings: &settings,
         listing: args.listing.clone(),
         retries: args.net.retries,
-        device: args.device,
-        compute: args.compute,
+        device: args.model.device,
+        compute: args.model.compute,
         threads,
         deliver: !args.no_deliver,
         use_learned: !args.no_learned,

@@ -25,7 +25,7 @@ mod threads;
 
 use clap::{Parser, Subcommand};
 
-pub use args::{At, CacheArgs, ModelArgs, ModelsDir, Runtime};
+pub use args::{At, CacheArgs, ModelArgs, ModelsDir, Runtime, SettingsModel};
 pub use error::{learned_unusable, CliError};
 use threads::init_threads;
 
@@ -146,7 +146,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::History(cmd) => history::run(cmd),
         Command::Feedback(cmd) => feedback::run(cmd),
         Command::Daily(args) => {
-            let threads = init_threads(args.runtime.threads);
+            let threads = init_threads(args.model.runtime.threads);
             return daily::run(args, threads);
         }
     }

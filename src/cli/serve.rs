@@ -7,9 +7,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{CliError, Console, Runtime};
-use crate::config::{DailyOverrides, DailySettings, Setting};
-use crate::embed::{ComputePrecision, DeviceKind, ModelDir};
+use super::SettingsModel;
+use super::{CliError, Console};
+use crate::config::{DailyOverrides, DailySettings};
+use crate::embed::ModelDir;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -38,43 +39,26 @@ pub struct ServeArgs {
     #[arg(long)]
     pub history: Option<PathBuf>,
 
-    /// Embedding model for the search box (as `daily --model`).
-    #[arg(long)]
-    pub model: Option<String>,
-
-    /// Where the model runs.
-    #[arg(long, value_enum, default_value = "cpu")]
-    pub device: DeviceKind,
-
-    /// Arithmetic of the encoder (as `rank --compute`).
-    #[arg(long, value_enum, value_name = "PRECISION")]
-    pub compute: Option<ComputePrecision>,
-
+    /// The model that embeds the search box's words (as `daily`'s).
     #[command(flatten)]
-    pub runtime: Runtime,
+    pub model: SettingsModel,
 }
 
 pub fn run(args: ServeArgs) -> Result<(), CliError> {
-    super::threads::init_threads(args.runtime.threads);
+    super::threads::init_threads(args.model.runtime.threads);
     let mut settings = DailySettings::resolve(
         DailyOverrides {
             topics: args.topics.clone(),
             out: args.out.clone(),
             site: args.site.clone(),
             history: args.history.clone(),
-            model: args.model.clone(),
+            model: args.model.model.clone(),
             ..Default::default()
         },
         args.config.as_deref(),
         crate::config::defaults(),
     )?;
-    let models_dir = args.runtime.models_dir().to_owned();
-    if models_dir != crate::config::defaults().models().value {
-        settings.models = Setting {
-            value: models_dir,
-            from: "flag or environment".into(),
-        };
-    }
+    args.model.models_over(&mut settings);
     let opts = crate::serve::Options {
         bind: args.bind,
         digests: settings.out.value.clone(),
@@ -82,8 +66,8 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         history: settings.history.value.clone(),
         log: crate::config::defaults().feedback().value,
         model: ModelDir::resolve(&settings.model.value, &settings.models.value)?,
-        device: args.device,
-        compute: args.compute,
+        device: args.model.device,
+        compute: args.model.compute,
         learn_command: settings.learn_command(),
     };
     let bound = crate::serve::bind(&opts, &mut Console)?;

@@ -8,7 +8,7 @@ use super::rankers::{
     Bm25, EmbeddingOnly, External, Hybrid, Inputs, KeywordOnly, Learned, Random, Ranker,
 };
 use super::tune::{calibrate, tune, Selection, TuneReport};
-use super::{compare, Calibration, EvalError, LabelledSet, SetReport, Truth};
+use super::{compare, Calibration, EvalError, LabelledSet, RankerResult, SetReport, Truth};
 use crate::ingest::Paper;
 use crate::labels::Group;
 use crate::learn::{Stored, Training};
@@ -144,22 +144,8 @@ pub fn evaluate_set(
     };
     let simulation = match (opts.simulate, sims.as_ref(), vectors.as_ref()) {
         (Some(ask), Some(sims), Some(vectors)) => {
-            log(&format!(
-                "  replaying {} days as a reader would mark them ({ask} questions a day)",
-                set.days().len()
-            ));
-            // The learned ranker, where the run has one, is what ranks before any mark.
-            let learned = results.iter().find(|r| r.name == "learned");
-            let curve = super::simulate::simulate(
-                set,
-                &papers,
-                (vectors, sims),
-                profile,
-                learned.map(|r| r.scores.as_slice()),
-                ask,
-                (opts.resamples, opts.seed),
-            );
-            Some(curve)
+            let embedded = (&papers[..], vectors, sims);
+            Some(replay(set, embedded, profile, &results, ask, opts, log))
         }
         _ => None,
     };
@@ -189,6 +175,33 @@ pub fn evaluate_set(
         selected: set.selected(),
         ids: papers.iter().map(|p| p.id.to_string()).collect(),
     })
+}
+
+/// `--simulate-reader` on a set: the learned ranker, where the run has one, is what ranks
+/// before any mark.
+fn replay(
+    set: &LabelledSet,
+    (papers, vectors, sims): (&[Paper], &ndarray::Array2<f32>, &Similarities),
+    profile: &Profile,
+    results: &[RankerResult],
+    ask: usize,
+    opts: &Options,
+    log: &mut dyn FnMut(&str),
+) -> Vec<super::simulate::CurvePoint> {
+    log(&format!(
+        "  replaying {} days as a reader would mark them ({ask} questions a day)",
+        set.days().len()
+    ));
+    let learned = results.iter().find(|r| r.name == "learned");
+    super::simulate::simulate(
+        set,
+        papers,
+        (vectors, sims),
+        profile,
+        learned.map(|r| r.scores.as_slice()),
+        ask,
+        (opts.resamples, opts.seed),
+    )
 }
 
 /// The set's papers' vectors (through the cache) and their similarities to the profile's

@@ -243,6 +243,27 @@ struct DayPage<'a> {
     warning: Option<String>,
 }
 
+/// The filter's topics, in the profile's order, with the day's picks and listed papers of
+/// each (topics with no paper that day left out).
+fn topic_options<'a>(topics: &'a [String], papers: &[&DigestPaper]) -> Vec<TopicOption<'a>> {
+    let mut counts: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for p in papers {
+        let c = counts.entry(p.arxrank.best_topic.as_str()).or_default();
+        c.0 += usize::from(p.arxrank.selected);
+        c.1 += 1;
+    }
+    topics
+        .iter()
+        .filter_map(|t| {
+            counts.get(t.as_str()).map(|&(picks, listed)| TopicOption {
+                name: t,
+                picks,
+                listed,
+            })
+        })
+        .collect()
+}
+
 /// `papers` is the day's [`listed`] papers.
 fn day_page<'a>(
     day: &'a Day,
@@ -254,22 +275,7 @@ fn day_page<'a>(
     let (topics, opts) = (site.topics, site.opts);
     let date = day_name(day);
     let month = day.month();
-    let mut counts: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    for p in papers {
-        let c = counts.entry(p.arxrank.best_topic.as_str()).or_default();
-        c.0 += usize::from(p.arxrank.selected);
-        c.1 += 1;
-    }
-    let topic_options = topics
-        .iter()
-        .filter_map(|t| {
-            counts.get(t.as_str()).map(|&(picks, listed)| TopicOption {
-                name: t,
-                picks,
-                listed,
-            })
-        })
-        .collect();
+    let topic_options = topic_options(topics, papers);
     let lowest = papers
         .iter()
         .map(|p| p.relevance)

@@ -130,3 +130,31 @@ pub fn gpt_paper_assistant_contract(day: &Path, author_score: u32) -> String {
     );
     text
 }
+
+/// Runs a headless-Chromium script of tests/browser with `args` and returns what it
+/// printed; panics, with the output, unless it exits 0 and prints `passed`. Needs Debian's
+/// `chromium` (or `$ARXRANK_CHROMIUM`) and playwright-core in tests/browser, both installed
+/// by `scripts/setup-browser`.
+pub fn browser_script(script: &str, args: &[&std::ffi::OsStr], passed: &str) -> String {
+    let browser = root().join("tests/browser");
+    let chromium = std::env::var("ARXRANK_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        browser.join("node_modules/playwright-core").is_dir() && Path::new(&chromium).exists(),
+        "the browser test needs {chromium} and tests/browser/node_modules: run scripts/setup-browser"
+    );
+    let out = std::process::Command::new("node")
+        .arg(browser.join(script))
+        .args(args)
+        .env("ARXRANK_CHROMIUM", &chromium)
+        .output()
+        .expect("node runs (scripts/setup-browser installs it)");
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{log}");
+    assert!(out.status.success(), "{script} failed:\n{log}");
+    assert!(log.contains(passed), "{log}");
+    log
+}
