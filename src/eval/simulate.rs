@@ -179,12 +179,9 @@ impl Replay<'_> {
         let (mut count, mut asked) = (0, 0);
         let mut curve = Vec::new();
         for (t, today) in self.by_day.iter().enumerate() {
-            let (marked, questions) = self.read_day(model.as_ref(), &marks, today, ask);
+            let (marked, questions, skip) = self.read_day(model.as_ref(), &marks, today, ask);
             count += marked.len();
             asked += questions;
-            // Just below the picks, where the missed picks are, an unmarked paper says little.
-            let picks = marked.len() - questions;
-            let skip = self.below_picks(model.as_ref(), &marks, today, picks, GAP * picks);
             for (j, &i) in today.iter().enumerate() {
                 let mark = marked.contains(&j);
                 if !mark && skip.contains(&j) {
@@ -213,34 +210,17 @@ impl Replay<'_> {
         curve
     }
 
-    /// The `n` places just below the first `picks` of the day's ranking.
-    fn below_picks(
-        &self,
-        model: Option<&ReaderModel>,
-        marks: &Marked,
-        today: &[usize],
-        picks: usize,
-        n: usize,
-    ) -> HashSet<usize> {
-        if n == 0 {
-            return HashSet::new();
-        }
-        let scores: Vec<f32> = match model {
-            Some(m) => m.score(self.features(today, marks).view()),
-            None => today.iter().map(|&i| self.x[[i, self.start]]).collect(),
-        };
-        ranking(&scores).into_iter().skip(picks).take(n).collect()
-    }
-
     /// What the reader marks of a day ranked by `model`: the places (in `today`) of the
-    /// digest's picks and of the questions, and how many questions there were.
+    /// digest's picks and of the questions, how many questions there were, and the places
+    /// just below the picks ([`GAP`] per pick) that are not weak negatives: that is where
+    /// the picks the ranking missed sit, so an unmarked paper there says little.
     fn read_day(
         &self,
         model: Option<&ReaderModel>,
         marks: &Marked,
         today: &[usize],
         ask: usize,
-    ) -> (HashSet<usize>, usize) {
+    ) -> (HashSet<usize>, usize, HashSet<usize>) {
         let scores: Vec<f32> = match model {
             Some(m) => m.score(self.features(today, marks).view()),
             None => today.iter().map(|&i| self.x[[i, self.start]]).collect(),
@@ -258,7 +238,8 @@ impl Replay<'_> {
         let views: Vec<_> = rest.iter().map(|&j| self.vectors.row(today[j])).collect();
         let questions = crate::score::questions(&views, ask);
         marked.extend(questions.iter().map(|&q| rest[q]));
-        (marked, questions.len())
+        let gap = rest.iter().take(GAP * picks).copied().collect();
+        (marked, questions.len(), gap)
     }
 
     /// The curve's point after `seen` days: the three rankers on every later day.
