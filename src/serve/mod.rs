@@ -8,7 +8,8 @@
 //! axum on tokio: it is the ecosystem's default server, kept by the tokio project, and the
 //! only layers needed (a body cap, a guard in front of every route) are its own. Work that
 //! blocks (the model, the history, the log's lock and fsync) runs on tokio's blocking
-//! threads, so a slow search never holds a mark back.
+//! threads, off the workers that serve pages. A mark still waits for a running search:
+//! checking that its paper is known takes the same lock as the model and the history.
 //!
 //! Safe by default ([`guard`]): it binds loopback; any other address needs an access token
 //! (printed in the URL to open). The `Host` of a loopback server must be loopback, so a
