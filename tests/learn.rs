@@ -487,6 +487,13 @@ fn a_library_of_ids_or_bibtex_learns_against_the_history() {
         .collect();
     let bibfile = tmp.path().join("library.bib");
     fs_err::write(&bibfile, format!("{bib}@book{{b, title = {{A Book}}}}\n")).unwrap();
+    // Ten more picks kept in Zotero, read from its own database.
+    let zotero = tmp.path().join("zotero.sqlite");
+    let works: Vec<common::zotero::Work> = d.picks[30..40]
+        .iter()
+        .map(|p| common::zotero::Work::preprint(p["id"].as_str().unwrap(), "", ""))
+        .collect();
+    drop(common::zotero::create(&zotero, &works));
     let profile = tmp.path().join("profile");
     common::copy_dir(&common::root().join("topics/daizedong-2025-05"), &profile);
     let cache = d.root.join("cache");
@@ -496,6 +503,8 @@ fn a_library_of_ids_or_bibtex_learns_against_the_history() {
         s(&list),
         "--library",
         s(&bibfile),
+        "--library",
+        s(&zotero),
         "--history",
         s(&d.history),
         "--topics",
@@ -520,8 +529,12 @@ fn a_library_of_ids_or_bibtex_learns_against_the_history() {
         (t[1]["name"].as_str(), t[1]["positives"].as_u64()),
         (Some("library"), Some(2))
     );
+    assert_eq!(
+        (t[2]["name"].as_str(), t[2]["positives"].as_u64()),
+        (Some("zotero"), Some(10))
+    );
     // The comment's closest pick comes from these.
-    assert_eq!(m["liked"].as_array().unwrap().len(), 32);
+    assert_eq!(m["liked"].as_array().unwrap().len(), 42);
 
     // Ids the history does not hold and the file carries no text for: named, exit 2.
     let unknown = tmp.path().join("unknown.txt");
@@ -596,6 +609,15 @@ fn bad_label_sources_fail_early_with_exit_2_and_write_nothing() {
     assert_eq!(code, Some(2), "{err}");
     assert!(
         err.contains("feedback.jsonl") && err.contains("2505.05648") && err.contains("--digests"),
+        "{err}"
+    );
+    // A Zotero file that is not one.
+    let fake = tmp.path().join("zotero.sqlite");
+    fs_err::write(&fake, "SQLite format 2\n").unwrap();
+    let (code, err) = run(&["--library", s(&fake)]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("zotero.sqlite: not a Zotero database"),
         "{err}"
     );
     // A pool without a single pick.

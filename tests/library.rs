@@ -8,6 +8,7 @@ use arxrank::eval::plan::{learned_plan, split_for_training, LearnedPlan, Split};
 use arxrank::eval::run::RankerKind;
 use arxrank::eval::LabelledSet;
 use arxrank::ingest::{AnnounceType, DaySource, Format};
+use arxrank::labels::library::read_library;
 use arxrank::labels::sources::{gather, EmbedFn, Wanted};
 use arxrank::pipeline::day::read_day;
 use arxrank::report::Report;
@@ -153,4 +154,122 @@ fn a_listing_is_dated_by_the_flag_its_own_date_or_its_file_name() {
     let bad = read_day(&rss, Format::Auto, &announce, Some("2025-5-14"), &mut said);
     assert!(bad.err().unwrap().to_string().contains("is not YYYY-MM-DD"));
     assert!(said.wrote.is_empty());
+}
+
+#[test]
+fn zotero_database_is_read_as_zotero_keeps_it_even_while_it_runs() {
+    use common::zotero::{add, create, Work};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("zotero.sqlite");
+    let article = |fields: &[(&'static str, &str)], kind: &'static str, trashed: bool| Work {
+        kind,
+        fields: fields.iter().map(|&(k, v)| (k, v.to_owned())).collect(),
+        trashed,
+    };
+    let conn = create(
+        &db,
+        &[
+            Work::preprint(
+                "2401.04088",
+                "Mixtral of Experts",
+                "We introduce Mixtral 8x7B, a sparse mixture of experts model.",
+            ),
+            article(
+                &[
+                    ("title", "Switch Transformers"),
+                    ("url", "https://arxiv.org/abs/2101.03961"),
+                ],
+                "journalArticle",
+                false,
+            ),
+            article(
+                &[("title", "Deep learning"), ("DOI", "10.1038/nature14539")],
+                "journalArticle",
+                false,
+            ),
+            article(
+                &[
+                    ("title", "Outrageously Large"),
+                    ("extra", "arXiv: 1701.06538"),
+                ],
+                "journalArticle",
+                false,
+            ),
+            // Not works, and a trashed paper: none is a like, none counts as without an id.
+            article(
+                &[("url", "https://arxiv.org/abs/2402.00001")],
+                "note",
+                false,
+            ),
+            article(
+                &[("url", "https://arxiv.org/pdf/2401.04088")],
+                "attachment",
+                false,
+            ),
+            Work {
+                trashed: true,
+                ..Work::preprint("2403.00001", "Thrown away", "")
+            },
+        ],
+    );
+    let lib = read_library(&db).unwrap();
+    let ids: Vec<&str> = lib.entries.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["2401.04088", "2101.03961", "1701.06538"]);
+    assert_eq!(lib.without_id, 1);
+    assert_eq!(lib.entries[0].title.as_deref(), Some("Mixtral of Experts"));
+    assert!(lib.entries[0]
+        .abstract_text
+        .as_deref()
+        .unwrap()
+        .contains("sparse"));
+    assert_eq!(lib.entries[1].abstract_text, None);
+
+    // Zotero running: its write-ahead log, an exclusive lock held, and a paper saved since
+    // the last checkpoint.
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA locking_mode = EXCLUSIVE;")
+        .unwrap();
+    add(
+        &conn,
+        &[Work::preprint("2405.00002", "Saved a moment ago", "Fresh.")],
+    );
+    let wal = dir.path().join("zotero.sqlite-wal");
+    assert!(wal.exists());
+    let direct =
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .and_then(|c| c.query_row("SELECT COUNT(*) FROM items", [], |r| r.get::<_, i64>(0)));
+    assert!(
+        direct.is_err(),
+        "Zotero's lock keeps a reader of the file itself out"
+    );
+    let before = (fs_err::read(&db).unwrap(), fs_err::read(&wal).unwrap());
+    let lib = read_library(&db).unwrap();
+    assert_eq!(lib.entries.last().unwrap().id.as_str(), "2405.00002");
+    assert_eq!(lib.entries.len(), 4);
+    assert_eq!(
+        before,
+        (fs_err::read(&db).unwrap(), fs_err::read(&wal).unwrap())
+    );
+    drop(conn);
+
+    // Files that are not Zotero's: named, with what is wrong.
+    let other = dir.path().join("other.sqlite");
+    rusqlite::Connection::open(&other)
+        .unwrap()
+        .execute_batch("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);")
+        .unwrap();
+    let e = read_library(&other).unwrap_err();
+    assert!(e.is_bad_input());
+    let e = e.to_string();
+    assert!(e.contains("other.sqlite: not a Zotero database"), "{e}");
+    let text = dir.path().join("fake.sqlite");
+    fs_err::write(&text, "2401.04088\n").unwrap();
+    let e = read_library(&text).unwrap_err().to_string();
+    assert!(
+        e.contains("fake.sqlite: not a Zotero database: not an SQLite file"),
+        "{e}"
+    );
+    let torn = dir.path().join("torn.sqlite");
+    fs_err::write(&torn, &fs_err::read(&db).unwrap()[..4096]).unwrap();
+    let e = read_library(&torn).unwrap_err().to_string();
+    assert!(e.contains("torn.sqlite"), "{e}");
 }

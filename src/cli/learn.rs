@@ -42,7 +42,8 @@ pub struct LearnArgs {
     #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value_os = feedback_log())]
     pub feedback: Vec<PathBuf>,
 
-    /// Your library as positives: a `.bib` file, a Zotero `.csv` export, or a list of arXiv
+    /// Your library as positives: Zotero's own `zotero.sqlite` (read from a copy, so
+    /// Zotero may be running), a `.bib` file, a Zotero `.csv` export, or a list of arXiv
     /// ids (one per line). Negatives are drawn from the history (--history). Trains the
     /// ranker. Repeatable.
     #[arg(long, value_name = "FILE")]

@@ -8,8 +8,10 @@
 
 pub mod feedback;
 mod group;
+pub mod library;
 pub mod marks;
 pub mod sources;
+mod zotero;
 
 pub use group::{Group, LIBRARY_GROUPS};
 pub use marks::{Mark, MarkSource, Marks};

@@ -5,6 +5,7 @@
 pub mod feeds;
 pub mod http;
 pub mod smtp;
+pub mod zotero;
 
 use std::path::{Path, PathBuf};
 
