@@ -1,6 +1,6 @@
 //! The reader's library as positives: a list of arXiv ids, a BibTeX file, a Zotero CSV
-//! export or Zotero's own database (`zotero.sqlite`, read from a copy), each joined to the history for the
-//! papers the reader did not keep.
+//! export or Zotero's own database (`zotero.sqlite`, read from a copy), each joined to the
+//! history for the papers the reader did not keep.
 
 use std::collections::HashSet;
 use std::path::Path;
