@@ -29,25 +29,13 @@ use serde::Serialize;
 
 use crate::ingest::Paper;
 use crate::labels::{Group, LabelledSet};
-use crate::learn::reader::{fit, Prior, ReaderModel};
+use crate::learn::reader::{fit, mark_columns, seen_rows, Prior, ReaderModel};
 use crate::metrics::{over_days_with_intervals, ranking, Estimate};
 use crate::score::{Scorer, Similarities};
 use crate::topics::Profile;
 
 /// The days of marks at which the curve is measured (where later days remain to test on).
 pub const CHECKPOINTS: [usize; 5] = [5, 10, 20, 30, 40];
-
-/// The weight of a paper shown and left unmarked, against 1 for a mark.
-pub const WEAK_NEGATIVE: f32 = 0.5;
-
-/// Unmarked papers just below the picks, this many per pick, are not weak negatives:
-/// that is where the picks the ranking missed sit.
-pub const GAP: usize = 3;
-
-/// The hand-set score's prior weight (log-odds per standard deviation), and the pull
-/// toward it and toward zero for everything else. Chosen on the GPT-4o six-topic set
-/// (README, "How fast it learns"), then used unchanged on the GPT-5 set.
-pub const PRIOR: (f32, f32) = (1.0, 0.3);
 
 /// One point of the curve.
 #[derive(Debug, Clone, Serialize)]
@@ -139,37 +127,25 @@ pub fn simulate(
 
 impl Replay<'_> {
     fn prior(&self) -> Prior {
-        Prior {
-            column: self.start,
-            weight: PRIOR.0,
-            lambda: PRIOR.1,
-        }
+        Prior::on(self.start)
     }
 
     /// Rows `rows` of the features, with the two mark columns: each paper's greatest cosine
     /// to a liked and to a disliked paper (itself left out; 0 without any).
     fn features(&self, rows: &[usize], marks: &Marked) -> Array2<f32> {
         let v = self.vectors.select(Axis(0), rows);
-        let mut out = Array2::zeros((rows.len(), self.x.ncols() + 2));
-        out.slice_mut(ndarray::s![.., ..self.x.ncols()])
-            .assign(&self.x.select(Axis(0), rows));
-        for (c, anchors) in [&marks.liked, &marks.disliked].into_iter().enumerate() {
-            if anchors.is_empty() {
-                continue;
-            }
-            let a = self.vectors.select(Axis(0), anchors);
-            let cos = v.dot(&a.t());
-            for (r, &i) in rows.iter().enumerate() {
-                let best = anchors
-                    .iter()
-                    .zip(cos.row(r))
-                    .filter(|(&j, _)| j != i)
-                    .map(|(_, &c)| c)
-                    .fold(0f32, f32::max);
-                out[[r, self.x.ncols() + c]] = best;
-            }
-        }
-        out
+        let liked = self.vectors.select(Axis(0), &marks.liked);
+        let disliked = self.vectors.select(Axis(0), &marks.disliked);
+        let same = |r: usize, like: bool, a: usize| {
+            rows[r]
+                == if like {
+                    marks.liked[a]
+                } else {
+                    marks.disliked[a]
+                }
+        };
+        let m = mark_columns(v.view(), (liked.view(), disliked.view()), same);
+        ndarray::concatenate![Axis(1), self.x.select(Axis(0), rows), m]
     }
 
     fn run(&self, ask: usize, resamples: usize, seed: u64) -> Vec<CurvePoint> {
@@ -179,17 +155,16 @@ impl Replay<'_> {
         let (mut count, mut asked) = (0, 0);
         let mut curve = Vec::new();
         for (t, today) in self.by_day.iter().enumerate() {
-            let (marked, questions, skip) = self.read_day(model.as_ref(), &marks, today, ask);
+            let (order, marked, questions, picks) =
+                self.read_day(model.as_ref(), &marks, today, ask);
             count += marked.len();
             asked += questions;
-            for (j, &i) in today.iter().enumerate() {
+            for (j, weight) in seen_rows(&order, &marked, picks) {
+                let i = today[j];
                 let mark = marked.contains(&j);
-                if !mark && skip.contains(&j) {
-                    continue;
-                }
                 rows.push(i);
                 labels.push(mark && self.y[i]);
-                weights.push(if mark { 1.0 } else { WEAK_NEGATIVE });
+                weights.push(weight);
                 if mark {
                     if self.y[i] {
                         &mut marks.liked
@@ -210,17 +185,16 @@ impl Replay<'_> {
         curve
     }
 
-    /// What the reader marks of a day ranked by `model`: the places (in `today`) of the
-    /// digest's picks and of the questions, how many questions there were, and the places
-    /// just below the picks ([`GAP`] per pick) that are not weak negatives: that is where
-    /// the picks the ranking missed sit, so an unmarked paper there says little.
+    /// What the reader sees of a day ranked by `model`: the day's places (in `today`) in
+    /// rank order, the places of the digest's picks and of the questions (the marks), how
+    /// many questions there were, and how many picks.
     fn read_day(
         &self,
         model: Option<&ReaderModel>,
         marks: &Marked,
         today: &[usize],
         ask: usize,
-    ) -> (HashSet<usize>, usize, HashSet<usize>) {
+    ) -> (Vec<usize>, HashSet<usize>, usize, usize) {
         let scores: Vec<f32> = match model {
             Some(m) => m.score(self.features(today, marks).view()),
             None => today.iter().map(|&i| self.x[[i, self.start]]).collect(),
@@ -238,8 +212,7 @@ impl Replay<'_> {
         let views: Vec<_> = rest.iter().map(|&j| self.vectors.row(today[j])).collect();
         let questions = crate::score::questions(&views, ask);
         marked.extend(questions.iter().map(|&q| rest[q]));
-        let gap = rest.iter().take(GAP * picks).copied().collect();
-        (marked, questions.len(), gap)
+        (order, marked, questions.len(), picks)
     }
 
     /// The curve's point after `seen` days: the three rankers on every later day.

@@ -1,28 +1,48 @@
 //! The model a reader's marks train: a logistic model over a paper's features (its vector
-//! and the hybrid's parts) whose weight on the hand-set score starts at, and is pulled back
-//! toward, a prior instead of zero. With no marks it ranks exactly as the hand-set profile
-//! does; each mark moves it only as far as the evidence goes, so a cold start is never
-//! worse than the profile and a few marks cannot overturn it. Rows carry weights, so
-//! papers a reader was shown and left unmarked can count as weak negatives.
+//! and the hybrid's parts) whose weight on the score that ranks without marks (the hand-set
+//! score, or a learned ranker's) starts at, and is pulled back toward, a prior instead of
+//! zero. With no marks it ranks exactly as before; each mark moves it only as far as the
+//! evidence goes, so a cold start is never worse than the profile and a few marks cannot
+//! overturn it. Rows carry weights, so papers a reader was shown and left unmarked can
+//! count as weak negatives.
+//!
+//! [`seen_rows`] says which papers of a day a mark teaches about and how much, and
+//! [`mark_columns`] adds each paper's closeness to the liked and disliked papers: the
+//! reader's side of the model, apart from how a replay (`eval --simulate-reader`) or a
+//! reader's own days supply the marks.
 
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use std::collections::HashSet;
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 /// Gradient steps per fit: fixed, so a fit is deterministic.
 const STEPS: usize = 250;
 
+/// The weight of a paper shown and left unmarked, against 1 for a mark.
+pub const WEAK_NEGATIVE: f32 = 0.5;
+
+/// Unmarked papers just below the picks, this many per pick, are not weak negatives:
+/// that is where the picks the ranking missed sit.
+pub const GAP: usize = 3;
+
+/// The prior's weight (log-odds per standard deviation of the score that ranks without
+/// marks), and the pull toward it and toward zero for everything else. Chosen on the GPT-4o
+/// six-topic set (README, "How fast it learns"), then used unchanged on the GPT-5 set.
+pub const PRIOR: (f32, f32) = (1.0, 0.3);
+
 /// A fitted model: z-scoring, then `bias + weights · z`.
 #[derive(Debug, Clone)]
 pub struct ReaderModel {
-    mean: Array1<f32>,
-    scale: Array1<f32>,
-    weights: Array1<f32>,
+    mean: Vec<f32>,
+    scale: Vec<f32>,
+    weights: Vec<f32>,
     bias: f32,
 }
 
 /// What a fit is pulled toward, and how hard.
 #[derive(Debug, Clone, Copy)]
 pub struct Prior {
-    /// The column of the hand-set score.
+    /// The column of the score that ranks without marks.
     pub column: usize,
     /// Its weight before any mark, on the z-scored column (log-odds per standard deviation).
     pub weight: f32,
@@ -30,15 +50,26 @@ pub struct Prior {
     pub lambda: f32,
 }
 
+impl Prior {
+    /// [`PRIOR`] on column `column`.
+    pub fn on(column: usize) -> Self {
+        Prior {
+            column,
+            weight: PRIOR.0,
+            lambda: PRIOR.1,
+        }
+    }
+}
+
 impl ReaderModel {
-    /// The model before any mark: the hand-set score alone (z-scored on `x`).
+    /// The model before any mark: the prior's column alone (z-scored on `x`).
     pub fn prior(x: ArrayView2<f32>, prior: Prior) -> Self {
         let (mean, scale) = stats(x);
-        let mut weights = Array1::zeros(x.ncols());
+        let mut weights = vec![0.0; x.ncols()];
         weights[prior.column] = prior.weight;
         ReaderModel {
-            mean,
-            scale,
+            mean: mean.to_vec(),
+            scale: scale.to_vec(),
             weights,
             bias: 0.0,
         }
@@ -46,9 +77,58 @@ impl ReaderModel {
 
     /// Log-odds of each row of `x`.
     pub fn score(&self, x: ArrayView2<f32>) -> Vec<f32> {
-        let z = (&x - &self.mean) / &self.scale;
-        (z.dot(&self.weights) + self.bias).to_vec()
+        let (mean, scale) = (ArrayView1::from(&self.mean), ArrayView1::from(&self.scale));
+        let z = (&x - &mean) / scale;
+        (z.dot(&ArrayView1::from(&self.weights)) + self.bias).to_vec()
     }
+}
+
+/// The papers of one day a reader's marks train on, as (paper, weight): a day's papers in
+/// rank order `order`, of which `marked` were marked and the first `picks` were the
+/// digest's picks. A marked paper weighs 1; a paper the reader was shown and left unmarked
+/// is a weak negative ([`WEAK_NEGATIVE`]), except an unmarked pick (a reader who agrees
+/// with a pick need not say so) and the [`GAP`] per pick just below the picks, where the
+/// picks the ranking missed sit, so an unmarked paper there says little too. In the order
+/// of the papers' indices, so a fit does not depend on the ranking's order.
+pub fn seen_rows(order: &[usize], marked: &HashSet<usize>, picks: usize) -> Vec<(usize, f32)> {
+    let gap = 0..picks + GAP * picks;
+    let mut rows: Vec<(usize, f32)> = order
+        .iter()
+        .enumerate()
+        .filter_map(|(place, &i)| match marked.contains(&i) {
+            true => Some((i, 1.0)),
+            false if gap.contains(&place) => None,
+            false => Some((i, WEAK_NEGATIVE)),
+        })
+        .collect();
+    rows.sort_by_key(|r| r.0);
+    rows
+}
+
+/// Each row of `vectors`' greatest cosine to a liked and to a disliked paper (rows of unit
+/// vectors; 0 without any), leaving out the pairs `same(row, anchor)` says are one paper:
+/// a liked paper must not explain itself.
+pub fn mark_columns<'a>(
+    vectors: ArrayView2<f32>,
+    (liked, disliked): (ArrayView2<'a, f32>, ArrayView2<'a, f32>),
+    same: impl Fn(usize, bool, usize) -> bool,
+) -> Array2<f32> {
+    let mut out = Array2::zeros((vectors.nrows(), 2));
+    for (c, anchors) in [liked, disliked].into_iter().enumerate() {
+        if anchors.nrows() == 0 {
+            continue;
+        }
+        let cos = vectors.dot(&anchors.t());
+        for (r, row) in cos.rows().into_iter().enumerate() {
+            out[[r, c]] = row
+                .iter()
+                .enumerate()
+                .filter(|&(a, _)| !same(r, c == 0, a))
+                .map(|(_, &v)| v)
+                .fold(0f32, f32::max);
+        }
+    }
+    out
 }
 
 /// Fits on rows `x` with labels `y` and row weights `w` (a marked paper 1, a weak negative
@@ -69,7 +149,7 @@ pub fn fit(x: ArrayView2<f32>, y: &[bool], w: &[f32], prior: Prior) -> ReaderMod
     if pos == 0.0 || neg == 0.0 {
         return start;
     }
-    let z = (&x - &start.mean) / &start.scale;
+    let z = (&x - &ArrayView1::from(&start.mean)) / ArrayView1::from(&start.scale);
     // zᵀ in rows of its own: the gradient's product reads it row by row, not strided.
     let zt = z.t().as_standard_layout().into_owned();
     // Each row's share of the loss: classes weigh half each.
@@ -82,7 +162,7 @@ pub fn fit(x: ArrayView2<f32>, y: &[bool], w: &[f32], prior: Prior) -> ReaderMod
     let mut w0 = Array1::<f32>::zeros(x.ncols());
     w0[prior.column] = prior.weight;
     let step = 1.0 / (0.25 * top_eigenvalue(&z, &zt, &c) + prior.lambda + 0.25);
-    let (mut wv, mut b) = (start.weights.clone(), 0f32);
+    let (mut wv, mut b) = (Array1::from(start.weights.clone()), 0f32);
     let (mut prev_w, mut prev_b) = (wv.clone(), b);
     for k in 0..STEPS {
         // Nesterov momentum.
@@ -102,7 +182,7 @@ pub fn fit(x: ArrayView2<f32>, y: &[bool], w: &[f32], prior: Prior) -> ReaderMod
         prev_b = std::mem::replace(&mut b, yb - grad_b * step);
     }
     ReaderModel {
-        weights: wv,
+        weights: wv.to_vec(),
         bias: b,
         ..start
     }
@@ -143,6 +223,33 @@ fn top_eigenvalue(z: &Array2<f32>, zt: &Array2<f32>, c: &Array1<f32>) -> f32 {
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn a_day_teaches_through_its_marks_and_the_papers_left_unmarked_below_the_gap() {
+        // Ten papers ranked 9, 8, ..., 0; two picks (places 0 and 1), the second marked, and
+        // a question answered at place 7.
+        let order: Vec<usize> = (0..10).rev().collect();
+        let marked: HashSet<usize> = [8, 2].into_iter().collect();
+        let rows = seen_rows(&order, &marked, 2);
+        // The unmarked pick (9) and the gap below the picks (places 2..8: papers 7 to 2,
+        // but 2 is marked) say nothing; papers 1 and 0, seen and left unmarked, are weak.
+        assert_eq!(
+            rows,
+            [(0, WEAK_NEGATIVE), (1, WEAK_NEGATIVE), (2, 1.0), (8, 1.0)]
+        );
+    }
+
+    #[test]
+    fn a_marked_paper_is_not_its_own_closest_mark() {
+        let v = array![[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]];
+        let liked = array![[1.0, 0.0], [0.6, 0.8]];
+        let disliked = ndarray::Array2::<f32>::zeros((0, 2));
+        // Paper 0 is liked mark 0, paper 2 liked mark 1.
+        let same = |r: usize, like: bool, a: usize| like && ((r, a) == (0, 0) || (r, a) == (2, 1));
+        let m = mark_columns(v.view(), (liked.view(), disliked.view()), same);
+        assert_eq!(m.column(0).to_vec(), [0.6, 0.8, 0.6]);
+        assert_eq!(m.column(1).to_vec(), [0.0, 0.0, 0.0]);
+    }
 
     #[test]
     fn no_marks_rank_as_the_prior_and_marks_move_it() {
