@@ -166,12 +166,11 @@ async fn search(State(state): State<Arc<Shared>>, Query(q): Query<SearchQuery>) 
     }
     let k = q.k.unwrap_or(20).clamp(1, MAX_K);
     let work = move || {
-        let mut s = state.searcher.lock().expect("searcher lock");
-        let s = &mut *s;
-        s.history()?;
-        let history = &s.history.as_ref().expect("opened").2;
-        let hits = crate::pipeline::search::search(&mut s.embedder, history, &q.q, k)
+        let history = state.history()?;
+        let mut embedder = state.embedder.lock().expect("embedder lock");
+        let hits = crate::pipeline::search::search(&mut *embedder, &history, &q.q, k)
             .map_err(|e| ServeError::Usage(e.to_string()))?;
+        drop(embedder);
         Ok(found(&state, hits))
     };
     match blocking(work).await {
@@ -188,8 +187,7 @@ async fn similar(State(state): State<Arc<Shared>>, Query(q): Query<SimilarQuery>
     };
     let k = q.k.unwrap_or(20).clamp(1, MAX_K);
     let work = move || {
-        let mut s = state.searcher.lock().expect("searcher lock");
-        let history = s.history()?;
+        let history = state.history()?;
         let Some(v) = history.vector(&id) else {
             return Ok(None);
         };

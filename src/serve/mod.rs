@@ -8,8 +8,9 @@
 //! axum on tokio: it is the ecosystem's default server, kept by the tokio project, and the
 //! only layers needed (a body cap, a guard in front of every route) are its own. Work that
 //! blocks (the model, the history, the log's lock and fsync) runs on tokio's blocking
-//! threads, off the workers that serve pages. A mark still waits for a running search:
-//! checking that its paper is known takes the same lock as the model and the history.
+//! threads, off the workers that serve pages. A mark never waits for a search: the model is
+//! locked while a search embeds its words, the history only while it is looked up or
+//! reopened, and each search reads its own handle to it.
 //!
 //! Safe by default ([`guard`]): it binds loopback; any other address needs an access token
 //! (printed in the URL to open). The `Host` of a loopback server must be loopback, so a
@@ -89,37 +90,78 @@ pub(crate) struct State {
     digests: PathBuf,
     log: PathBuf,
     tokens: guard::Tokens,
-    searcher: Mutex<Searcher>,
+    /// The model that embeds a search's words: one search embeds at a time.
+    embedder: Mutex<BertEmbedder>,
+    /// The history, held only while it is looked at or reopened: a search reads its own
+    /// handle, so a mark's known-paper check never waits for a search.
+    history: Mutex<Reopened<Arc<History>>>,
+    history_root: PathBuf,
     /// Marks from this process are appended one call at a time (the log's file lock keeps
     /// other processes' appends apart).
     writing: Mutex<()>,
-    /// The ids of the digests' papers, read when an id is not in the history.
-    known: Mutex<HashSet<PaperId>>,
+    /// The ids of the digests' papers, read again when a day folder changed.
+    known: Mutex<Reopened<HashSet<PaperId>>>,
 }
 
-/// The model and the history, reopened when the history's manifest changed (a `daily` or
-/// `backfill` beside the server appended a day).
-pub(crate) struct Searcher {
-    embedder: BertEmbedder,
-    root: PathBuf,
-    history: Option<(Option<std::time::SystemTime>, u64, History)>,
+/// Something read from files, with the stamp of the files it was read from: it is read
+/// again when the stamp changes (a `daily` or `backfill` beside the server appended a day).
+pub(crate) struct Reopened<T> {
+    stamp: Vec<(std::ffi::OsString, Option<std::time::SystemTime>, u64)>,
+    value: Option<T>,
 }
 
-impl Searcher {
-    fn history(&mut self) -> Result<&History, ServeError> {
-        let dir = History::dir_for(&self.root, self.embedder.fingerprint());
-        let manifest = dir.join("manifest.json");
-        let meta = fs_err::metadata(&manifest).ok();
-        let stamp = (
-            meta.as_ref().and_then(|m| m.modified().ok()),
-            meta.as_ref().map_or(0, |m| m.len()),
-        );
-        let fresh = matches!(&self.history, Some((t, n, _)) if (*t, *n) == stamp);
-        if !fresh {
-            let h = History::open(&dir, self.embedder.fingerprint(), self.embedder.dim())?;
-            self.history = Some((stamp.0, stamp.1, h));
+impl<T: Clone> Reopened<T> {
+    fn new() -> Self {
+        Reopened {
+            stamp: Vec::new(),
+            value: None,
         }
-        Ok(&self.history.as_ref().expect("opened above").2)
+    }
+
+    /// The value, read again by `read` when `stamp` differs from the one it was read at.
+    fn get(
+        &mut self,
+        stamp: Vec<(std::ffi::OsString, Option<std::time::SystemTime>, u64)>,
+        read: impl FnOnce() -> Result<T, ServeError>,
+    ) -> Result<T, ServeError> {
+        if self.value.is_none() || self.stamp != stamp {
+            self.value = Some(read()?);
+            self.stamp = stamp;
+        }
+        Ok(self.value.clone().expect("read above"))
+    }
+}
+
+/// The modification time and size of each of `paths` (what is missing has neither).
+fn stamp_of(
+    paths: impl IntoIterator<Item = PathBuf>,
+) -> Vec<(std::ffi::OsString, Option<std::time::SystemTime>, u64)> {
+    paths
+        .into_iter()
+        .map(|p| {
+            let meta = fs_err::metadata(&p).ok();
+            (
+                p.into_os_string(),
+                meta.as_ref().and_then(|m| m.modified().ok()),
+                meta.as_ref().map_or(0, |m| m.len()),
+            )
+        })
+        .collect()
+}
+
+impl State {
+    /// The history as it is now on disk (reopened when its manifest changed).
+    pub(crate) fn history(&self) -> Result<Arc<History>, ServeError> {
+        let (fingerprint, dim) = {
+            let e = self.embedder.lock().expect("embedder lock");
+            (e.fingerprint().to_owned(), e.dim())
+        };
+        let dir = History::dir_for(&self.history_root, &fingerprint);
+        let stamp = stamp_of([dir.join("manifest.json")]);
+        let mut held = self.history.lock().expect("history lock");
+        held.get(stamp, || {
+            Ok(Arc::new(History::open(&dir, &fingerprint, dim)?))
+        })
     }
 }
 
@@ -135,12 +177,6 @@ pub fn bind(opts: &Options, report: &mut dyn Report) -> Result<Bound, ServeError
     )?;
     let site = fs_err::canonicalize(&opts.site).map_err(IoError::read(&opts.site))?;
     let embedder = BertEmbedder::load_for(&opts.model, opts.device, opts.compute)?;
-    let mut searcher = Searcher {
-        embedder,
-        root: opts.history.clone(),
-        history: None,
-    };
-    let papers = searcher.history()?.len();
     if let Some(parent) = opts.log.parent() {
         fs_err::create_dir_all(parent).map_err(IoError::write(parent))?;
     }
@@ -160,26 +196,30 @@ pub fn bind(opts: &Options, report: &mut dyn Report) -> Result<Bound, ServeError
     })?;
     let tokens = guard::Tokens::new(addr)?;
     let url = tokens.url(addr);
-    report.note(&format!(
-        "serve: {} ({papers} papers in the history to search); marks go to {}",
-        opts.site.display(),
-        opts.log.display()
-    ));
-    if tokens.access.is_some() {
-        report.note(
-            "serve: listening beyond this machine: open the URL below, with its access token; \
-             anyone with it can read the digests and mark papers",
-        );
-    }
+    let beyond = tokens.access.is_some();
     let state = Arc::new(State {
         site,
         digests: opts.digests.clone(),
         log: opts.log.clone(),
         tokens,
-        searcher: Mutex::new(searcher),
+        embedder: Mutex::new(embedder),
+        history: Mutex::new(Reopened::new()),
+        history_root: opts.history.clone(),
         writing: Mutex::new(()),
-        known: Mutex::new(HashSet::new()),
+        known: Mutex::new(Reopened::new()),
     });
+    let papers = state.history()?.len();
+    report.note(&format!(
+        "serve: {} ({papers} papers in the history to search); marks go to {}",
+        opts.site.display(),
+        opts.log.display()
+    ));
+    if beyond {
+        report.note(
+            "serve: listening beyond this machine: open the URL below, with its access token; \
+             anyone with it can read the digests and mark papers",
+        );
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -228,23 +268,27 @@ impl Bound {
     }
 }
 
-/// Whether `id` is a paper arxrank has seen: in the history, else in a digest.
+/// Whether `id` is a paper arxrank has seen: in the history, else in a digest (the
+/// digests' ids are read again only when a day folder changed).
 pub(crate) fn is_known(state: &State, id: &PaperId) -> Result<bool, ServeError> {
-    if state
-        .searcher
-        .lock()
-        .expect("searcher lock")
-        .history()?
-        .get(id)
-        .is_some()
-    {
+    if state.history()?.get(id).is_some() {
         return Ok(true);
     }
+    let days = fs_err::read_dir(&state.digests)
+        .map(|dir| {
+            let mut days: Vec<PathBuf> = dir.filter_map(|e| Some(e.ok()?.path())).collect();
+            days.sort();
+            days
+        })
+        .unwrap_or_default();
+    let stamp = stamp_of(std::iter::once(state.digests.clone()).chain(days));
     let mut known = state.known.lock().expect("known lock");
-    if !known.contains(id) {
-        *known = digest_ids(&state.digests)?;
+    // Cloned out of the lock only when read: the set is kept, not copied, on a hit.
+    if let Some(ids) = known.value.as_ref().filter(|_| known.stamp == stamp) {
+        return Ok(ids.contains(id));
     }
-    Ok(known.contains(id))
+    let ids = known.get(stamp, || digest_ids(&state.digests))?;
+    Ok(ids.contains(id))
 }
 
 /// Every paper id in the digests' `scores.json` files.
