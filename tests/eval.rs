@@ -596,7 +596,7 @@ fn a_simulated_reader_replays_the_days_and_the_curve_is_measured_on_later_days()
             assert_eq!(p["test_days"].as_u64(), Some(12 - seen));
             assert_eq!(p["test_papers"].as_u64(), Some((12 - seen) * 40));
             let names: Vec<&String> = p["rankers"].as_object().unwrap().keys().collect();
-            assert_eq!(names, ["simulated", "full_labels", "hybrid"]);
+            assert_eq!(names, ["simulated", "full_labels", "hybrid", "anchors"]);
             for f in p["rankers"].as_object().unwrap().values() {
                 for m in ["roc_auc", "ap", "r10_per_day"] {
                     let (v, lo, hi) = (
@@ -650,7 +650,10 @@ fn a_simulated_reader_replays_the_days_and_the_curve_is_measured_on_later_days()
     // from, and a fourth ranker on the curve: its figures are its own scores'.
     let judged = run(&dir.path().join("archive"), &["--train", s(&archive)]);
     let names: Vec<&String> = judged[0]["rankers"].as_object().unwrap().keys().collect();
-    assert_eq!(names, ["simulated", "full_labels", "hybrid", "learned"]);
+    assert_eq!(
+        names,
+        ["simulated", "full_labels", "hybrid", "learned", "anchors"]
+    );
     assert_eq!(
         judged[0]["rankers"]["hybrid"],
         plain[0]["rankers"]["hybrid"]

@@ -76,7 +76,9 @@ fn learning_curve(s: &mut String, set: &SetReport, curve: &[CurvePoint]) {
            digest's picks (and the questions of the \"Help arxrank learn\" block), the model \
            retrains, and at each point it is measured on every later day. `simulated`: \
            trained on the marks; `full_labels`: the same learner on every label of the same \
-           days; `hybrid`: the hand-set profile. Intervals: bootstrap 95% over the test days.\n\n";
+           days; `hybrid`: the hand-set profile; `anchors`: the same marks as `rank` and `daily` \
+           use them today (the liked papers one more topic, papers very like a disliked one \
+           pushed down). Intervals: bootstrap 95% over the test days.\n\n";
     if curve.is_empty() {
         *s += "No point: the set has too few days (the first is at 5 days of marks, with \
                later days to test on).\n";

@@ -49,7 +49,8 @@ pub struct CurvePoint {
     /// Later days measured on, and their papers.
     pub test_days: usize,
     pub test_papers: usize,
-    /// `simulated`, `full_labels` and `hybrid`, each `{"roc_auc", "ap", "r10_per_day"}`.
+    /// `simulated`, `full_labels`, `hybrid` and `anchors` (the marks as `daily` uses them
+    /// today), each `{"roc_auc", "ap", "r10_per_day"}`.
     pub rankers: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -81,6 +82,8 @@ struct Replay<'a> {
     by_day: Vec<Vec<usize>>,
     vectors: &'a Array2<f32>,
     profile: &'a Profile,
+    papers: &'a [Paper],
+    sims: &'a Similarities,
 }
 
 /// Replays `set` (its papers' `vectors` and topic `sims`) for a reader of `profile` who
@@ -121,6 +124,8 @@ pub fn simulate(
         by_day,
         vectors,
         profile,
+        papers,
+        sims,
     };
     r.run(ask, resamples, seed)
 }
@@ -215,6 +220,30 @@ impl Replay<'_> {
         (order, marked, questions.len(), picks)
     }
 
+    /// Every paper's hand-set score moved by the marks as anchors, as `rank` and `daily`
+    /// use a reader's marks today: the liked papers one more topic, a paper very like a
+    /// disliked one pushed down ([`Scorer::with_marks`]).
+    fn anchored(&self, marks: &Marked) -> Vec<f32> {
+        let names = |of: &[usize]| -> Vec<crate::score::MarkName> {
+            of.iter()
+                .map(|&i| (self.papers[i].id.clone(), self.papers[i].title.clone()))
+                .collect()
+        };
+        let scorer =
+            Scorer::new(self.profile).with_marks(names(&marks.liked), names(&marks.disliked));
+        let anchors = crate::score::MarkVectors {
+            likes: self.vectors.select(Axis(0), &marks.liked),
+            dislikes: self.vectors.select(Axis(0), &marks.disliked),
+        };
+        let mut sims = self.sims.clone();
+        sims.set_marks(anchors.closest(self.vectors.view()));
+        scorer
+            .score_all(self.papers, &sims)
+            .iter()
+            .map(|s| s.raw)
+            .collect()
+    }
+
     /// The curve's point after `seen` days: the three rankers on every later day.
     fn measure(
         &self,
@@ -252,6 +281,8 @@ impl Replay<'_> {
         if self.start != self.hybrid {
             measured.push(("learned", column(self.start)));
         }
+        let anchored = self.anchored(read);
+        measured.push(("anchors", test.iter().map(|&i| anchored[i]).collect()));
         for (name, scores) in measured {
             let [roc_auc, ap, r10_per_day] =
                 over_days_with_intervals(&scores, &truth, &days, resamples, seed);
