@@ -761,11 +761,21 @@ fn a_new_reader_likes_a_day_of_papers_and_the_next_run_ranks_it_again_keeping_th
     }
     let former: Vec<&String> = picked.iter().filter(|id| !disliked.contains(id)).collect();
     let kept = former.iter().filter(|id| now.contains(**id)).count();
+    // The marks train a model of this reader over the profile's score: a day of dislikes of
+    // quantization and MoE picks takes some of their like with it, but the profile's picks
+    // mostly stay, and every one that left says the marks moved it.
     assert!(
-        kept * 10 >= former.len() * 8,
+        kept * 3 >= former.len() * 2,
         "{kept} of the {} former picks not disliked stay picks",
         former.len()
     );
+    for id in former.iter().filter(|id| !now.contains(**id)) {
+        let comment = after[id.as_str()]["COMMENT"].as_str().unwrap();
+        assert!(
+            comment.starts_with("Your marks moved it down"),
+            "{id}: {comment}"
+        );
+    }
     let joined = now
         .iter()
         .filter(|id| !picked.contains(*id) && !liked.contains(id))
@@ -778,25 +788,31 @@ fn a_new_reader_likes_a_day_of_papers_and_the_next_run_ranks_it_again_keeping_th
         picked.len(),
         former.len()
     );
-    // Leaving a paper unmarked is no dislike: only a paper closer to a disliked one than to
-    // anything wanted loses, and one that no mark moved keeps its score exactly.
-    let mut unmoved = 0;
-    for (id, p) in after.as_object().unwrap() {
-        let (now, was) = (
-            p["arxrank"]["raw_score"].as_f64().unwrap(),
-            before[id.as_str()]["arxrank"]["raw_score"]
-                .as_f64()
-                .unwrap(),
-        );
-        if p["arxrank"]["disliked_mark"].is_null() {
-            assert!(now >= was, "{id}: {was} -> {now} without a dislike");
-        }
-        if p["arxrank"]["liked_mark"].is_null() && p["arxrank"]["disliked_mark"].is_null() {
-            assert_eq!(now, was, "{id}");
-            unmoved += 1;
-        }
-    }
-    assert!(unmoved > 100, "{unmoved} papers unmoved");
+    // The profile is a prior the marks move, not replace: over the papers no mark names,
+    // the order of the scores before and after mostly agrees.
+    let unnamed: Vec<(f64, f64)> = after
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, p)| {
+            p["arxrank"]["liked_mark"].is_null() && p["arxrank"]["disliked_mark"].is_null()
+        })
+        .map(|(id, p)| {
+            let raw = |v: &serde_json::Value| v["arxrank"]["raw_score"].as_f64().unwrap();
+            (raw(&before[id.as_str()]), raw(p))
+        })
+        .collect();
+    let (old, new): (Vec<f64>, Vec<f64>) = unnamed.iter().copied().unzip();
+    let rho = arxrank::metrics::spearman(&old, &new).unwrap();
+    assert!(
+        unnamed.len() > 100 && rho > 0.7,
+        "{} papers, Spearman {rho}",
+        unnamed.len()
+    );
+    println!(
+        "papers no mark names: {}, Spearman of their scores before and after: {rho:.3}",
+        unnamed.len()
+    );
     let ranked_with = &read_json(&day.join("run.json"))["ranked_with"];
     assert_eq!(ranked_with["learned_used"], true);
     assert!(ranked_with["learned"]

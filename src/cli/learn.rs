@@ -36,9 +36,10 @@ pub struct LearnArgs {
 
     /// Your likes and dislikes: the feedback log (`--feedback` alone: `feedback.jsonl` in
     /// the data directory, where `arxrank feedback import` appends), or a file the site's
-    /// "Export feedback" button saved. Liked papers pull papers like them up, disliked ones
-    /// push papers very like them down; papers you did not mark keep their scores. Replaces
-    /// the marks learned before, keeps a trained ranker. Repeatable.
+    /// "Export feedback" button saved. Trains a model of your marks that starts from the
+    /// profile's score (or the trained ranker's) and learns from what you marked and what
+    /// you were shown those days and left unmarked. Replaces the marks learned before,
+    /// keeps a trained ranker. Repeatable.
     #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value_os = feedback_log())]
     pub feedback: Vec<PathBuf>,
 

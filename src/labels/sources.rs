@@ -86,6 +86,8 @@ pub struct Gathered {
     pub sets: Vec<Training>,
     pub marks: Option<Marks>,
     pub notes: Vec<String>,
+    /// The digests' and listings' papers: the days the reader's marks were made on.
+    pub known: Known,
 }
 
 /// Reads every source of `wanted`, joining days to the known papers and then to `history`;
@@ -124,7 +126,12 @@ pub fn gather(
             &mut notes,
         )?)
     };
-    Ok(Gathered { sets, marks, notes })
+    Ok(Gathered {
+        sets,
+        marks,
+        notes,
+        known,
+    })
 }
 
 /// Papers whose whole text is known, by announcement day: what a day's negatives are drawn
@@ -132,6 +139,8 @@ pub fn gather(
 #[derive(Debug, Default)]
 pub struct Known {
     by_day: BTreeMap<Day, Vec<Paper>>,
+    /// How many papers a digest picked, by day (listings pick none).
+    picks: HashMap<Day, usize>,
     by_id: HashMap<PaperId, (Day, usize)>,
     on_day: HashSet<(Day, PaperId)>,
 }
@@ -144,6 +153,8 @@ impl Known {
         let mut n = 0;
         for day in loaded.days {
             let date = Day::from(day.date);
+            let picks = day.papers.iter().filter(|p| p.arxrank.selected).count();
+            *self.picks.entry(date).or_default() += picks;
             for p in day.papers {
                 n += usize::from(self.add(
                     date,
@@ -192,18 +203,24 @@ impl Known {
         true
     }
 
-    fn day(&self, day: Day) -> &[Paper] {
+    /// A day's papers, a digest's in its rank order.
+    pub fn day(&self, day: Day) -> &[Paper] {
         self.by_day.get(&day).map_or(&[], Vec::as_slice)
     }
 
-    pub(super) fn find(&self, id: &PaperId) -> Option<&Paper> {
+    /// How many papers the day's digest picked, when a digest of the day was read.
+    pub fn picks(&self, day: Day) -> Option<usize> {
+        self.picks.get(&day).copied()
+    }
+
+    pub fn find(&self, id: &PaperId) -> Option<&Paper> {
         let (day, i) = self.by_id.get(id)?;
         Some(&self.by_day[day][*i])
     }
 }
 
 /// A history row as a paper: its title is all the text there is.
-pub(super) fn title_only(id: &PaperId, title: &str, date: Option<Day>) -> Paper {
+pub fn title_only(id: &PaperId, title: &str, date: Option<Day>) -> Paper {
     Paper {
         id: id.clone(),
         title: title.to_owned(),

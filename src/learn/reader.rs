@@ -6,14 +6,15 @@
 //! overturn it. Rows carry weights, so papers a reader was shown and left unmarked can
 //! count as weak negatives.
 //!
-//! [`seen_rows`] says which papers of a day a mark teaches about and how much, and
-//! [`mark_columns`] adds each paper's closeness to the liked and disliked papers: the
-//! reader's side of the model, apart from how a replay (`eval --simulate-reader`) or a
-//! reader's own days supply the marks.
+//! `learn --feedback` (and so `daily`, when the feedback log changed) and `eval
+//! --simulate-reader` train it the same way: [`seen_rows`] says which papers of a day a
+//! mark teaches about and how much, and [`mark_columns`] adds each paper's closeness to the
+//! liked and disliked papers.
 
 use std::collections::HashSet;
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use serde::{Deserialize, Serialize};
 
 /// Gradient steps per fit: fixed, so a fit is deterministic.
 const STEPS: usize = 250;
@@ -31,16 +32,17 @@ pub const GAP: usize = 3;
 pub const PRIOR: (f32, f32) = (1.0, 0.3);
 
 /// A fitted model: z-scoring, then `bias + weights · z`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReaderModel {
     mean: Vec<f32>,
     scale: Vec<f32>,
     weights: Vec<f32>,
     bias: f32,
+    prior: Prior,
 }
 
 /// What a fit is pulled toward, and how hard.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Prior {
     /// The column of the score that ranks without marks.
     pub column: usize,
@@ -72,6 +74,7 @@ impl ReaderModel {
             scale: scale.to_vec(),
             weights,
             bias: 0.0,
+            prior,
         }
     }
 
@@ -80,6 +83,33 @@ impl ReaderModel {
         let (mean, scale) = (ArrayView1::from(&self.mean), ArrayView1::from(&self.scale));
         let z = (&x - &mean) / scale;
         (z.dot(&ArrayView1::from(&self.weights)) + self.bias).to_vec()
+    }
+}
+
+impl ReaderModel {
+    /// A log-odds `score` in the units of the prior's column: what that column would have
+    /// to be for the prior alone to give it (monotone, so it orders as the model does).
+    pub fn in_prior_units(&self, score: f32) -> f32 {
+        let c = self.prior.column;
+        self.mean[c] + (score - self.bias) * self.scale[c] / self.prior.weight
+    }
+
+    /// How many columns it reads, and which is the prior's.
+    pub fn columns(&self) -> (usize, usize) {
+        (self.weights.len(), self.prior.column)
+    }
+
+    /// Whether its numbers are whole: as many means, scales and weights, all finite, the
+    /// scales and the prior's weight not zero.
+    pub fn is_whole(&self) -> bool {
+        let n = self.weights.len();
+        self.mean.len() == n
+            && self.scale.len() == n
+            && self.prior.column < n
+            && self.prior.weight != 0.0
+            && self.scale.iter().all(|s| s.is_finite() && *s != 0.0)
+            && self.mean.iter().chain(&self.weights).all(|v| v.is_finite())
+            && self.bias.is_finite()
     }
 }
 

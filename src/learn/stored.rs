@@ -22,6 +22,7 @@ use base64::Engine;
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
+use super::reader::ReaderModel;
 use super::{FoldBy, LearnError, LinearModel, Trained, PART_NAMES};
 use crate::fsutil::IoError;
 use crate::ingest::PaperId;
@@ -51,6 +52,23 @@ pub struct Stored {
     /// The reader's likes and dislikes.
     #[serde(default)]
     pub marks: Marks,
+    /// The model the marks trained ([`super::reader`]), which ranks in place of the score
+    /// the profile ranks by without them. A file without one (from before it existed) has
+    /// its marks move the hand-set score as anchors instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader: Option<ReaderFit>,
+}
+
+/// The reader's model and what it learned from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReaderFit {
+    pub model: ReaderModel,
+    /// Days with marks, and the papers of those days it was trained on (marked, and shown
+    /// and left unmarked).
+    pub days: usize,
+    pub papers: usize,
+    /// Whether the score the marks start from is the ranker's (else the hand-set one).
+    pub over_ranker: bool,
 }
 
 /// A trained model with everything needed to use it and to judge it.
@@ -218,6 +236,7 @@ impl From<StoredV1> for Stored {
                 liked: v.liked,
             }),
             marks: Marks::default(),
+            reader: None,
         }
     }
 }
@@ -238,6 +257,7 @@ impl Stored {
             trained_by: format!("arxrank {}", env!("CARGO_PKG_VERSION")),
             ranker,
             marks,
+            reader: None,
         }
     }
 
@@ -315,6 +335,26 @@ impl Stored {
                 m.id
             )));
         }
+        if let Some(r) = &stored.reader {
+            let columns = dim + PART_NAMES.len() + usize::from(r.over_ranker) + 2;
+            let (n, prior) = r.model.columns();
+            let prior_ok = prior
+                == if r.over_ranker {
+                    dim + PART_NAMES.len()
+                } else {
+                    dim
+                };
+            if n != columns
+                || !prior_ok
+                || !r.model.is_whole()
+                || r.over_ranker != stored.ranker.is_some()
+            {
+                return Err(invalid(format!(
+                    "the model your marks trained reads {n} columns, not {columns}, or its \
+                     numbers are not whole: the file is damaged"
+                )));
+            }
+        }
         if stored.ranker.is_none() && stored.marks.is_empty() {
             return Err(invalid(
                 "holds neither a ranker nor any marks: the file is damaged".into(),
@@ -363,6 +403,19 @@ impl Stored {
                 "your marks ({} liked, {} disliked)",
                 self.marks.likes().count(),
                 self.marks.dislikes().count()
+            ));
+        }
+        if let Some(r) = &self.reader {
+            parts.push(format!(
+                "a model of your marks trained on {} papers of {} day{}, over the {} score",
+                r.papers,
+                r.days,
+                if r.days == 1 { "" } else { "s" },
+                if r.over_ranker {
+                    "ranker's"
+                } else {
+                    "hand-set"
+                }
             ));
         }
         parts.join(" and ")
@@ -568,7 +621,18 @@ mod tests {
                 &[0.5, 0.5, 0.5, 0.5],
             )],
         };
-        let stored = Stored::new("toy-model", 4, Some(ranker), marks);
+        let mut stored = Stored::new("toy-model", 4, Some(ranker), marks);
+        // The model of the marks, over the ranker's score: the vector, the parts, that
+        // score and the two mark columns.
+        let columns = 4 + PART_NAMES.len() + 1 + 2;
+        let x = Array2::from_shape_fn((6, columns), |(i, j)| ((i * 7 + j * 3) % 5) as f32);
+        let prior = super::super::reader::Prior::on(4 + PART_NAMES.len());
+        stored.reader = Some(ReaderFit {
+            model: super::super::reader::ReaderModel::prior(x.view(), prior),
+            days: 1,
+            papers: 6,
+            over_ranker: true,
+        });
         let dir = tempfile::tempdir().unwrap();
         stored.store(dir.path()).unwrap();
         let back = Stored::load(dir.path(), "toy-model")
@@ -708,6 +772,29 @@ mod tests {
         assert!(Stored::remove(dir.path()).unwrap());
         assert!(!dir.path().join(DIR).exists());
         assert!(!Stored::remove(dir.path()).unwrap());
+    }
+
+    #[test]
+    fn a_damaged_model_of_the_marks_is_refused() {
+        let (_, stored) = round_trip(&examples(
+            200,
+            30,
+            |i| format!("2025-05-0{}", 1 + i % 4),
+            false,
+        ));
+        let mut json = serde_json::to_value(&stored).unwrap();
+        json["reader"]["model"]["weights"]
+            .as_array_mut()
+            .unwrap()
+            .pop();
+        let e = Stored::parse(Path::new("model.json"), &json.to_string())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("model.json") && e.contains("damaged"), "{e}");
+        let mut json = serde_json::to_value(&stored).unwrap();
+        json["reader"]["over_ranker"] = false.into();
+        let e = Stored::parse(Path::new("model.json"), &json.to_string()).unwrap_err();
+        assert!(e.to_string().contains("damaged"), "{e}");
     }
 
     #[test]

@@ -15,6 +15,7 @@
 
 pub mod backfill;
 pub mod day;
+pub mod reader;
 pub mod search;
 pub mod teach;
 pub mod train;
@@ -267,7 +268,11 @@ pub fn score_with(
     let plain = topics.similarities(docs);
     // With marks, the scorer and similarities that know them; the ranker still reads the
     // plain similarities, as it was trained on them.
+    // A model of the marks ranks by itself (below); a file from before there was one has
+    // its marks move the hand-set score as anchors.
+    let reader = learned.and_then(|m| Some((m.reader.as_ref()?, &m.marks)));
     let marked = learned
+        .filter(|_| reader.is_none())
         .map(|m| &m.marks)
         .filter(|m| !m.is_empty())
         .map(|m| {
@@ -288,8 +293,13 @@ pub fn score_with(
     };
     let mut scored = scorer.score_all(papers, sims);
     let mut why = vec![None; papers.len()];
-    if let Some(ranker) = learned.and_then(|m| m.ranker.as_ref()) {
+    let ranker = learned.and_then(|m| m.ranker.as_ref());
+    if let Some(ranker) = ranker {
         why = rank_learned(ranker, scorer, papers, docs, &plain, &mut scored);
+    }
+    if let Some((fitted, marks)) = reader {
+        let day = (papers, docs.view(), &plain);
+        reader::rank_by_marks(fitted, marks, scorer, day, ranker, &mut scored);
     }
     let mut entries: Vec<Entry> = papers
         .iter()

@@ -115,13 +115,17 @@ pub fn teach(
         true => open_history(job.history, embedder)?,
         false => None,
     };
-    let Gathered { sets, marks, notes } = {
+    let Gathered {
+        sets,
+        marks,
+        notes,
+        known,
+    } = {
         let mut embed = |papers: &[crate::ingest::Paper]| {
             embed_papers(&mut *embedder, papers).map_err(Into::into)
         };
         gather(w, history.as_ref(), &mut embed).map_err(Box::new)?
     };
-    drop(history);
     for n in &notes {
         report.note(&format!("note: {n}"));
     }
@@ -143,7 +147,11 @@ pub fn teach(
         kept_ranker
     });
     let marks = merge_marks(marks, kept_marks, w.feedback, report);
-    let stored = Stored::new(job.fingerprint, embedder.dim(), ranker, marks);
+    let sources = (&known, history.as_ref());
+    let reader = super::reader::fit_marks(embedder, job.profile, &marks, sources, ranker.as_ref())?;
+    drop(history);
+    let mut stored = Stored::new(job.fingerprint, embedder.dim(), ranker, marks);
+    stored.reader = reader;
     let path = stored.store(job.topics)?;
     let size = fs_err::metadata(&path).map(|m| m.len()).unwrap_or(0);
     report.note(&format!(
@@ -165,9 +173,9 @@ fn merge_marks(
     match marks {
         Some(m) => {
             report.note(&format!(
-                "learn: {} liked and {} disliked papers from {}: liked papers pull papers \
-                 like them up, disliked ones push papers very like them down; unmarked papers \
-                 keep their scores",
+                "learn: {} liked and {} disliked papers from {}: a model of your marks learns \
+                 from them and from the papers you were shown on those days and left unmarked, \
+                 starting from the profile's score",
                 m.likes().count(),
                 m.dislikes().count(),
                 feedback
