@@ -268,10 +268,16 @@ impl Bound {
     }
 }
 
-/// Whether `id` is a paper arxrank has seen: in the history, else in a digest (the
-/// digests' ids are read again only when a day folder changed).
+/// Whether `id` is a paper arxrank has seen: in the history, else in a digest. The
+/// digests' ids are kept: an id among them is answered at once, and for one that is not,
+/// they are read again only when a day folder changed since (a `daily` beside the server
+/// wrote a day), so a stream of marks on unknown ids does not reread every digest.
 pub(crate) fn is_known(state: &State, id: &PaperId) -> Result<bool, ServeError> {
     if state.history()?.get(id).is_some() {
+        return Ok(true);
+    }
+    let mut known = state.known.lock().expect("known lock");
+    if known.value.as_ref().is_some_and(|ids| ids.contains(id)) {
         return Ok(true);
     }
     let days = fs_err::read_dir(&state.digests)
@@ -282,8 +288,6 @@ pub(crate) fn is_known(state: &State, id: &PaperId) -> Result<bool, ServeError> 
         })
         .unwrap_or_default();
     let stamp = stamp_of(std::iter::once(state.digests.clone()).chain(days));
-    let mut known = state.known.lock().expect("known lock");
-    // Cloned out of the lock only when read: the set is kept, not copied, on a hit.
     if let Some(ids) = known.value.as_ref().filter(|_| known.stamp == stamp) {
         return Ok(ids.contains(id));
     }
