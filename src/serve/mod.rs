@@ -96,6 +96,9 @@ pub(crate) struct State {
     /// handle, so a mark's known-paper check never waits for a search.
     history: Mutex<Reopened<Arc<History>>>,
     history_root: PathBuf,
+    /// The model's fingerprint and width, which name and check the history: kept here so
+    /// a mark need not lock the model a search may be holding.
+    model: (String, usize),
     /// Marks from this process are appended one call at a time (the log's file lock keeps
     /// other processes' appends apart).
     writing: Mutex<()>,
@@ -152,15 +155,12 @@ fn stamp_of(
 impl State {
     /// The history as it is now on disk (reopened when its manifest changed).
     pub(crate) fn history(&self) -> Result<Arc<History>, ServeError> {
-        let (fingerprint, dim) = {
-            let e = self.embedder.lock().expect("embedder lock");
-            (e.fingerprint().to_owned(), e.dim())
-        };
-        let dir = History::dir_for(&self.history_root, &fingerprint);
+        let (fingerprint, dim) = &self.model;
+        let dir = History::dir_for(&self.history_root, fingerprint);
         let stamp = stamp_of([dir.join("manifest.json")]);
         let mut held = self.history.lock().expect("history lock");
         held.get(stamp, || {
-            Ok(Arc::new(History::open(&dir, &fingerprint, dim)?))
+            Ok(Arc::new(History::open(&dir, fingerprint, *dim)?))
         })
     }
 }
@@ -202,6 +202,7 @@ pub fn bind(opts: &Options, report: &mut dyn Report) -> Result<Bound, ServeError
         digests: opts.digests.clone(),
         log: opts.log.clone(),
         tokens,
+        model: (embedder.fingerprint().to_owned(), embedder.dim()),
         embedder: Mutex::new(embedder),
         history: Mutex::new(Reopened::new()),
         history_root: opts.history.clone(),
