@@ -87,13 +87,6 @@ impl ReaderModel {
 }
 
 impl ReaderModel {
-    /// A log-odds `score` in the units of the prior's column: what that column would have
-    /// to be for the prior alone to give it (monotone, so it orders as the model does).
-    pub fn in_prior_units(&self, score: f32) -> f32 {
-        let c = self.prior.column;
-        self.mean[c] + (score - self.bias) * self.scale[c] / self.prior.weight
-    }
-
     /// How many columns it reads, and which is the prior's.
     pub fn columns(&self) -> (usize, usize) {
         (self.weights.len(), self.prior.column)

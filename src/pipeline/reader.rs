@@ -61,7 +61,16 @@ pub fn fit_marks(
         }
     }
     let sims = topic_vectors(embedder, profile)?.similarities(&vectors);
-    let (x, prior) = features(&rows.papers, vectors.view(), &sims, profile, ranker, marks);
+    let scorer = Scorer::new(profile);
+    let day = (rows.papers.as_slice(), vectors.view(), &sims);
+    let ranker_scores = |x: ArrayView2<f32>| {
+        ranker.map(|r| {
+            let texts: Vec<String> = rows.papers.iter().map(crate::learn::text_of).collect();
+            let words = r.model.words(texts.iter().map(String::as_str));
+            r.model.score_words(x, words.as_ref())
+        })
+    };
+    let (x, prior) = design(day, &scorer, ranker_scores, marks);
     let model = fit(x.view(), &rows.liked, &rows.weights, prior);
     Ok(Some(ReaderFit {
         model,
@@ -121,24 +130,19 @@ fn training_rows(marks: &Marks, known: &Known, history: Option<&History>, dim: u
 /// The features the model of the marks reads: the ranker's ([`crate::learn::features`]),
 /// the ranker's score when there is one, and the closeness to the liked and disliked papers
 /// (a marked paper's own mark left out); with the prior on the score that ranks without
-/// marks.
-fn features(
-    papers: &[Paper],
-    vectors: ArrayView2<f32>,
-    sims: &Similarities,
-    profile: &Profile,
-    ranker: Option<&RankerModel>,
+/// marks, given the ranker's features by `ranker_scores`. `fit_marks` and `rank_by_marks`
+/// both build it here, so they read the same columns.
+fn design(
+    (papers, vectors, sims): (&[Paper], ArrayView2<f32>, &Similarities),
+    scorer: &Scorer,
+    ranker_scores: impl FnOnce(ArrayView2<f32>) -> Option<Vec<f32>>,
     marks: &Marks,
 ) -> (Array2<f32>, Prior) {
-    let scorer = Scorer::new(profile);
-    let mut x = crate::learn::features(papers, vectors, sims, &scorer);
+    let mut x = crate::learn::features(papers, vectors, sims, scorer);
     let mut prior = Prior::on(vectors.ncols());
-    if let Some(r) = ranker {
-        let texts: Vec<String> = papers.iter().map(crate::learn::text_of).collect();
-        let words = r.model.words(texts.iter().map(String::as_str));
-        let scores = Array1::from(r.model.score_words(x.view(), words.as_ref()));
+    if let Some(scores) = ranker_scores(x.view()) {
         prior = Prior::on(x.ncols());
-        x = concatenate![Axis(1), x, scores.insert_axis(Axis(1))];
+        x = concatenate![Axis(1), x, Array1::from(scores).insert_axis(Axis(1))];
     }
     let m = columns_of_marks(papers, vectors, marks);
     (concatenate![Axis(1), x, m], prior)
@@ -153,31 +157,6 @@ fn columns_of_marks(papers: &[Paper], vectors: ArrayView2<f32>, marks: &Marks) -
         papers[r].id == *if liked { like_ids[a] } else { dislike_ids[a] }
     };
     mark_columns(vectors, (likes.view(), dislikes.view()), same)
-}
-
-/// A day's scores under the model of the marks, in the units of the score it was trained
-/// over (`base`: the hand-set raw scores, or the ranker's), for papers `papers` with vectors
-/// `docs` and topic similarities `sims` (without the marks).
-pub fn scores(
-    fitted: &ReaderFit,
-    scorer: &Scorer,
-    (papers, docs, sims): (&[Paper], ArrayView2<f32>, &Similarities),
-    base: &[f32],
-    marks: &Marks,
-) -> Vec<f32> {
-    let mut x = crate::learn::features(papers, docs, sims, scorer);
-    if fitted.over_ranker {
-        let column = Array1::from(base.to_vec()).insert_axis(Axis(1));
-        x = concatenate![Axis(1), x, column];
-    }
-    let m = columns_of_marks(papers, docs, marks);
-    let x = concatenate![Axis(1), x, m];
-    fitted
-        .model
-        .score(x.view())
-        .into_iter()
-        .map(|s| fitted.model.in_prior_units(s))
-        .collect()
 }
 
 /// See [`rank_by_marks`]: how far down the model of the marks may rank a profile's pick
@@ -202,7 +181,9 @@ pub fn rank_by_marks(
     let select_min = scorer.profile().scale.select_min;
     let scale = &ranker.map_or_else(|| scorer.profile().scale.clone(), |r| r.scale(select_min));
     let base: Vec<f32> = scored.iter().map(|s| s.raw).collect();
-    let model = scores(fitted, scorer, (papers, docs, sims), &base, marks);
+    let ranker_scores = |_: ArrayView2<f32>| fitted.over_ranker.then(|| base.clone());
+    let (x, _) = design((papers, docs, sims), scorer, ranker_scores, marks);
+    let model = fitted.model.score(x.view());
     // A paper the reader marked keeps its score (they decided on it); the rest share theirs.
     let marked: HashSet<&PaperId> = marks.papers.iter().map(|m| &m.id).collect();
     let open: Vec<usize> = (0..papers.len())
@@ -211,10 +192,8 @@ pub fn rank_by_marks(
     let (moved, model_place) = reorder(&base, &model, &open);
     let (likes, dislikes) = marks.vectors(docs.ncols());
     let closest = crate::score::MarkVectors { likes, dislikes }.closest(docs);
-    let names = |liked: bool| -> Vec<&crate::learn::stored::Mark> {
-        marks.papers.iter().filter(|m| m.liked == liked).collect()
-    };
-    let (liked, disliked) = (names(true), names(false));
+    let liked: Vec<&crate::learn::stored::Mark> = marks.likes().collect();
+    let disliked: Vec<&crate::learn::stored::Mark> = marks.dislikes().collect();
     let step = (scale.raw_at_10 - scale.raw_at_1) / 9.0;
     // A pick of the profile stays one unless the marks push it out of the model's top
     // `KEEP` times as many papers as the profile picks: a narrow dislike costs only the
@@ -258,40 +237,22 @@ pub fn rank_by_marks(
     }
 }
 
-/// The day's scores after the model's order ([`on_days_scores`]) among the papers not marked
-/// (`open`; a marked one keeps its own), and each open paper's place in that order
-/// (`usize::MAX` for a marked one).
+/// The day's scores `base` reassigned in the order of the model's scores `model` among the
+/// papers not marked (`open`; a marked one keeps its own): the open paper the model ranks
+/// k-th gets the k-th best of the open papers' scores. The marks decide the order; how many
+/// papers reach each relevance, and so how long the digest is, stays the profile's (a model
+/// trained on balanced classes has no say in where the line is). Also returns each open
+/// paper's place in the model's order (`usize::MAX` for a marked one).
 fn reorder(base: &[f32], model: &[f32], open: &[usize]) -> (Vec<f32>, Vec<usize>) {
-    let pick = |v: &[f32]| open.iter().map(|&i| v[i]).collect::<Vec<f32>>();
-    let mut moved = base.to_vec();
-    for (k, v) in on_days_scores(&pick(base), &pick(model))
-        .into_iter()
-        .enumerate()
-    {
-        moved[open[k]] = v;
-    }
-    let mut place = vec![usize::MAX; base.len()];
-    for (p, k) in crate::metrics::ranking(&pick(model))
-        .into_iter()
-        .enumerate()
-    {
+    let mut sorted: Vec<f32> = open.iter().map(|&i| base[i]).collect();
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    let order = crate::metrics::ranking(&open.iter().map(|&i| model[i]).collect::<Vec<f32>>());
+    let (mut moved, mut place) = (base.to_vec(), vec![usize::MAX; base.len()]);
+    for (p, k) in order.into_iter().enumerate() {
+        moved[open[k]] = sorted[p];
         place[open[k]] = p;
     }
     (moved, place)
-}
-
-/// The day's scores `base` reassigned in the order of `model`'s: the paper the model ranks
-/// k-th gets the k-th best score of the day. The marks decide the order; how many papers
-/// reach each relevance, and so how long the digest is, stays the profile's (a model
-/// trained on balanced classes has no say in where the line is).
-fn on_days_scores(base: &[f32], model: &[f32]) -> Vec<f32> {
-    let mut sorted = base.to_vec();
-    sorted.sort_by(|a, b| b.total_cmp(a));
-    let mut out = vec![0.0; base.len()];
-    for (k, i) in crate::metrics::ranking(model).into_iter().enumerate() {
-        out[i] = sorted[k];
-    }
-    out
 }
 
 /// What the reader's marks did to a paper, in a sentence.
