@@ -208,6 +208,7 @@ pub fn import(export: &Path, log: &Path) -> Result<usize, LabelsError> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::write;
     use super::*;
 
     fn id(s: &str) -> PaperId {
@@ -271,5 +272,43 @@ mod tests {
         fs_err::write(&log, format!("{{\"id\": 3\n{text}")).unwrap();
         let e = read_feedback(&log).unwrap_err().to_string();
         assert!(e.contains("feedback.jsonl: line 1"), "{e}");
+    }
+
+    #[test]
+    fn feedback_lines_are_checked_and_the_last_word_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = write(
+            dir.path(),
+            "feedback.jsonl",
+            "{\"id\":\"2505.00001\",\"label\":1,\"date\":\"2025-05-12\"}\n\
+             {\"id\":\"2505.00002\",\"label\":-1,\"date\":\"2025-05-12\"}\n\
+             {\"id\":\"2505.00001\",\"label\":-1,\"date\":\"2025-05-12\"}\n",
+        );
+        let f = read_feedback(&ok).unwrap();
+        assert_eq!(f.marks.len(), 2);
+        assert!(!f.marks[0].liked, "the later dislike replaced the like");
+        for (line, want) in [
+            (
+                "{\"id\":\"2505.00001\",\"label\":2,\"date\":\"2025-05-12\"}",
+                "not 1, -1 or 0",
+            ),
+            (
+                "{\"id\":\"x\",\"label\":1,\"date\":\"2025-05-12\"}",
+                "not an arXiv id",
+            ),
+            (
+                "{\"id\":\"2505.00001\",\"label\":1,\"date\":\"May 12\"}",
+                "not YYYY-MM-DD",
+            ),
+            ("{\"id\":\"2505.00001\",", "malformed JSON"),
+        ] {
+            let p = write(
+                dir.path(),
+                "bad.jsonl",
+                &format!("{{\"id\":\"2505.00003\",\"label\":1,\"date\":\"2025-05-12\"}}\n{line}\n"),
+            );
+            let e = read_feedback(&p).unwrap_err().to_string();
+            assert!(e.contains("bad.jsonl: line 2") && e.contains(want), "{e}");
+        }
     }
 }

@@ -280,14 +280,8 @@ pub fn library_set(
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::write;
     use super::*;
-    use std::path::PathBuf;
-
-    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-        let p = dir.join(name);
-        fs_err::write(&p, text).unwrap();
-        p
-    }
 
     #[test]
     fn finds_arxiv_ids_however_a_library_spells_them() {

@@ -401,7 +401,8 @@ pub fn read_output_entries(path: &Path) -> Result<Vec<OutputEntry>, LabelsError>
 mod tests {
     use super::*;
 
-    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    /// Writes `text` to `dir/name`: the labels tests' input files.
+    pub(super) fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
         let p = dir.join(name);
         fs_err::write(&p, text).unwrap();
         p

@@ -11,7 +11,7 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { chromium } from 'playwright-core';
+import { openBrowser } from './harness.mjs';
 
 const [base, day, query, planted, shotPath] = process.argv.slice(2);
 if (!shotPath) {
@@ -19,40 +19,7 @@ if (!shotPath) {
   process.exit(2);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.ARXRANK_CHROMIUM || '/usr/bin/chromium',
-  args: [
-    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-});
-const problems = [];
-const page = await browser.newPage({ viewport: { width: 1100, height: 1300 } });
-page.on('console', (m) => {
-  if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-});
-page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-page.on('dialog', (d) => {
-  problems.push(`dialog opened: ${d.message()}`);
-  d.dismiss();
-});
-page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
-page.on('response', (r) => {
-  if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-});
-await page.route('**/*', (route) => {
-  const url = route.request().url();
-  if (url.startsWith(base)) return route.continue();
-  problems.push(`off-site request: ${url}`);
-  return route.abort();
-});
-
-let checks = 0;
-async function check(name, fn) {
-  await fn();
-  checks += 1;
-  console.log(`ok ${checks} - ${name}`);
-}
+const { browser, page, problems, check, count } = await openBrowser((url) => url.startsWith(base));
 
 const dayUrl = `${base}days/${day}.html`;
 const ready = () => page.waitForSelector('#feedback-bar[data-ready="1"]');
@@ -123,4 +90,4 @@ await check('"More like this" lists a card\'s nearest papers, not the card itsel
 
 await browser.close();
 assert.deepEqual(problems, [], 'the browser reported problems');
-console.log(`all ${checks} serve checks passed; screenshot: ${shotPath}`);
+console.log(`all ${count()} serve checks passed; screenshot: ${shotPath}`);

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { openBrowser } from './harness.mjs';
 
 const [siteDir, digestsDir, shotPath, feedbackPath] = process.argv.slice(2).map((p) => p && path.resolve(p));
 if (!feedbackPath) {
@@ -56,42 +56,9 @@ const server = http.createServer((req, res) => {
 await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
 const base = `http://127.0.0.1:${server.address().port}/`;
 
-const browser = await chromium.launch({
-  executablePath: process.env.ARXRANK_CHROMIUM || '/usr/bin/chromium',
-  args: [
-    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-});
-const problems = [];
-const page = await browser.newPage({ viewport: { width: 1100, height: 1300 } });
-page.on('console', (m) => {
-  if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()} (${page.url()})`);
-});
-page.on('pageerror', (e) => problems.push(`page error: ${e.message} (${page.url()})`));
-page.on('dialog', (d) => {
-  problems.push(`dialog opened: ${d.message()} (${page.url()})`);
-  d.dismiss();
-});
-page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
-page.on('response', (r) => {
-  if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-});
 // Nothing may be fetched from anywhere but the site itself: no CDN, no tracking pixel,
 // no injected image.
-await page.route('**/*', (route) => {
-  const url = route.request().url();
-  if (url.startsWith(base) || url.startsWith('file://')) return route.continue();
-  problems.push(`off-site request: ${url}`);
-  return route.abort();
-});
-
-let checks = 0;
-async function check(name, fn) {
-  await fn();
-  checks += 1;
-  console.log(`ok ${checks} - ${name}`);
-}
+const { browser, page, problems, check, count } = await openBrowser((url) => url.startsWith(base) || url.startsWith('file://'));
 
 const visibleCards = () => page.locator('article.paper:visible');
 
@@ -313,4 +280,4 @@ await check('screenshot of a day page, filtered to its largest topic at relevanc
 await browser.close();
 server.close();
 assert.deepEqual(problems, [], 'the browser reported problems');
-console.log(`all ${checks} browser checks passed; screenshot: ${shotPath}`);
+console.log(`all ${count()} browser checks passed; screenshot: ${shotPath}`);
