@@ -17,7 +17,7 @@ use crate::fetch::{FetchOptions, Fetched, Fetcher};
 use crate::fsutil::{sha256_file, write_atomic, IoError};
 use crate::ingest::{AnnounceType, Day, Format};
 use crate::learn::LearnError;
-use crate::pipeline::day::{rank_to_disk, read_day, DayToRank};
+use crate::pipeline::day::{rank_to_disk, read_day, DayToRank, ProfileToRank};
 use crate::pipeline::{learned_for_day, LearnedForDay, PipelineError};
 use crate::report::Report;
 use crate::topics::Profile;
@@ -93,66 +93,122 @@ struct Checked {
     unusable: Option<String>,
 }
 
+/// One profile of the job: its settings (`DailySettings::per_profile`) and its name.
+struct ProfileJob<'a> {
+    name: Option<&'a str>,
+    settings: DailySettings,
+}
+
+impl ProfileJob<'_> {
+    /// `what`, after the profile's name when the job has several.
+    fn say(&self, what: &str) -> String {
+        match self.name {
+            Some(n) => format!("daily: [{n}] {what}"),
+            None => format!("daily: {what}"),
+        }
+    }
+}
+
 /// Runs the job; returns its exit code (0, or one of the `EXIT_*` above).
 pub fn run(job: &DailyJob, report: &mut dyn Report) -> Result<u8, DailyError> {
     let start = Instant::now();
+    let profiles: Vec<ProfileJob> = job
+        .settings
+        .per_profile()
+        .into_iter()
+        .map(|(name, settings)| ProfileJob { name, settings })
+        .collect();
     // 0. The settings, checked even on a day with nothing to do, so a typo is caught on
     // the first run after it, not on the next new day; then the reader's marks, learned
     // again when the feedback log changed since the profile's model last learned from it.
-    let mut checked = check(job, report)?;
-    let log = crate::config::defaults().feedback().value;
-    if learn_from_log(job, &checked, &log, report)? {
-        // The day is ranked with the model just written.
-        (checked.learned, checked.unusable) = learned_model(job, &checked.model_dir, report)?;
+    let mut checked = Vec::with_capacity(profiles.len());
+    for p in &profiles {
+        let mut c = check(job, &p.settings, report)?;
+        if learn_from_log(job, &p.settings, &c, report)? {
+            // The day is ranked with the model just written.
+            (c.learned, c.unusable) = learned_model(job, &p.settings, &c.model_dir, report)?;
+        }
+        checked.push(c);
     }
-    // 1. The day's listing.
+    // 1. The day's listing, once for every profile.
     let Some((listing, date)) = day_listing(job, report)? else {
         return Ok(EXIT_NO_PAPERS);
     };
-    let out = &job.settings.out.value;
-    let day_dir = out.join(date.to_string());
-    let unusable = checked.unusable.clone();
-    // 2. The digest, unless this very listing was ranked already with this profile and
-    // learned model.
-    let mut changed = rank_unless_done(job, checked, &listing, date, start, report)?;
-    // 3. The site, when the digests changed or it is missing.
-    let site = &job.settings.site.value;
-    if changed || !site.join("index.html").is_file() {
-        crate::site::build(
-            out,
-            site,
-            crate::site::DEFAULT_LIST_FROM,
-            &job.settings.learn_command(),
+    let unusable: Vec<Option<String>> = checked.iter().map(|c| c.unusable.clone()).collect();
+    // 2. The digests, unless this very listing was ranked already with each profile and
+    // its learned model: those that are not are ranked in one pass.
+    let ranked = rank_unless_done(job, &profiles, checked, (&listing, date), start, report)?;
+    // 3. and 4. Each profile's site and delivery.
+    let mut code = 0;
+    for ((p, changed), unusable) in profiles.iter().zip(ranked).zip(&unusable) {
+        let c = finish(job, p, date, changed, unusable.as_deref(), report)?;
+        code = code.max(c);
+    }
+    if profiles.len() > 1 {
+        crate::site::build_overview(
+            &job.settings.site.value,
+            &profiles_on_site(&profiles),
             report,
         )?;
-        changed = true;
-    }
-    // 4. Delivery of what is still pending.
-    let (delivered, code) = deliver(job, &day_dir, date, report)?;
-    changed |= delivered;
-    if let Some(message) = &unusable {
-        // Last, so it is what a cron mail or a log ends with.
-        report.note(&format!(
-            "daily: {date} was ranked with the hand-set profile only: the learned model cannot \
-             be used (exit {EXIT_LEARNED_UNUSABLE}):\n{message}"
-        ));
-        return Ok(EXIT_LEARNED_UNUSABLE);
-    }
-    if !changed && code == 0 {
-        report.note(&format!(
-            "daily: {date}: nothing to do: the digest, the site and any delivery are up to date"
-        ));
-    } else if code == 0 {
-        report.note(&format!(
-            "daily: {date} done: {} and {}",
-            day_dir.join("output.md").display(),
-            site.join("index.html").display()
-        ));
     }
     Ok(code)
 }
 
-/// Learns the reader's marks from the feedback log `log` again when it changed since the
+/// Each profile's name and site folder, for the overview page.
+fn profiles_on_site(profiles: &[ProfileJob]) -> Vec<(String, PathBuf, PathBuf)> {
+    profiles
+        .iter()
+        .map(|p| {
+            let s = &p.settings;
+            let name = p.name.unwrap_or_default().to_owned();
+            (name, s.out.value.clone(), s.site.value.clone())
+        })
+        .collect()
+}
+
+/// Steps 3 and 4 for one profile: its site, when its digests changed or it is missing, and
+/// the delivery of what is still pending; returns the profile's exit code.
+fn finish(
+    job: &DailyJob,
+    p: &ProfileJob,
+    date: Day,
+    mut changed: bool,
+    unusable: Option<&str>,
+    report: &mut dyn Report,
+) -> Result<u8, DailyError> {
+    let s = &p.settings;
+    let day_dir = s.out.value.join(date.to_string());
+    let site = &s.site.value;
+    if changed || !site.join("index.html").is_file() {
+        let list_from = crate::site::DEFAULT_LIST_FROM;
+        crate::site::build(&s.out.value, site, list_from, &s.learn_command(), report)?;
+        changed = true;
+    }
+    let (delivered, code) = deliver(job, p, &day_dir, date, report)?;
+    changed |= delivered;
+    if let Some(message) = unusable {
+        // Last, so it is what a cron mail or a log ends with.
+        report.note(&p.say(&format!(
+            "{date} was ranked with the hand-set profile only: the learned model cannot \
+             be used (exit {EXIT_LEARNED_UNUSABLE}):\n{message}"
+        )));
+        return Ok(EXIT_LEARNED_UNUSABLE);
+    }
+    if !changed && code == 0 {
+        report.note(&p.say(&format!(
+            "{date}: nothing to do: the digest, the site and any delivery are up to date"
+        )));
+    } else if code == 0 {
+        report.note(&p.say(&format!(
+            "{date} done: {} and {}",
+            day_dir.join("output.md").display(),
+            site.join("index.html").display()
+        )));
+    }
+    Ok(code)
+}
+
+/// Learns the reader's marks from the profile's feedback log again when it changed since the
 /// stored model learned from it (the model keeps each feedback file's sha256), as `learn
 /// --feedback` would: the marks are replaced, a trained ranker is kept. Returns whether it
 /// learned. Nothing happens without a log, with `--no-learned`, for a profile that is not
@@ -160,11 +216,11 @@ pub fn run(job: &DailyJob, report: &mut dyn Report) -> Result<u8, DailyError> {
 /// (`check` said why, and the day is ranked without it).
 fn learn_from_log(
     job: &DailyJob,
+    s: &DailySettings,
     checked: &Checked,
-    log: &Path,
     report: &mut dyn Report,
 ) -> Result<bool, DailyError> {
-    let s = job.settings;
+    let log = &s.feedback.value;
     let topics = &s.topics.value;
     let usable = job.use_learned && topics.is_dir() && checked.learned.error.is_none();
     if !usable || !log.is_file() {
@@ -199,14 +255,17 @@ fn learn_from_log(
     Ok(true)
 }
 
-fn check(job: &DailyJob, report: &mut dyn Report) -> Result<Checked, DailyError> {
-    let s = job.settings;
+fn check(
+    job: &DailyJob,
+    s: &DailySettings,
+    report: &mut dyn Report,
+) -> Result<Checked, DailyError> {
     let mut profile = Profile::load(&s.topics.value)?;
     if let Some(a) = &s.authors {
         profile = profile.with_authors_file(&a.value)?;
     }
     let model_dir = ModelDir::resolve(&s.model.value, &s.models.value)?;
-    let (learned, unusable) = learned_model(job, &model_dir, report)?;
+    let (learned, unusable) = learned_model(job, s, &model_dir, report)?;
     Ok(Checked {
         profile,
         model_dir,
@@ -219,10 +278,10 @@ fn check(job: &DailyJob, report: &mut dyn Report) -> Result<Checked, DailyError>
 /// loudly, with the way out).
 fn learned_model(
     job: &DailyJob,
+    s: &DailySettings,
     model_dir: &ModelDir,
     report: &mut dyn Report,
 ) -> Result<(LearnedForDay, Option<String>), DailyError> {
-    let s = job.settings;
     let topics = &s.topics.value;
     let authors = s.authors.as_ref().map(|a| a.value.as_path());
     let learned = learned_for_day(topics, authors, job.use_learned, &model_dir.fingerprint)?;
@@ -330,91 +389,136 @@ fn why_rank(day_dir: &Path, ranked: &Ranked, learned: &LearnedForDay) -> Option<
     }
 }
 
-/// Step 2: ranks the day unless its digest is up to date; returns whether it did.
+/// Step 2: ranks the day for every profile whose digest is not up to date, in one pass;
+/// returns, per profile, whether it did.
 fn rank_unless_done(
     job: &DailyJob,
-    checked: Checked,
-    listing: &Path,
-    date: Day,
+    profiles: &[ProfileJob],
+    checked: Vec<Checked>,
+    (listing, date): (&Path, Day),
     start: Instant,
     report: &mut dyn Report,
-) -> Result<bool, DailyError> {
-    let out = &job.settings.out.value;
-    let day_dir = out.join(date.to_string());
+) -> Result<Vec<bool>, DailyError> {
     let ranked = Ranked {
         listing: listing.to_owned(),
         listing_sha256: sha256_file(listing).map_err(IoError::read(listing))?,
     };
-    match why_rank(&day_dir, &ranked, &checked.learned) {
-        None if !job.force => {
-            report.note(&format!(
-                "daily: {date} is already ranked from this listing; not ranking it again"
-            ));
-            return Ok(false);
+    let mut todo = Vec::new();
+    for (i, (p, c)) in profiles.iter().zip(checked).enumerate() {
+        if due(job, p, &c.learned, &ranked, date, report) {
+            todo.push((i, c));
         }
-        None => report.note(&format!("daily: {date}: ranking it again (--force)")),
-        Some(why) if !why.is_empty() => report.note(&format!(
-            "daily: {date}: ranking it again: the profile or its learned model changed ({why})"
-        )),
-        Some(_) => {}
     }
-    // The profile and the model's files were checked above; only the day is new.
+    let mut done = vec![false; profiles.len()];
+    // Every profile resolved the same model setting.
+    let Some(model_dir) = todo.first().map(|(_, c)| c.model_dir.clone()) else {
+        return Ok(done);
+    };
+    // The profiles and the model's files were checked above; only the day is new.
     let announce = [AnnounceType::New, AnnounceType::Cross];
     let day = read_day(listing, Format::Auto, &announce, None, report)?;
-    let learned = match checked.learned.error {
-        Some(_) => LearnedForDay {
-            model: None,
-            error: None,
-            ..checked.learned
-        },
-        None => checked.learned,
-    };
-    let mut embedder = BertEmbedder::load_for(&checked.model_dir, job.device, job.compute)?;
-    let s = job.settings;
+    let mut embedder = BertEmbedder::load_for(&model_dir, job.device, job.compute)?;
+    let to_rank = todo
+        .into_iter()
+        .map(|(i, c)| {
+            done[i] = true;
+            let s = &profiles[i].settings;
+            ProfileToRank {
+                profile: c.profile,
+                topics: &s.topics.value,
+                out: s.out.value.clone(),
+                learned: usable_part(c.learned),
+            }
+        })
+        .collect();
     let run = DayToRank {
         listing_path: listing,
         day,
-        profile: checked.profile,
-        topics: &s.topics.value,
-        model_dir: &checked.model_dir,
+        profiles: to_rank,
+        model_dir: &model_dir,
         device: job.device,
         threads: job.threads,
-        out,
-        history: Some(&s.history.value),
+        history: Some(&job.settings.history.value),
         append: true,
-        learned,
         start,
     };
-    rank_to_disk(&mut embedder, run, report)?;
+    let dirs = rank_to_disk(&mut embedder, run, report)?;
     let text = serde_json::to_string_pretty(&ranked).expect("serialises");
-    write_atomic(&day_dir.join(RANKED_FILE), text.as_bytes())?;
-    Ok(true)
+    for day_dir in dirs {
+        write_atomic(&day_dir.join(RANKED_FILE), text.as_bytes())?;
+    }
+    Ok(done)
+}
+
+/// The learned model as the day is ranked with it: none when it cannot be used (the
+/// profile's stamps stay, for `run.json`).
+fn usable_part(learned: LearnedForDay) -> LearnedForDay {
+    match learned.error {
+        Some(_) => LearnedForDay {
+            model: None,
+            error: None,
+            ..learned
+        },
+        None => learned,
+    }
+}
+
+/// Whether the profile's digest of `date` must be ranked (again), said with why.
+fn due(
+    job: &DailyJob,
+    p: &ProfileJob,
+    learned: &LearnedForDay,
+    ranked: &Ranked,
+    date: Day,
+    report: &mut dyn Report,
+) -> bool {
+    let day_dir = p.settings.out.value.join(date.to_string());
+    match why_rank(&day_dir, ranked, learned) {
+        None if !job.force => {
+            report.note(&p.say(&format!(
+                "{date} is already ranked from this listing; not ranking it again"
+            )));
+            false
+        }
+        None => {
+            report.note(&p.say(&format!("{date}: ranking it again (--force)")));
+            true
+        }
+        Some(why) if !why.is_empty() => {
+            report.note(&p.say(&format!(
+                "{date}: ranking it again: the profile or its learned model changed ({why})"
+            )));
+            true
+        }
+        Some(_) => true,
+    }
 }
 
 /// Step 4: sends what is still pending; returns whether anything went out, and the exit
 /// code (a failed delivery is kept for the next run).
 fn deliver(
     job: &DailyJob,
+    p: &ProfileJob,
     day_dir: &Path,
     date: Day,
     report: &mut dyn Report,
 ) -> Result<(bool, u8), DailyError> {
-    let delivery = &job.settings.delivery.value;
+    let delivery = &p.settings.delivery.value;
     if !job.deliver {
         if delivery.is_on() {
-            report.note("daily: delivery skipped (--no-deliver); it stays pending");
+            report.note(&p.say("delivery skipped (--no-deliver); it stays pending"));
         }
         return Ok((false, 0));
     }
     let outcome = deliver_day(day_dir, delivery)?;
     for name in &outcome.sent {
-        report.note(&format!("daily: delivered {date} by {name}"));
+        report.note(&p.say(&format!("delivered {date} by {name}")));
     }
     let mut code = 0;
     for e in &outcome.failed {
-        report.note(&format!(
-            "daily: delivery failed: {e}; the digest is kept and delivery is retried on the next run"
-        ));
+        report.note(&p.say(&format!(
+            "delivery failed: {e}; the digest is kept and delivery is retried on the next run"
+        )));
         code = EXIT_DELIVERY_FAILED;
     }
     Ok((!outcome.sent.is_empty(), code))

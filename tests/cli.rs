@@ -279,6 +279,46 @@ fn malformed_listing_exits_2_and_writes_nothing() {
     assert_eq!(run.status.code(), Some(2), "{err}");
     assert!(err.contains("arxrank.toml"), "{err}");
     assert!(!out.exists());
+
+    // Bad [[profile]] tables, through `rank --config` and `daily --listing`.
+    let listing = seed_listing(dir.path());
+    let topics = common::root().join("topics");
+    let profile = |name: &str, topics: &Path| {
+        format!("[[profile]]\nname = {name:?}\ntopics = {:?}\n\n", s(topics))
+    };
+    for (text, want) in [
+        (
+            profile("lab", &topics) + &profile("lab", &topics),
+            "[[profile]] name \"lab\": two profiles have this name",
+        ),
+        (
+            profile("lab", &dir.path().join("gone")),
+            "[[profile]] \"lab\": topics",
+        ),
+        (
+            profile("../lab", &topics),
+            "[[profile]] name \"../lab\": not a safe folder name",
+        ),
+    ] {
+        fs_err::write(&toml, &text).unwrap();
+        for args in [
+            vec!["rank", s(&listing), "--config", s(&toml), "--out", s(&out)],
+            vec![
+                "daily",
+                "--config",
+                s(&toml),
+                "--listing",
+                s(&listing),
+                "--no-deliver",
+            ],
+        ] {
+            let run = arxrank(&args);
+            let err = String::from_utf8_lossy(&run.stderr);
+            assert_eq!(run.status.code(), Some(2), "{args:?}: {err}");
+            assert!(err.contains("arxrank.toml") && err.contains(want), "{err}");
+            assert!(!out.exists(), "{args:?} wrote a digest");
+        }
+    }
 }
 
 #[test]

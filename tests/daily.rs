@@ -584,6 +584,146 @@ fn daily_end_to_end_twice_a_day_and_on_the_next_day() {
     assert_eq!(history.len(), 81 + 644 - repeats);
 }
 
+#[test]
+fn three_profiles_rank_from_one_pass_each_to_its_own_digest_site_and_webhook() {
+    let items: Vec<String> = feeds::pool_papers("2025-05-12", 80)
+        .iter()
+        .map(|p| feeds::rss_item(p, "2025-05-12"))
+        .collect();
+    let feed = feeds::rss("2025-05-12", &items).into_bytes();
+    let arxiv = Server::start(move |_| Reply::ok("application/rss+xml", feed.clone()));
+    let root = common::root();
+    // name, topics, its own webhook's environment variable and server.
+    let profiles: Vec<(&str, std::path::PathBuf, &str, Server)> = [
+        ("moe", "topics", "ARXRANK_WEBHOOK_URL_MOE"),
+        (
+            "daizedong",
+            "topics/daizedong-2025-05",
+            "ARXRANK_WEBHOOK_URL_DZD",
+        ),
+        (
+            "jackyfl",
+            "topics/jackyfl-2025-10",
+            "ARXRANK_WEBHOOK_URL_JFL",
+        ),
+    ]
+    .into_iter()
+    .map(|(n, t, var)| {
+        let hook = Server::start(|_| Reply::ok("text/plain", "ok"));
+        (n, root.join(t), var, hook)
+    })
+    .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut toml = format!(
+        "categories = [\"cs.LG\", \"cs.AI\"]\ncontact = \"lab@example.org\"\nbase_url = {:?}\n",
+        arxiv.base
+    );
+    for (name, topics, var, _) in &profiles {
+        toml.push_str(&format!(
+            "\n[[profile]]\nname = {name:?}\ntopics = {:?}\n\n[profile.delivery.webhook]\n\
+             url_env = {var:?}\ntop = 5\n",
+            topics.display().to_string()
+        ));
+    }
+    fs_err::write(dir.path().join("arxrank.toml"), toml).unwrap();
+    let urls: Vec<(String, String)> = profiles
+        .iter()
+        .map(|(_, _, var, hook)| (var.to_string(), format!("{}/hook", hook.base)))
+        .collect();
+    let env: Vec<(&str, &str)> = urls.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let m = models();
+    let daily = || run_in(dir.path(), &env, &["daily", "--models-dir", &m]);
+
+    let first = daily();
+    let e = stderr(&first);
+    println!("--- arxrank daily (three profiles)\n{e}");
+    assert_eq!(code(&first), 0, "{e}");
+    // One embedding pass: the day is ranked once, for the three profiles.
+    assert_eq!(e.matches("ranking 80 papers").count(), 1, "{e}");
+    assert!(e.contains("for 3 profiles"), "{e}");
+    let out = dir.path().join("out");
+    for (name, topics, _, hook) in &profiles {
+        let day = out.join(name).join("2025-05-12");
+        for f in ["output.md", "output.json", "scores.json", "run.json"] {
+            assert!(day.join(f).is_file(), "{name}: {f}");
+        }
+        let scores: serde_json::Value =
+            serde_json::from_slice(&fs_err::read(day.join("scores.json")).unwrap()).unwrap();
+        assert_eq!(scores.as_object().unwrap().len(), 80, "{name}");
+        assert!(out
+            .join("site")
+            .join(name)
+            .join("days/2025-05-12.html")
+            .is_file());
+        // Its own webhook got its own picks.
+        let picks = arxrank::deliver::DayPicks::load(&day).unwrap();
+        let sent = hook.requests();
+        assert_eq!(sent.len(), 1, "{name}'s webhook");
+        let msg: serde_json::Value = serde_json::from_slice(&sent[0].body).unwrap();
+        let want = format!("arxrank: {} picks for 2025-05-12", picks.picks.len());
+        assert!(
+            msg["text"].as_str().unwrap().starts_with(&want),
+            "{name}: {msg}"
+        );
+        // The same digest as the profile ranked alone.
+        if *name == "daizedong" {
+            let alone = run_in(
+                dir.path(),
+                &[],
+                &[
+                    "rank",
+                    "listings/2025-05-12.xml",
+                    "--topics",
+                    &topics.display().to_string(),
+                    "--out",
+                    "alone",
+                    "--no-history",
+                    "--models-dir",
+                    &m,
+                ],
+            );
+            assert_eq!(code(&alone), 0, "{}", stderr(&alone));
+            for f in ["output.json", "scores.json"] {
+                let one = fs_err::read(dir.path().join("alone/2025-05-12").join(f)).unwrap();
+                assert!(one == fs_err::read(day.join(f)).unwrap(), "{name}: {f}");
+            }
+        }
+    }
+    // The picks differ between profiles: each ranked with its own topics.
+    let picks_of =
+        |n: &str| arxrank::deliver::DayPicks::load(&out.join(n).join("2025-05-12")).unwrap();
+    assert_ne!(picks_of("moe").picks, picks_of("jackyfl").picks);
+    // The overview names the three and links each one's site.
+    let overview = fs_err::read_to_string(out.join("site/index.html")).unwrap();
+    for (name, ..) in &profiles {
+        assert!(
+            overview.contains(&format!("href=\"{name}/index.html\"")),
+            "{overview}"
+        );
+        assert!(
+            overview.contains(&format!("href=\"{name}/days/2025-05-12.html\"")),
+            "{overview}"
+        );
+    }
+    // The day went into the history once.
+    let fp = &common::model_dir().fingerprint;
+    let history_dir = arxrank::history::History::dir_for(&dir.path().join("history"), fp);
+    let history = arxrank::history::History::open(&history_dir, fp, 384).unwrap();
+    assert_eq!(history.len(), 80);
+
+    // Again: nothing to do for any of them.
+    let again = daily();
+    let e = stderr(&again);
+    assert_eq!(code(&again), 0, "{e}");
+    assert_eq!(
+        e.matches("already ranked from this listing").count(),
+        3,
+        "{e}"
+    );
+    assert!(!e.contains("ranking 80 papers"), "{e}");
+    assert!(profiles.iter().all(|(.., hook)| hook.requests().len() == 1));
+}
+
 /// The binary as a new reader runs it: `HOME` an empty folder, so the config and data
 /// directories are the platform's inside it (no ARXRANK_* or XDG variables); the model
 /// comes from the checkout's models folder, as README's `ARXRANK_MODELS_DIR` allows.

@@ -6,9 +6,10 @@ use std::time::Instant;
 use clap::Args;
 
 use super::{learned_unusable, CliError, Console, ModelArgs};
+use crate::config::FileConfig;
 use crate::ingest::{AnnounceType, Format};
-use crate::pipeline::day::{rank_to_disk, read_day, DayToRank};
-use crate::pipeline::{learned_for_day, LearnedForDay};
+use crate::pipeline::day::{rank_to_disk, read_day, DayToRank, ProfileToRank};
+use crate::pipeline::learned_for_day;
 use crate::topics::Profile;
 
 #[derive(Debug, Args)]
@@ -30,6 +31,12 @@ pub struct RankArgs {
     /// profile's author list.
     #[arg(long)]
     pub authors: Option<PathBuf>,
+
+    /// Rank for the profiles of this arxrank.toml: each `[[profile]]` table to
+    /// `<out>/<name>/<date>/`, from one embedding pass (a file without profiles ranks its
+    /// `topics` to `<out>/<date>/`).
+    #[arg(long, conflicts_with_all = ["topics", "authors"])]
+    pub config: Option<PathBuf>,
 
     #[command(flatten)]
     pub model: ModelArgs,
@@ -84,54 +91,94 @@ pub fn run(args: RankArgs, threads: usize) -> Result<(), CliError> {
         args.date.as_deref(),
         &mut Console,
     )?;
-    let profile = load_profile(&args)?;
-    if args.show_profile {
-        eprint!("{}", profile.describe());
-    }
     let model_dir = args.model.resolve()?;
-    let learned = learned(&args, &model_dir.fingerprint)?;
+    let wanted = wanted_profiles(&args)?;
+    let mut profiles = Vec::with_capacity(wanted.len());
+    for w in &wanted {
+        profiles.push(profile_to_rank(&args, w, &model_dir.fingerprint)?);
+    }
     let mut embedder = args.model.load_dir(&model_dir)?;
     let run = DayToRank {
         listing_path: &args.listing,
         day,
-        profile,
-        topics: &args.topics,
+        profiles,
         model_dir: &model_dir,
         device: args.model.device,
         threads,
-        out: &args.out,
         history: (!args.no_history).then_some(args.history.as_path()),
         append: !args.no_append,
-        learned,
         start,
     };
     rank_to_disk(&mut embedder, run, &mut Console)?;
     Ok(())
 }
 
-/// The profile's learned model unless `--no-learned`; one that cannot be used stops `rank`
-/// (`daily` goes on without it, and says so).
-fn learned(args: &RankArgs, fingerprint: &str) -> Result<LearnedForDay, CliError> {
-    let learned = learned_for_day(
-        &args.topics,
-        args.authors.as_deref(),
-        !args.no_learned,
-        fingerprint,
-    )?;
-    match learned.error {
-        Some(e) => Err(learned_unusable(e, &args.topics)),
-        None => Ok(learned),
-    }
+/// A profile to rank for: its topics, authors file and digest folder.
+struct Wanted {
+    topics: PathBuf,
+    authors: Option<PathBuf>,
+    out: PathBuf,
 }
 
-/// The profile with the flags that override it.
-pub fn load_profile(args: &RankArgs) -> Result<Profile, CliError> {
-    let mut profile = Profile::load(&args.topics)?;
-    if let Some(a) = &args.authors {
+/// `--config`'s profiles (each to `<out>/<name>/`), or its `topics`, else `--topics`.
+fn wanted_profiles(args: &RankArgs) -> Result<Vec<Wanted>, CliError> {
+    let Some(path) = &args.config else {
+        return Ok(vec![Wanted {
+            topics: args.topics.clone(),
+            authors: args.authors.clone(),
+            out: args.out.clone(),
+        }]);
+    };
+    let file = FileConfig::load(path)?;
+    if file.profiles.is_empty() {
+        return Ok(vec![Wanted {
+            topics: file.topics.unwrap_or_else(|| args.topics.clone()),
+            authors: file.authors,
+            out: args.out.clone(),
+        }]);
+    }
+    Ok(file
+        .profiles
+        .into_iter()
+        .map(|p| Wanted {
+            out: args.out.join(&p.name),
+            topics: p.topics,
+            authors: p.authors,
+        })
+        .collect())
+}
+
+/// The profile, with the flags that override it, and its learned model unless
+/// `--no-learned`: one that cannot be used stops `rank` (`daily` goes on without it, and
+/// says so).
+fn profile_to_rank<'a>(
+    args: &RankArgs,
+    w: &'a Wanted,
+    fingerprint: &str,
+) -> Result<ProfileToRank<'a>, CliError> {
+    let mut profile = Profile::load(&w.topics)?;
+    if let Some(a) = &w.authors {
         profile = profile.with_authors_file(a)?;
     }
     if let Some(m) = args.min_relevance {
         profile.scale.select_min = m;
     }
-    Ok(profile)
+    if args.show_profile {
+        eprint!("{}", profile.describe());
+    }
+    let learned = learned_for_day(
+        &w.topics,
+        w.authors.as_deref(),
+        !args.no_learned,
+        fingerprint,
+    )?;
+    if let Some(e) = learned.error {
+        return Err(learned_unusable(e, &w.topics));
+    }
+    Ok(ProfileToRank {
+        profile,
+        topics: &w.topics,
+        out: w.out.clone(),
+        learned,
+    })
 }

@@ -237,6 +237,37 @@ pub struct FileConfig {
     pub base_url: Option<String>,
     #[serde(default)]
     pub delivery: Delivery,
+    /// `[[profile]]` tables: several readers, or several interests of one, ranked from one
+    /// pass over the day. Without any, the file's `topics` is the one profile.
+    #[serde(default, rename = "profile")]
+    pub profiles: Vec<ProfileConfig>,
+}
+
+/// One `[[profile]]` of `arxrank.toml`: a reader, or one interest of a reader, with its own
+/// topics, learned model, feedback log, digests (`<out>/<name>/`), site pages and delivery.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileConfig {
+    /// Its folder under the digests and the site: letters, digits, `-`, `_` and `.`.
+    pub name: String,
+    /// Its hand-set profile (as `topics` at the top of the file).
+    pub topics: PathBuf,
+    pub authors: Option<PathBuf>,
+    /// Its site, instead of `<site>/<name>`.
+    pub site: Option<PathBuf>,
+    #[serde(default)]
+    pub delivery: Delivery,
+}
+
+/// Whether `name` can be a profile's folder name: 1 to 64 letters, digits, `-`, `_` or
+/// `.`, not starting with `.` or `-`, and not `site` (the digests' site folder).
+fn safe_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !name.starts_with(['.', '-'])
+        && name != "site"
 }
 
 impl FileConfig {
@@ -276,7 +307,88 @@ impl FileConfig {
             path: path.to_owned(),
             message,
         })?;
+        c.check_profiles(base)
+            .map_err(|message| ConfigError::Invalid {
+                path: path.to_owned(),
+                message,
+            })?;
         Ok(c)
+    }
+
+    /// Checks the `[[profile]]` tables (and makes their paths relative to `base`): names
+    /// unique and safe as folder names, every topics path there, deliveries whole, and no
+    /// single-profile setting beside them that they would silently override.
+    fn check_profiles(&mut self, base: &Path) -> Result<(), String> {
+        if self.profiles.is_empty() {
+            return Ok(());
+        }
+        let beside = [
+            ("topics", self.topics.is_some()),
+            ("authors", self.authors.is_some()),
+            ("delivery", self.delivery.is_on()),
+        ];
+        if let Some((key, _)) = beside.iter().find(|(_, set)| *set) {
+            return Err(format!(
+                "`{key}` at the top and [[profile]] tables: with profiles, each profile \
+                 names its own {key} in its table"
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for p in &mut self.profiles {
+            let name = &p.name;
+            if !safe_name(name) {
+                return Err(format!(
+                    "[[profile]] name {name:?}: not a safe folder name (1 to 64 letters, \
+                     digits, '-', '_' or '.', not starting with '.' or '-', not \"site\")"
+                ));
+            }
+            if !seen.insert(name.clone()) {
+                return Err(format!(
+                    "[[profile]] name {name:?}: two profiles have this name"
+                ));
+            }
+            for q in [Some(&mut p.topics), p.authors.as_mut(), p.site.as_mut()]
+                .into_iter()
+                .flatten()
+            {
+                if q.is_relative() && !base.as_os_str().is_empty() {
+                    *q = base.join(&*q);
+                }
+            }
+            for (key, q) in [("topics", Some(&p.topics)), ("authors", p.authors.as_ref())] {
+                if let Some(q) = q.filter(|q| !q.exists()) {
+                    return Err(format!(
+                        "[[profile]] {name:?}: {key} {}: no such file or folder",
+                        q.display()
+                    ));
+                }
+            }
+            p.delivery
+                .check()
+                .map_err(|m| format!("[[profile]] {name:?}: {m}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// `--topics` names one profile; beside a file with `[[profile]]` tables it is refused
+/// rather than silently preferred to them (or they to it).
+fn refuse_topics_beside_profiles(
+    topics: Option<&Path>,
+    config_file: Option<&Path>,
+    file: &FileConfig,
+) -> Result<(), ConfigError> {
+    match (topics, config_file) {
+        (Some(t), Some(p)) if !file.profiles.is_empty() => Err(ConfigError::Invalid {
+            path: p.to_owned(),
+            message: format!(
+                "--topics {} names one profile, and this file names {} [[profile]] \
+                 tables; rank them with the file alone, or pass another --config",
+                t.display(),
+                file.profiles.len()
+            ),
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -296,6 +408,10 @@ pub struct DailySettings {
     pub contact: Setting<Option<String>>,
     pub base_url: Setting<Option<String>>,
     pub delivery: Setting<Delivery>,
+    /// The feedback log the reader's marks are appended to.
+    pub feedback: Setting<PathBuf>,
+    /// The file's `[[profile]]` tables, checked; empty for one profile.
+    pub profiles: Vec<ProfileConfig>,
 }
 
 /// The flags of `daily` that override the file, as given (None = not given).
@@ -327,6 +443,7 @@ impl DailySettings {
             Some(p) => FileConfig::load(p)?,
             None => FileConfig::default(),
         };
+        refuse_topics_beside_profiles(flags.topics.as_deref(), config_file.as_deref(), &file)?;
         fn choose<T>(
             flag: Option<T>,
             file: Option<T>,
@@ -385,12 +502,62 @@ impl DailySettings {
                 Setting::new(None, "default (arXiv)"),
             ),
             delivery: if config_file.is_some() {
-                Setting::new(file.delivery, f)
+                Setting::new(file.delivery, f.clone())
             } else {
                 Setting::new(Delivery::default(), "default (off)")
             },
+            feedback: layout.feedback(),
+            profiles: file.profiles,
             config_file,
         })
+    }
+
+    /// The settings of each profile the job runs: these settings themselves for a file
+    /// without `[[profile]]` tables (named `None`), else one per table, in the file's
+    /// order: its topics, authors and delivery, its digests in `<out>/<name>/`, its site in
+    /// `<site>/<name>/` (or its own `site`), its feedback log `feedback-<name>.jsonl`
+    /// beside the one-profile log.
+    pub fn per_profile(&self) -> Vec<(Option<&str>, DailySettings)> {
+        if self.profiles.is_empty() {
+            return vec![(None, self.clone())];
+        }
+        let file = self
+            .config_file
+            .as_ref()
+            .map_or(String::new(), |p| p.display().to_string());
+        self.profiles
+            .iter()
+            .map(|p| {
+                let from = format!("{file} [[profile]] {:?}", p.name);
+                let within = |s: &Setting<PathBuf>| {
+                    Setting::new(
+                        s.value.join(&p.name),
+                        format!("{} + the profile's name", s.from),
+                    )
+                };
+                let log = self
+                    .feedback
+                    .value
+                    .with_file_name(format!("feedback-{}.jsonl", p.name));
+                let settings = DailySettings {
+                    topics: Setting::new(p.topics.clone(), from.clone()),
+                    authors: p.authors.clone().map(|a| Setting::new(a, from.clone())),
+                    out: within(&self.out),
+                    site: match &p.site {
+                        Some(site) => Setting::new(site.clone(), from.clone()),
+                        None => within(&self.site),
+                    },
+                    delivery: Setting::new(p.delivery.clone(), from.clone()),
+                    feedback: Setting::new(
+                        log,
+                        format!("{} + the profile's name", self.feedback.from),
+                    ),
+                    profiles: Vec::new(),
+                    ..self.clone()
+                };
+                (Some(p.name.as_str()), settings)
+            })
+            .collect()
     }
 }
 
@@ -411,7 +578,11 @@ impl fmt::Display for DailySettings {
             format!("{:?}", self.categories.value),
             &self.categories.from,
         )?;
-        row(f, "topics", quote(&self.topics.value), &self.topics.from)?;
+        // With profiles, each profile's topics and delivery are listed under it instead.
+        let one = self.profiles.is_empty();
+        if one {
+            row(f, "topics", quote(&self.topics.value), &self.topics.from)?;
+        }
         if let Some(a) = &self.authors {
             row(f, "authors", quote(&a.value), &a.from)?;
         }
@@ -454,8 +625,22 @@ impl fmt::Display for DailySettings {
                 .map_or("(arXiv)".into(), |c| format!("{c:?}")),
             &self.base_url.from,
         )?;
-        for line in self.delivery.value.describe() {
+        for line in self.delivery.value.describe().into_iter().filter(|_| one) {
             row(f, "delivery", line, &self.delivery.from)?;
+        }
+        for (name, p) in self.per_profile() {
+            let Some(name) = name else { continue };
+            writeln!(f, "# profile {name:?}")?;
+            row(f, "  topics", quote(&p.topics.value), &p.topics.from)?;
+            if let Some(a) = &p.authors {
+                row(f, "  authors", quote(&a.value), &a.from)?;
+            }
+            row(f, "  out", quote(&p.out.value), &p.out.from)?;
+            row(f, "  site", quote(&p.site.value), &p.site.from)?;
+            row(f, "  feedback", quote(&p.feedback.value), &p.feedback.from)?;
+            for line in p.delivery.value.describe() {
+                row(f, "  delivery", line, &p.delivery.from)?;
+            }
         }
         Ok(())
     }
@@ -582,5 +767,77 @@ mod tests {
         fs_err::write(&cfg, "categories = [\"cs.LG+cs.AI\"]\n").unwrap();
         let e = FileConfig::load(&cfg).unwrap_err().to_string();
         assert!(e.contains("expected arXiv categories"), "{e}");
+    }
+
+    #[test]
+    fn profiles_get_their_own_folders_and_bad_ones_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        fs_err::create_dir_all(dir.path().join("moe")).unwrap();
+        fs_err::create_dir_all(dir.path().join("graphs")).unwrap();
+        let cfg = dir.path().join(CONFIG_FILE);
+        let two = "out = \"digests\"\n\n[[profile]]\nname = \"moe\"\ntopics = \"moe\"\n\n\
+                   [[profile]]\nname = \"graphs\"\ntopics = \"graphs\"\nsite = \"/pub/graphs\"\n";
+        fs_err::write(&cfg, two).unwrap();
+        let layout = Layout::at(dir.path());
+        let s = DailySettings::resolve(DailyOverrides::default(), Some(&cfg), &layout).unwrap();
+        let each = s.per_profile();
+        let names: Vec<_> = each.iter().map(|(n, _)| n.unwrap()).collect();
+        assert_eq!(names, ["moe", "graphs"]);
+        let (moe, graphs) = (&each[0].1, &each[1].1);
+        assert_eq!(moe.topics.value, dir.path().join("moe"));
+        assert_eq!(moe.out.value, dir.path().join("digests/moe"));
+        assert_eq!(moe.site.value, dir.path().join("digests/site/moe"));
+        assert_eq!(
+            moe.feedback.value.file_name().unwrap(),
+            "feedback-moe.jsonl"
+        );
+        assert_eq!(moe.feedback.value.parent(), s.feedback.value.parent());
+        assert_eq!(graphs.site.value, PathBuf::from("/pub/graphs"));
+        assert!(moe.profiles.is_empty() && graphs.delivery.value == Delivery::default());
+        // A file without profiles is its own one profile, unchanged.
+        fs_err::write(&cfg, "topics = \"moe\"\n").unwrap();
+        let one = DailySettings::resolve(DailyOverrides::default(), Some(&cfg), &layout).unwrap();
+        let each = one.per_profile();
+        assert_eq!(each.len(), 1);
+        assert!(each[0].0.is_none() && each[0].1.out.value == one.out.value);
+
+        let profile = |name: &str, topics: &str| {
+            format!("[[profile]]\nname = {name:?}\ntopics = {topics:?}\n\n")
+        };
+        for (text, want) in [
+            (
+                profile("moe", "moe") + &profile("moe", "graphs"),
+                "\"moe\": two profiles have this name",
+            ),
+            (profile("moe", "missing"), "topics"),
+            (profile("../up", "moe"), "not a safe folder name"),
+            (profile("site", "moe"), "not a safe folder name"),
+            (profile("", "moe"), "not a safe folder name"),
+            (
+                format!("topics = \"moe\"\n{}", profile("moe", "moe")),
+                "`topics` at the top",
+            ),
+        ] {
+            fs_err::write(&cfg, &text).unwrap();
+            let e = FileConfig::load(&cfg).unwrap_err().to_string();
+            assert!(
+                e.contains("arxrank.toml") && e.contains(want),
+                "{text}: {e}"
+            );
+        }
+        // A missing topics folder is named by its path.
+        fs_err::write(&cfg, profile("moe", "missing")).unwrap();
+        let e = FileConfig::load(&cfg).unwrap_err().to_string();
+        assert!(e.contains("missing: no such file or folder"), "{e}");
+        // --topics beside profiles is refused, not silently preferred.
+        fs_err::write(&cfg, two).unwrap();
+        let flags = DailyOverrides {
+            topics: Some("moe".into()),
+            ..Default::default()
+        };
+        let e = DailySettings::resolve(flags, Some(&cfg), &layout)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--topics moe names one profile"), "{e}");
     }
 }

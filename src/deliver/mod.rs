@@ -47,8 +47,18 @@ pub struct WebhookConfig {
     pub top: usize,
     /// Where the site is published; the message links to the day's page there.
     pub site_url: Option<String>,
+    /// The environment variable holding the URL, when not `$ARXRANK_WEBHOOK_URL`: each
+    /// `[[profile]]` can post to its own channel.
+    pub url_env: Option<String>,
     /// Refused with a message: the URL is a secret and belongs in the environment.
     url: Option<toml::Value>,
+}
+
+impl WebhookConfig {
+    /// The environment variable its URL is read from.
+    pub fn url_env(&self) -> &str {
+        self.url_env.as_deref().unwrap_or(WEBHOOK_URL_ENV)
+    }
 }
 
 /// How the SMTP connection is secured.
@@ -92,6 +102,17 @@ impl Delivery {
     /// plaintext SMTP to another machine.
     pub fn check(&self) -> Result<(), String> {
         if let Some(w) = &self.webhook {
+            let name_ok = |n: &str| {
+                !n.is_empty()
+                    && n.chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            };
+            if let Some(n) = w.url_env.as_deref().filter(|n| !name_ok(n)) {
+                return Err(format!(
+                    "[delivery.webhook] url_env {n:?}: expected the name of an environment \
+                     variable (A-Z, 0-9, _), such as \"ARXRANK_WEBHOOK_URL_LAB\""
+                ));
+            }
             if w.url.is_some() {
                 return Err(format!(
                     "[delivery.webhook] url: the webhook URL is a secret (anyone holding it can \
@@ -130,9 +151,10 @@ impl Delivery {
         let mut lines = Vec::new();
         if let Some(w) = &self.webhook {
             lines.push(format!(
-                "webhook: top {} to ${WEBHOOK_URL_ENV} ({})",
+                "webhook: top {} to ${} ({})",
                 w.top,
-                if std::env::var_os(WEBHOOK_URL_ENV).is_some() {
+                w.url_env(),
+                if std::env::var_os(w.url_env()).is_some() {
                     "set"
                 } else {
                     "NOT set"
@@ -267,11 +289,13 @@ pub fn webhook_body(day: &DayPicks, cfg: &WebhookConfig) -> serde_json::Value {
     serde_json::json!({ "text": text })
 }
 
-/// Posts the day's picks to the webhook in `$ARXRANK_WEBHOOK_URL`.
+/// Posts the day's picks to the webhook in `$ARXRANK_WEBHOOK_URL` (or the variable
+/// `url_env` names).
 pub fn send_webhook(day: &DayPicks, cfg: &WebhookConfig) -> Result<(), DeliverError> {
-    let url = std::env::var(WEBHOOK_URL_ENV).map_err(|_| {
+    let var = cfg.url_env();
+    let url = std::env::var(var).map_err(|_| {
         DeliverError::Webhook(format!(
-            "the environment variable {WEBHOOK_URL_ENV} (the webhook's URL) is not set"
+            "the environment variable {var} (the webhook's URL) is not set"
         ))
     })?;
     let host = redacted(&url);

@@ -5,8 +5,9 @@
 //! one place that strings them together, so `rank`, `eval`, `backfill`, the tests and
 //! whatever comes next (a learned ranker, a daily fetch) call the same code:
 //!
-//! - [`rank_day`]: a day's papers → embedded → looked up in the history → scored → a
-//!   [`Digest`], and [`remember_day`] appends the day once its digest is written;
+//! - [`rank_day`]: a day's papers → embedded → looked up in the history (both once) →
+//!   scored for each profile → a [`Digest`] each, and [`remember_day`] appends the day once
+//!   its digests are written;
 //! - [`embed_cached`]: a labelled set's vectors, from an embedding cache where it has them;
 //! - [`backfill`]: a corpus of any size streamed into the history, a checkpoint per batch.
 //!
@@ -26,7 +27,7 @@ use std::time::Instant;
 use ndarray::{Array2, ArrayView2, Axis};
 
 use crate::embed::{EmbedError, Embedder, TextKind};
-use crate::history::{History, HistoryError, PastPaper};
+use crate::history::{History, HistoryError, Neighbour, PastPaper};
 use crate::ingest::{Day, DaySource, IngestError, Paper, PaperId};
 use crate::learn::Stored;
 use crate::render::{round4, ClosestPick, Digest, Entry, LearnedWhy};
@@ -92,6 +93,42 @@ pub struct Past<'a> {
     pub history: &'a History,
     /// The digest's day: a paper the history saw on an earlier day is a repeat.
     pub today: Day,
+}
+
+/// A day looked up in the history: each paper's earlier day when it is a repeat, else its
+/// `k` nearest papers of earlier days. Looked up once, however many profiles rank the day:
+/// a profile that keeps fewer neighbours reads the first of them.
+pub struct Lookback {
+    repeat_of: Vec<Option<Day>>,
+    nearest: Vec<Vec<Neighbour>>,
+}
+
+impl Past<'_> {
+    /// Looks `papers` (row `i` of `vectors` is `papers[i]`) up: one batched search for the
+    /// whole day. Only earlier days count as the past, so ranking a day again gives the
+    /// same digest even after that day was added to the history.
+    pub fn look_up(&self, papers: &[Paper], vectors: ArrayView2<'_, f32>, k: usize) -> Lookback {
+        let repeat_of: Vec<Option<Day>> = papers
+            .iter()
+            .map(|p| {
+                let seen = self.history.get(&p.id).and_then(|h| h.date);
+                seen.filter(|&d| d < self.today)
+            })
+            .collect();
+        let fresh: Vec<usize> = (0..papers.len())
+            .filter(|&i| repeat_of[i].is_none())
+            .collect();
+        let ids: Vec<&PaperId> = fresh.iter().map(|&i| &papers[i].id).collect();
+        let queries = vectors.select(Axis(0), &fresh);
+        let found = self.history.nearest_many(queries.view(), k, |q, h| {
+            &h.id != ids[q] && h.date.is_some_and(|d| d < self.today)
+        });
+        let mut nearest = vec![Vec::new(); papers.len()];
+        for (&i, near) in fresh.iter().zip(found) {
+            nearest[i] = near;
+        }
+        Lookback { repeat_of, nearest }
+    }
 }
 
 /// Embeds the profile's topics and the papers and scores every paper, in rank order.
@@ -248,7 +285,9 @@ pub fn score_embedded(
     docs: &Array2<f32>,
     past: Option<&Past>,
 ) -> Result<Vec<Entry>, EmbedError> {
-    score_with(embedder, scorer, papers, docs, past, None)
+    let k = scorer.profile().novelty.k;
+    let lookback = past.map(|p| p.look_up(papers, docs.view(), k));
+    score_with(embedder, scorer, papers, docs, lookback.as_ref(), None)
 }
 
 /// [`score_embedded`], with the profile's learned model when it has one. Its ranker (if
@@ -261,7 +300,7 @@ pub fn score_with(
     scorer: &Scorer,
     papers: &[Paper],
     docs: &Array2<f32>,
-    past: Option<&Past>,
+    past: Option<&Lookback>,
     learned: Option<&Stored>,
 ) -> Result<Vec<Entry>, EmbedError> {
     let topics = topic_vectors(embedder, scorer.profile())?;
@@ -316,7 +355,7 @@ pub fn score_with(
         })
         .collect();
     if let Some(past) = past {
-        look_back(&mut entries, docs.view(), scorer, past);
+        look_back(&mut entries, scorer, past);
     }
     // A stable sort: equal keys (one id listed twice) keep their listing order.
     let mut order: Vec<usize> = (0..entries.len()).collect();
@@ -487,31 +526,19 @@ fn learned_comment(why: &LearnedWhy, relevance: u8, select_min: u8) -> String {
     s
 }
 
-/// Marks repeats, and measures the other papers' novelty against the papers of earlier
-/// days: one batched search for the whole day (row `i` of `vectors` is `entries[i]`).
-fn look_back(entries: &mut [Entry], vectors: ArrayView2<'_, f32>, scorer: &Scorer, past: &Past) {
-    let mut fresh = Vec::new();
+/// Marks repeats, and measures the other papers' novelty by the profile's `k` nearest
+/// past papers (row `i` of `past` is `entries[i]`, in listing order).
+fn look_back(entries: &mut [Entry], scorer: &Scorer, past: &Lookback) {
+    let k = scorer.profile().novelty.k;
     for (i, e) in entries.iter_mut().enumerate() {
-        let seen = past.history.get(&e.paper.id).and_then(|h| h.date);
-        if let Some(day) = seen.filter(|&d| d < past.today) {
+        if let Some(day) = past.repeat_of[i] {
             // Announced before: keep its scores for the record, but it is not news.
             e.scored.selected = false;
             e.scored.comment = format!("Repeat: in the history since {day}; {}", e.scored.comment);
             e.repeat_of = Some(day);
-        } else {
-            fresh.push(i);
+            continue;
         }
-    }
-    let k = scorer.profile().novelty.k;
-    let ids: Vec<PaperId> = fresh.iter().map(|&i| entries[i].paper.id.clone()).collect();
-    let queries = vectors.select(Axis(0), &fresh);
-    // Only earlier days count as the past, so re-running a day gives the same digest even
-    // after that day was added to the history.
-    let found = past.history.nearest_many(queries.view(), k, |q, h| {
-        h.id != ids[q] && h.date.is_some_and(|d| d < past.today)
-    });
-    for (&i, near) in fresh.iter().zip(found) {
-        let e = &mut entries[i];
+        let near = &past.nearest[i][..past.nearest[i].len().min(k)];
         let cosines: Vec<f32> = near.iter().map(|n| n.cosine).collect();
         e.novelty = novelty(&cosines, &scorer.profile().novelty);
         if let Some(n) = near.first() {
@@ -520,7 +547,7 @@ fn look_back(entries: &mut [Entry], vectors: ArrayView2<'_, f32>, scorer: &Score
                 n.paper.id, n.paper.title, n.cosine
             ));
         }
-        e.nearest = near.into_iter().next();
+        e.nearest = near.first().cloned();
     }
 }
 
@@ -577,7 +604,8 @@ pub fn learned_for_day(
     })
 }
 
-/// What ranks a day besides its papers: who ran it, against what, and since when.
+/// What ranks a day besides its papers and profiles: who ran it, against what, and since
+/// when.
 pub struct DayRun<'a> {
     /// The digest's day.
     pub date: Day,
@@ -585,62 +613,98 @@ pub struct DayRun<'a> {
     pub date_from: DaySource,
     /// Entries in the listing before filtering by announce type and dedupe.
     pub listed: usize,
-    pub profile: &'a Profile,
     /// The model's name and the device it ran on, for the digest's header.
     pub model: &'a str,
     pub device: &'a str,
     /// The history to measure novelty and repeats against, if any.
     pub history: Option<&'a History>,
+    /// When the run began: each digest reports the time from reading to its scoring.
+    pub start: Instant,
+}
+
+/// One profile a day is ranked for.
+pub struct ProfileRun<'a> {
+    pub profile: &'a Profile,
     /// The profile's learned model, if it has one and it is wanted.
     pub learned: Option<&'a Stored>,
     /// What it is ranked with, recorded in `run.json`.
     pub ranked_with: Option<crate::render::RankedWith>,
-    /// When the run began: the digest reports the time from reading to scoring.
-    pub start: Instant,
 }
 
-/// A ranked day and the papers' vectors (row `i` is `papers[i]`), which
-/// [`remember_day`] stores once the digest is written.
+/// A ranked day: a digest per profile, the papers' vectors (row `i` is `papers[i]`), which
+/// [`remember_day`] stores once the digests are written, and where the time went.
 pub struct RankedDay {
-    pub digest: Digest,
+    pub digests: Vec<Digest>,
     pub vectors: Array2<f32>,
+    pub stages: Stages,
 }
 
-/// Embeds and scores a day's papers against the profile and the history.
+/// Seconds spent in each stage of ranking a day.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stages {
+    /// Embedding the day's papers (once for every profile).
+    pub embed: f64,
+    /// Looking the day up in the history (once for every profile).
+    pub history: f64,
+    /// Scoring for each profile: its topics embedded, its learned model, its ranking.
+    pub score: Vec<f64>,
+}
+
+/// Embeds a day's papers once, looks them up in the history once, and scores them for
+/// each profile: one digest per profile, in the order given.
 pub fn rank_day(
     embedder: &mut dyn Embedder,
     papers: &[Paper],
     run: &DayRun,
+    profiles: &[ProfileRun],
 ) -> Result<RankedDay, EmbedError> {
-    let scorer = Scorer::new(run.profile);
+    let mut stages = Stages::default();
+    let clock = Instant::now();
     let vectors = embed_day(embedder, papers, run.history, run.date)?;
-    let past = run.history.map(|history| Past {
-        history,
-        today: run.date,
+    stages.embed = clock.elapsed().as_secs_f64();
+    let clock = Instant::now();
+    let k = profiles.iter().map(|p| p.profile.novelty.k).max();
+    let lookback = run.history.zip(k).map(|(history, k)| {
+        let past = Past {
+            history,
+            today: run.date,
+        };
+        past.look_up(papers, vectors.view(), k)
     });
-    let entries = score_with(
-        embedder,
-        &scorer,
-        papers,
-        &vectors,
-        past.as_ref(),
-        run.learned,
-    )?;
-    let digest = Digest {
-        date: run.date,
-        total: run.listed,
-        entries,
-        model: run.model.to_owned(),
-        fingerprint: embedder.fingerprint().to_owned(),
-        device: run.device.to_owned(),
-        profile: run.profile.name.clone(),
-        tokens: embedder.tokens_processed(),
-        seconds: run.start.elapsed().as_secs_f64(),
-        author_score: run.profile.digest.author_score,
-        date_from: run.date_from,
-        ranked_with: run.ranked_with.clone(),
-    };
-    Ok(RankedDay { digest, vectors })
+    stages.history = clock.elapsed().as_secs_f64();
+    let mut digests = Vec::with_capacity(profiles.len());
+    for p in profiles {
+        let clock = Instant::now();
+        let scorer = Scorer::new(p.profile);
+        let entries = score_with(
+            embedder,
+            &scorer,
+            papers,
+            &vectors,
+            lookback.as_ref(),
+            p.learned,
+        )?;
+        digests.push(Digest {
+            date: run.date,
+            total: run.listed,
+            entries,
+            model: run.model.to_owned(),
+            fingerprint: embedder.fingerprint().to_owned(),
+            device: run.device.to_owned(),
+            profile: p.profile.name.clone(),
+            tokens: embedder.tokens_processed(),
+            seconds: run.start.elapsed().as_secs_f64(),
+            author_score: p.profile.digest.author_score,
+            date_from: run.date_from,
+            ranked_with: p.ranked_with.clone(),
+        });
+        stages.score.push(clock.elapsed().as_secs_f64());
+    }
+    Ok(RankedDay {
+        digests,
+        vectors,
+        stages,
+    })
 }
 
 /// What [`remember_day`] added to the history.

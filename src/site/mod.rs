@@ -179,6 +179,33 @@ pub fn build(
     Ok(())
 }
 
+/// Writes the overview of several profiles' sites at `<site>/index.html`: each profile
+/// is (name, digests folder, site folder), and a site folder inside `site` is linked
+/// relatively, so the whole tree can be published as one site.
+pub fn build_overview(
+    site: &Path,
+    profiles: &[(String, PathBuf, PathBuf)],
+    report: &mut dyn crate::report::Report,
+) -> Result<(), SiteError> {
+    let mut loaded = Vec::with_capacity(profiles.len());
+    for (name, digests, own) in profiles {
+        let days = load_days(digests, |p| p.arxrank.selected)?.days;
+        let href = match own.strip_prefix(site) {
+            Ok(rel) => format!("{}/", rel.display()),
+            Err(_) => format!(
+                "file://{}/",
+                std::path::absolute(own)
+                    .unwrap_or_else(|_| own.clone())
+                    .display()
+            ),
+        };
+        loaded.push((name.clone(), days, href));
+    }
+    let path = pages::write_overview(site, &loaded)?;
+    report.wrote(&path);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::Value;

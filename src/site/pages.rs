@@ -587,3 +587,118 @@ fn index_page<'a>(days: &'a [Day], months: &BTreeMap<String, Vec<&'a Day>>) -> I
             .collect(),
     }
 }
+
+/// A profile as the overview lists it.
+struct OverviewProfile {
+    name: String,
+    /// Its site, relative to the overview.
+    href: String,
+    days: usize,
+    picks: usize,
+}
+
+/// One profile's picks of one day.
+struct OverviewCount {
+    name: String,
+    /// Its day page, relative to the overview.
+    href: String,
+    picks: usize,
+}
+
+/// A paper several profiles picked on one day.
+struct SharedPick {
+    id: String,
+    title: String,
+    by: Vec<String>,
+}
+
+/// One day across the profiles.
+struct OverviewDay {
+    date: String,
+    counts: Vec<OverviewCount>,
+    shared: Vec<SharedPick>,
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+struct OverviewPage {
+    title: &'static str,
+    root: &'static str,
+    script: bool,
+    profiles: Vec<OverviewProfile>,
+    /// Newest first.
+    days: Vec<OverviewDay>,
+}
+
+/// The overview of several profiles' sites at `out/index.html`: each profile with its days
+/// and picks, then each day (newest first) with every profile's number of picks and the
+/// papers more than one profile picked. `profiles` are (name, days, site folder relative
+/// to `out`), in the order the settings name them.
+pub fn write_overview(
+    out: &Path,
+    profiles: &[(String, Vec<Day>, String)],
+) -> Result<PathBuf, SiteError> {
+    let mut dates: Vec<chrono::NaiveDate> = profiles
+        .iter()
+        .flat_map(|(_, days, _)| days.iter().map(|d| d.date))
+        .collect();
+    dates.sort_unstable_by(|a, b| b.cmp(a));
+    dates.dedup();
+    let days = dates
+        .into_iter()
+        .map(|date| overview_day(date, profiles))
+        .collect();
+    let page = OverviewPage {
+        title: "arxrank profiles",
+        root: "",
+        script: false,
+        profiles: profiles
+            .iter()
+            .map(|(name, days, href)| OverviewProfile {
+                name: name.clone(),
+                href: href.clone(),
+                days: days.len(),
+                picks: days.iter().map(|d| d.selected().count()).sum(),
+            })
+            .collect(),
+        days,
+    };
+    let path = out.join("index.html");
+    crate::fsutil::write_atomic(&path, page.render()?.as_bytes())?;
+    crate::fsutil::write_atomic(&out.join("assets/site.css"), CSS.as_bytes())?;
+    Ok(path)
+}
+
+/// One day of the overview.
+fn overview_day(date: chrono::NaiveDate, profiles: &[(String, Vec<Day>, String)]) -> OverviewDay {
+    let mut counts = Vec::new();
+    // Each picked paper: its title and who picked it, in the profiles' order.
+    let mut picked: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
+    for (name, days, href) in profiles {
+        let Some(day) = days.iter().find(|d| d.date == date) else {
+            continue;
+        };
+        counts.push(OverviewCount {
+            name: name.clone(),
+            href: format!("{href}days/{date}.html"),
+            picks: day.selected().count(),
+        });
+        for p in day.selected() {
+            let entry = picked
+                .entry(p.id.to_string())
+                .or_insert_with(|| (p.title.clone(), Vec::new()));
+            entry.1.push(name.clone());
+        }
+    }
+    let mut shared: Vec<SharedPick> = picked
+        .into_iter()
+        .filter(|(_, (_, by))| by.len() > 1)
+        .map(|(id, (title, by))| SharedPick { id, title, by })
+        .collect();
+    shared.sort_by(|a, b| b.by.len().cmp(&a.by.len()).then(a.id.cmp(&b.id)));
+    OverviewDay {
+        date: date.to_string(),
+        counts,
+        shared,
+    }
+}
