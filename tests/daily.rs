@@ -586,6 +586,7 @@ fn daily_end_to_end_twice_a_day_and_on_the_next_day() {
 
 #[test]
 fn three_profiles_rank_from_one_pass_each_to_its_own_digest_site_and_webhook() {
+    let dir = tempfile::tempdir().unwrap();
     let items: Vec<String> = feeds::pool_papers("2025-05-12", 80)
         .iter()
         .map(|p| feeds::rss_item(p, "2025-05-12"))
@@ -610,10 +611,12 @@ fn three_profiles_rank_from_one_pass_each_to_its_own_digest_site_and_webhook() {
     .into_iter()
     .map(|(n, t, var)| {
         let hook = Server::start(|_| Reply::ok("text/plain", "ok"));
-        (n, root.join(t), var, hook)
+        let copy = dir.path().join("profiles").join(n);
+        common::copy_dir(&root.join(t), &copy);
+        (n, copy, var, hook)
     })
     .collect();
-    let dir = tempfile::tempdir().unwrap();
+    let topics_of = |n: &str| dir.path().join("profiles").join(n);
     let mut toml = format!(
         "categories = [\"cs.LG\", \"cs.AI\"]\ncontact = \"lab@example.org\"\nbase_url = {:?}\n",
         arxiv.base
@@ -722,6 +725,74 @@ fn three_profiles_rank_from_one_pass_each_to_its_own_digest_site_and_webhook() {
     );
     assert!(!e.contains("ranking 80 papers"), "{e}");
     assert!(profiles.iter().all(|(.., hook)| hook.requests().len() == 1));
+
+    // Marks in one profile's log teach that profile alone: daily learns them and ranks
+    // that profile's day again; the others stay as they were. (The profiles' topics are
+    // copies here, so the learned model is written into the test's folder.)
+    let scores_of = |n: &str| fs_err::read(out.join(n).join("2025-05-12/scores.json")).unwrap();
+    let (moe_before, jackyfl_before) = (scores_of("moe"), scores_of("jackyfl"));
+    let day = out.join("daizedong/2025-05-12");
+    let ranked: Vec<String> = arxrank::render::read_scores_json(&day.join("scores.json"), |_| true)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id.to_string())
+        .collect();
+    let mut log = String::new();
+    for (i, id) in ranked.iter().enumerate().take(12) {
+        let label = if i % 3 == 2 { -1 } else { 1 };
+        log.push_str(&format!(
+            "{{\"id\":\"{id}\",\"label\":{label},\"date\":\"2025-05-12\"}}\n"
+        ));
+    }
+    fs_err::write(dir.path().join("feedback-daizedong.jsonl"), log).unwrap();
+    let taught = daily();
+    let e = stderr(&taught);
+    println!("--- arxrank daily (marks of one profile)\n{e}");
+    assert_eq!(code(&taught), 0, "{e}");
+    assert_eq!(e.matches("learning your marks again").count(), 1, "{e}");
+    assert!(e.contains("feedback-daizedong.jsonl changed"), "{e}");
+    assert!(
+        e.contains(
+            "[daizedong] 2025-05-12: ranking it again: the profile or its learned model changed"
+        ),
+        "{e}"
+    );
+    assert_eq!(
+        e.matches("already ranked from this listing").count(),
+        2,
+        "{e}"
+    );
+    assert!(topics_of("daizedong").join("learned/model.json").is_file());
+    assert!(!topics_of("moe").join("learned").exists());
+    assert_eq!(scores_of("moe"), moe_before);
+    assert_eq!(scores_of("jackyfl"), jackyfl_before);
+    assert_ne!(
+        scores_of("daizedong"),
+        fs_err::read(dir.path().join("alone/2025-05-12/scores.json")).unwrap()
+    );
+    // The commands that work on one profile ask which when the file names several.
+    for args in [
+        vec!["serve", "--models-dir", &m],
+        vec!["learn", "--feedback", "--models-dir", &m],
+    ] {
+        let run = run_in(dir.path(), &[], &args);
+        let e = stderr(&run);
+        assert_eq!(code(&run), 2, "{args:?}: {e}");
+        assert!(e.contains("say which with --profile NAME"), "{e}");
+    }
+    let run = run_in(
+        dir.path(),
+        &[],
+        &["learn", "--feedback", "--profile", "nobody"],
+    );
+    let e = stderr(&run);
+    assert_eq!(code(&run), 2, "{e}");
+    assert!(
+        e.contains(
+            "--profile \"nobody\": no [[profile]] of that name (it names: moe, daizedong, jackyfl)"
+        ),
+        "{e}"
+    );
 }
 
 /// The binary as a new reader runs it: `HOME` an empty folder, so the config and data

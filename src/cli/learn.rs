@@ -82,6 +82,11 @@ pub struct LearnArgs {
     #[arg(long, env = "ARXRANK_CONFIG")]
     pub config: Option<PathBuf>,
 
+    /// Which `[[profile]]` of arxrank.toml to teach: its topics, digests and feedback log
+    /// (`--feedback` alone reads that profile's log). Needed when the file names profiles.
+    #[arg(long, value_name = "NAME", conflicts_with = "topics")]
+    pub profile: Option<String>,
+
     #[command(flatten)]
     pub model: ModelArgs,
 
@@ -94,8 +99,11 @@ pub fn run(args: LearnArgs) -> Result<(), CliError> {
     let settings = settings(&args)?;
     let topics = &settings.topics.value;
     if args.reset {
-        let log = std::path::Path::new(feedback_log());
-        return Ok(teach::reset(topics, log, &mut Console)?);
+        return Ok(teach::reset(
+            topics,
+            &settings.feedback.value,
+            &mut Console,
+        )?);
     }
     teach::require_profile_dir(topics)?;
     let profile = Profile::load(topics)?;
@@ -103,7 +111,8 @@ pub fn run(args: LearnArgs) -> Result<(), CliError> {
     let model_dir = args.model.resolve()?;
     let mut embedder = args.model.load_dir(&model_dir)?;
     let daily_out = [settings.out.value.clone()];
-    let wanted = wanted(&args, &daily_out);
+    let feedback = feedback_files(&args, &settings);
+    let wanted = wanted(&args, &feedback, &daily_out);
     let job = Teach {
         topics,
         profile: &profile,
@@ -131,17 +140,34 @@ fn settings(args: &LearnArgs) -> Result<DailySettings, CliError> {
         ..Default::default()
     };
     let config = args.config.as_deref();
-    Ok(DailySettings::resolve(flags, config, defaults())?)
+    let settings = DailySettings::resolve(flags, config, defaults())?;
+    Ok(settings.pick_profile(args.profile.as_deref())?)
+}
+
+/// The feedback files given: `--feedback` alone is the profile's own log.
+fn feedback_files(args: &LearnArgs, settings: &DailySettings) -> Vec<PathBuf> {
+    let log = &settings.feedback.value;
+    args.feedback
+        .iter()
+        .map(|f| match f.as_os_str() == feedback_log() {
+            true => log.clone(),
+            false => f.clone(),
+        })
+        .collect()
 }
 
 /// The files given, by kind; daily's digests (`daily_out`, when that folder exists) unless
 /// `--digests` names others, for the sources that join to a day's papers.
-fn wanted<'a>(args: &'a LearnArgs, daily_out: &'a [PathBuf]) -> Wanted<'a> {
+fn wanted<'a>(
+    args: &'a LearnArgs,
+    feedback: &'a [PathBuf],
+    daily_out: &'a [PathBuf],
+) -> Wanted<'a> {
     Wanted {
         pools: &args.sets,
         archives: &args.archive,
         libraries: &args.library,
-        feedback: &args.feedback,
+        feedback,
         digests: &args.digests,
         listings: &args.listing,
     }

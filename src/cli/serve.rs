@@ -24,8 +24,13 @@ pub struct ServeArgs {
     pub config: Option<PathBuf>,
 
     /// Profile (as `daily --topics`): its learned model is what `daily` retrains on the marks.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "profile")]
     pub topics: Option<PathBuf>,
+
+    /// Which `[[profile]]` of arxrank.toml to serve: its digests, site pages and feedback
+    /// log (needed when the file names profiles).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
 
     /// Digest folder (as `daily --out`).
     #[arg(long)]
@@ -57,14 +62,15 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         },
         args.config.as_deref(),
         crate::config::defaults(),
-    )?;
+    )?
+    .pick_profile(args.profile.as_deref())?;
     args.model.models_over(&mut settings);
     let opts = crate::serve::Options {
         bind: args.bind,
         digests: settings.out.value.clone(),
         site: settings.site.value.clone(),
         history: settings.history.value.clone(),
-        log: crate::config::defaults().feedback().value,
+        log: settings.feedback.value.clone(),
         model: ModelDir::resolve(&settings.model.value, &settings.models.value)?,
         device: args.model.device,
         compute: args.model.compute,

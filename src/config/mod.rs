@@ -512,6 +512,43 @@ impl DailySettings {
         })
     }
 
+    /// One profile's settings, for a command that works on one (`serve`, `learn`): the
+    /// `[[profile]]` named `name`, or these settings for a file without profiles. A file
+    /// with profiles needs a name, so marks and models never go to a profile by default.
+    pub fn pick_profile(&self, name: Option<&str>) -> Result<DailySettings, ConfigError> {
+        let names: Vec<&str> = self.profiles.iter().map(|p| p.name.as_str()).collect();
+        let invalid = |message: String| ConfigError::Invalid {
+            path: self
+                .config_file
+                .clone()
+                .unwrap_or_else(|| CONFIG_FILE.into()),
+            message,
+        };
+        let each = self.per_profile();
+        match (name, names.is_empty()) {
+            (None, true) => Ok(self.clone()),
+            (None, false) => Err(invalid(format!(
+                "it names {} [[profile]] tables ({}): say which with --profile NAME",
+                names.len(),
+                names.join(", ")
+            ))),
+            (Some(n), _) => each
+                .into_iter()
+                .find(|(p, _)| *p == Some(n))
+                .map(|(_, s)| s)
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "--profile {n:?}: no [[profile]] of that name (it names: {})",
+                        if names.is_empty() {
+                            "none".into()
+                        } else {
+                            names.join(", ")
+                        }
+                    ))
+                }),
+        }
+    }
+
     /// The settings of each profile the job runs: these settings themselves for a file
     /// without `[[profile]]` tables (named `None`), else one per table, in the file's
     /// order: its topics, authors and delivery, its digests in `<out>/<name>/`, its site in

@@ -182,11 +182,12 @@ fn write_digests(
     }
     let s = &ranked.stages;
     report.note(&format!(
-        "stages: embedding {:.2} s, history {:.2} s, scoring {:.2} s ({} profiles)",
+        "stages: embedding {:.2} s, history {:.2} s, scoring {:.2} s ({} profile{})",
         s.embed,
         s.history,
         s.score.iter().sum::<f64>(),
-        s.score.len()
+        s.score.len(),
+        if s.score.len() == 1 { "" } else { "s" }
     ));
     Ok(dirs)
 }
