@@ -122,8 +122,9 @@ pub fn run(job: &DailyJob, report: &mut dyn Report) -> Result<u8, DailyError> {
     // the first run after it, not on the next new day; then the reader's marks, learned
     // again when the feedback log changed since the profile's model last learned from it.
     let mut checked = Vec::with_capacity(profiles.len());
+    let mut model = None;
     for p in &profiles {
-        let mut c = check(job, &p.settings, report)?;
+        let mut c = check(job, &p.settings, &mut model, report)?;
         if learn_from_log(job, &p.settings, &c, report)? {
             // The day is ranked with the model just written.
             (c.learned, c.unusable) = learned_model(job, &p.settings, &c.model_dir, report)?;
@@ -139,12 +140,14 @@ pub fn run(job: &DailyJob, report: &mut dyn Report) -> Result<u8, DailyError> {
     // its learned model: those that are not are ranked in one pass.
     let ranked = rank_unless_done(job, &profiles, checked, (&listing, date), start, report)?;
     // 3. and 4. Each profile's site and delivery.
-    let mut code = 0;
+    let (mut code, mut any_changed) = (0, false);
     for ((p, changed), unusable) in profiles.iter().zip(ranked).zip(&unusable) {
-        let c = finish(job, p, date, changed, unusable.as_deref(), report)?;
+        let (c, changed) = finish(job, p, date, changed, unusable.as_deref(), report)?;
         code = code.max(c);
+        any_changed |= changed;
     }
-    if profiles.len() > 1 {
+    let overview = job.settings.site.value.join("index.html");
+    if profiles.len() > 1 && (any_changed || !overview.is_file()) {
         crate::site::build_overview(
             &job.settings.site.value,
             &profiles_on_site(&profiles),
@@ -167,7 +170,8 @@ fn profiles_on_site(profiles: &[ProfileJob]) -> Vec<(String, PathBuf, PathBuf)> 
 }
 
 /// Steps 3 and 4 for one profile: its site, when its digests changed or it is missing, and
-/// the delivery of what is still pending; returns the profile's exit code.
+/// the delivery of what is still pending; returns the profile's exit code, and whether its
+/// site changed.
 fn finish(
     job: &DailyJob,
     p: &ProfileJob,
@@ -175,7 +179,7 @@ fn finish(
     mut changed: bool,
     unusable: Option<&str>,
     report: &mut dyn Report,
-) -> Result<u8, DailyError> {
+) -> Result<(u8, bool), DailyError> {
     let s = &p.settings;
     let day_dir = s.out.value.join(date.to_string());
     let site = &s.site.value;
@@ -184,6 +188,7 @@ fn finish(
         crate::site::build(&s.out.value, site, list_from, &s.learn_command(), report)?;
         changed = true;
     }
+    let site_changed = changed;
     let (delivered, code) = deliver(job, p, &day_dir, date, report)?;
     changed |= delivered;
     if let Some(message) = unusable {
@@ -192,7 +197,7 @@ fn finish(
             "{date} was ranked with the hand-set profile only: the learned model cannot \
              be used (exit {EXIT_LEARNED_UNUSABLE}):\n{message}"
         )));
-        return Ok(EXIT_LEARNED_UNUSABLE);
+        return Ok((EXIT_LEARNED_UNUSABLE, site_changed));
     }
     if !changed && code == 0 {
         report.note(&p.say(&format!(
@@ -205,7 +210,7 @@ fn finish(
             site.join("index.html").display()
         )));
     }
-    Ok(code)
+    Ok((code, site_changed))
 }
 
 /// Learns the reader's marks from the profile's feedback log again when it changed since the
@@ -255,16 +260,23 @@ fn learn_from_log(
     Ok(true)
 }
 
+/// Loads the profile and its learned model, and the model (`model`, resolved by the first
+/// profile and then shared: every profile has the same model setting, and checking its
+/// files hashes them).
 fn check(
     job: &DailyJob,
     s: &DailySettings,
+    model: &mut Option<ModelDir>,
     report: &mut dyn Report,
 ) -> Result<Checked, DailyError> {
     let mut profile = Profile::load(&s.topics.value)?;
     if let Some(a) = &s.authors {
         profile = profile.with_authors_file(&a.value)?;
     }
-    let model_dir = ModelDir::resolve(&s.model.value, &s.models.value)?;
+    if model.is_none() {
+        *model = Some(ModelDir::resolve(&s.model.value, &s.models.value)?);
+    }
+    let model_dir = model.clone().expect("resolved above");
     let (learned, unusable) = learned_model(job, s, &model_dir, report)?;
     Ok(Checked {
         profile,

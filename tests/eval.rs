@@ -584,7 +584,7 @@ fn a_simulated_reader_replays_the_days_and_the_curve_is_measured_on_later_days()
             serde_json::from_str(&fs_err::read_to_string(out.join("eval.json")).unwrap()).unwrap();
         json["sets"][0]["simulation"].as_array().unwrap().clone()
     };
-    let plain = run(&dir.path().join("plain"), &[]);
+    let plain = run(&dir.path().join("plain"), &["--interests"]);
     let asked = run(&dir.path().join("asked"), &["--ask", "3"]);
 
     // Points at 5 and 10 days of marks (20 and 40 need later days to test on).
@@ -636,6 +636,40 @@ fn a_simulated_reader_replays_the_days_and_the_curve_is_measured_on_later_days()
         .as_f64()
         .unwrap();
     assert!((auc - simulated).abs() < 1e-3, "{auc} vs {simulated}");
+
+    // --interests: a row per hand-set topic, trained on days 1 to 6 and measured on 7 to
+    // 12; each picked paper belongs to exactly one topic.
+    let json: Value =
+        serde_json::from_str(&fs_err::read_to_string(dir.path().join("plain/eval.json")).unwrap())
+            .unwrap();
+    let rows = json["sets"][0]["interests"].as_array().unwrap();
+    assert_eq!(rows.len(), 6, "{rows:?}");
+    let count = |k: &str| rows.iter().map(|r| r[k].as_u64().unwrap()).sum::<u64>();
+    let picks = |from: usize, to: usize| {
+        scores[from..to]
+            .iter()
+            .filter(|r| r["selected"] == true)
+            .count() as u64
+    };
+    assert_eq!(count("train_picks"), picks(0, 240));
+    assert_eq!(count("test_picks"), picks(240, 480));
+    for r in rows {
+        assert!(r["test_days"].as_u64().unwrap() <= 6, "{r}");
+        for k in ["mixed", "per_topic", "over_mixed", "hybrid"] {
+            if r["test_picks"] == 0 {
+                assert!(r[k]["value"].is_null(), "{r}");
+                continue;
+            }
+            let v = r[k]["value"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&v), "{r}");
+        }
+    }
+    let md = fs_err::read_to_string(dir.path().join("plain/eval.md")).unwrap();
+    assert!(
+        md.contains("### Interests: one model per topic against one for all"),
+        "{md}"
+    );
+    assert!(md.contains("| Model Compression | "), "{md}");
 
     let md = fs_err::read_to_string(dir.path().join("asked/eval.md")).unwrap();
     assert!(

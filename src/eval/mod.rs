@@ -4,6 +4,7 @@
 //! measures the rankings ([`metrics`], with bootstrap intervals), optionally tunes and
 //! calibrates the profile ([`tune`]), and writes Markdown, JSON and SVG ([`report`]).
 
+pub mod interests;
 pub mod plan;
 pub mod rankers;
 pub mod report;
@@ -143,6 +144,9 @@ pub struct SetReport {
     /// The learning curve of `--simulate-reader` (absent without it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub simulation: Option<Vec<simulate::CurvePoint>>,
+    /// Per-topic R@10 of one mixed model against one model per topic (`--interests`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interests: Option<Vec<interests::InterestRow>>,
     /// What was not done for this set, and why.
     pub notes: Vec<String>,
     #[serde(skip)]

@@ -64,8 +64,38 @@ pub fn markdown(info: &RunInfo, sets: &[SetReport]) -> String {
         if let Some(curve) = &set.simulation {
             learning_curve(&mut s, set, curve);
         }
+        if let Some(rows) = &set.interests {
+            interests(&mut s, rows);
+        }
     }
     s
+}
+
+/// `--interests`: each topic's heading, ordered by one mixed model, by the topic's own
+/// model and by the hand-set score.
+fn interests(s: &mut String, rows: &[super::interests::InterestRow]) {
+    *s += "\n### Interests: one model per topic against one for all\n\n";
+    *s += "Each paper belongs to the hand-set topic it is closest to. Trained on the first \
+           half of the days, measured on the rest: R@10 per day of each topic's heading \
+           (its papers in each model's order), over the test days with a pick of the topic; \
+           bootstrap 95% intervals over those days.\n\n";
+    *s += "| topic | picks (train / test) | test days | mixed | per topic | per topic over mixed | hybrid |\n\
+           |---|---:|---:|---|---|---|---|\n";
+    let cell =
+        |e: &crate::metrics::Estimate| format!("{} [{}, {}]", fmt(e.value), fmt(e.lo), fmt(e.hi));
+    for r in rows {
+        *s += &format!(
+            "| {} | {} / {} | {} | {} | {} | {} | {} |\n",
+            r.topic,
+            r.train_picks,
+            r.test_picks,
+            r.test_days,
+            cell(&r.mixed),
+            cell(&r.per_topic),
+            cell(&r.over_mixed),
+            cell(&r.hybrid)
+        );
+    }
 }
 
 /// The learning curve of `--simulate-reader`: a row per point, each ranker's figures with

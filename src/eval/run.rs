@@ -55,6 +55,8 @@ pub struct Options {
     /// Replay the set as a reader would mark it (`--simulate-reader`), answering this many
     /// questions a day (`--ask`).
     pub simulate: Option<usize>,
+    /// Measure one model per topic against one mixed model (`--interests`).
+    pub interests: bool,
 }
 
 impl Options {
@@ -67,6 +69,7 @@ impl Options {
     pub fn needs_model(&self) -> bool {
         self.tune
             || self.simulate.is_some()
+            || self.interests
             || self.calibrates()
             || self.rankers.iter().any(|k| {
                 matches!(
@@ -142,13 +145,12 @@ pub fn evaluate_set(
         Some(sims) => fit_profile(set, &papers, profile, sims, opts, &mut notes, log)?,
         None => (None, None),
     };
-    let simulation = match (opts.simulate, sims.as_ref(), vectors.as_ref()) {
-        (Some(ask), Some(sims), Some(vectors)) => {
-            let embedded = (&papers[..], vectors, sims);
-            Some(replay(set, embedded, profile, &results, ask, opts, log))
-        }
-        _ => None,
-    };
+    let embedded = sims.as_ref().zip(vectors.as_ref());
+    let embedded = embedded.map(|(sims, vectors)| (&papers[..], vectors, sims));
+    let simulation = (embedded.zip(opts.simulate))
+        .map(|(e, ask)| replay(set, e, profile, &results, ask, opts, log));
+    let interests =
+        (embedded.filter(|_| opts.interests)).map(|e| interests(set, e, profile, opts, log));
     let grades = set.relevance();
     let learned_selection = learned_scale.and_then(|scale| {
         let r = results.iter().find(|r| r.name == "learned")?;
@@ -171,10 +173,24 @@ pub fn evaluate_set(
         learned_selection,
         tune: tuned,
         simulation,
+        interests,
         notes,
         selected: set.selected(),
         ids: papers.iter().map(|p| p.id.to_string()).collect(),
     })
+}
+
+/// `--interests` on a set.
+fn interests(
+    set: &LabelledSet,
+    (papers, vectors, sims): (&[Paper], &ndarray::Array2<f32>, &Similarities),
+    profile: &Profile,
+    opts: &Options,
+    log: &mut dyn FnMut(&str),
+) -> Vec<super::interests::InterestRow> {
+    log("  training one model per topic and one for all topics");
+    let draws = (opts.resamples, opts.seed);
+    super::interests::interests(set, papers, (vectors, sims), profile, draws)
 }
 
 /// `--simulate-reader` on a set: the learned ranker, where the run has one, is what ranks

@@ -89,6 +89,11 @@ pub struct Loaded {
 /// may hold other things); a dated folder with `output.json` but a damaged or missing
 /// `run.json` is an error, since a page without its counts would misreport the day.
 pub fn load_days(dir: &Path, keep: impl Fn(&DigestPaper) -> bool) -> Result<Loaded, SiteError> {
+    load_dated(dir, dated_folders(dir)?, keep)
+}
+
+/// The `YYYY-MM-DD` folders of `dir`, by date.
+fn dated_folders(dir: &Path) -> Result<BTreeMap<NaiveDate, PathBuf>, SiteError> {
     let mut dated = BTreeMap::new();
     for entry in fs_err::read_dir(dir).map_err(IoError::read(dir))? {
         let entry = entry.map_err(IoError::read(dir))?;
@@ -100,6 +105,15 @@ pub fn load_days(dir: &Path, keep: impl Fn(&DigestPaper) -> bool) -> Result<Load
             dated.insert(date, entry.path());
         }
     }
+    Ok(dated)
+}
+
+/// Reads the digests of the `dated` folders of `dir` (see [`load_days`]).
+fn load_dated(
+    dir: &Path,
+    dated: BTreeMap<NaiveDate, PathBuf>,
+    keep: impl Fn(&DigestPaper) -> bool,
+) -> Result<Loaded, SiteError> {
     let mut loaded = Loaded {
         days: Vec::new(),
         skipped: Vec::new(),
@@ -179,9 +193,14 @@ pub fn build(
     Ok(())
 }
 
-/// Writes the overview of several profiles' sites at `<site>/index.html`: each profile
-/// is (name, digests folder, site folder), and a site folder inside `site` is linked
-/// relatively, so the whole tree can be published as one site.
+/// The days the overview of several profiles shows: a month of a lab's days, without
+/// reading a year of every profile's digests on every run.
+pub const OVERVIEW_DAYS: usize = 30;
+
+/// Writes the overview of several profiles' sites at `<site>/index.html`, over their
+/// newest [`OVERVIEW_DAYS`] days: each profile is (name, digests folder, site folder), and a
+/// site folder inside `site` is linked relatively, so the whole tree can be published as
+/// one site.
 pub fn build_overview(
     site: &Path,
     profiles: &[(String, PathBuf, PathBuf)],
@@ -189,7 +208,11 @@ pub fn build_overview(
 ) -> Result<(), SiteError> {
     let mut loaded = Vec::with_capacity(profiles.len());
     for (name, digests, own) in profiles {
-        let days = load_days(digests, |p| p.arxrank.selected)?.days;
+        let mut dated = dated_folders(digests)?;
+        while dated.len() > OVERVIEW_DAYS {
+            dated.pop_first();
+        }
+        let days = load_dated(digests, dated, |p| p.arxrank.selected)?.days;
         let href = match own.strip_prefix(site) {
             Ok(rel) => format!("{}/", rel.display()),
             Err(_) => format!(

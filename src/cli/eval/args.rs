@@ -69,6 +69,13 @@ pub struct EvalArgs {
     #[arg(long)]
     pub simulate_reader: bool,
 
+    /// Measure one model per interest against one for all: each paper goes to the hand-set
+    /// topic it is closest to; trained on the first half of each set's days, each topic's
+    /// R@10 per day on the rest, for a mixed model, the topic's own model and the hand-set
+    /// score (eval.json's `interests`, a table in eval.md).
+    #[arg(long)]
+    pub interests: bool,
+
     /// With --simulate-reader: the papers of the "Help arxrank learn" block the reader
     /// also marks each day.
     #[arg(long, default_value_t = 0, requires = "simulate_reader")]

@@ -71,6 +71,7 @@ fn plan(args: &EvalArgs) -> Result<(Vec<LabelledSet>, LearnedPlan, Options), Cli
         calibrate: args.calibrate,
         write_weights: args.write_weights,
         simulate: args.simulate_reader.then_some(args.ask),
+        interests: args.interests,
     };
     Ok((sets, learned, opts))
 }
