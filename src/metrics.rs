@@ -25,6 +25,15 @@ pub fn roc_auc(scores: &[f32], positive: &[bool]) -> Option<f64> {
     Some((rank_sum - n_pos * (n_pos + 1.0) / 2.0) / (n_pos * n_neg))
 }
 
+/// The index and value of the largest of `values` (the first on a tie; `(0, -inf)` for
+/// none): a paper's best topic, its closest marked paper.
+pub fn best_of<'a>(values: impl IntoIterator<Item = &'a f32>) -> (usize, f32) {
+    values.into_iter().enumerate().fold(
+        (0, f32::NEG_INFINITY),
+        |b, (i, &c)| if c > b.1 { (i, c) } else { b },
+    )
+}
+
 /// Indices ordered by descending score; ties in a fixed pseudo-random order of the indices.
 pub fn ranking(scores: &[f32]) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..scores.len()).collect();

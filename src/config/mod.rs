@@ -259,6 +259,13 @@ pub struct ProfileConfig {
     pub delivery: Delivery,
 }
 
+/// A path written in the settings file, made relative to the file's folder `base`.
+fn relative_to(base: &Path, p: &mut PathBuf) {
+    if p.is_relative() && !base.as_os_str().is_empty() {
+        *p = base.join(&*p);
+    }
+}
+
 /// Whether `name` can be a profile's folder name: 1 to 64 letters, digits, `-`, `_` or
 /// `.`, not starting with `.` or `-`, and not `site` (the digests' site folder).
 fn safe_name(name: &str) -> bool {
@@ -289,9 +296,7 @@ impl FileConfig {
         .into_iter()
         .flatten()
         {
-            if p.is_relative() && !base.as_os_str().is_empty() {
-                *p = base.join(&*p);
-            }
+            relative_to(base, p);
         }
         if let Some(cats) = &c.categories {
             if cats.is_empty() || cats.iter().any(|c| !crate::ingest::valid_category(c)) {
@@ -351,9 +356,7 @@ impl FileConfig {
                 .into_iter()
                 .flatten()
             {
-                if q.is_relative() && !base.as_os_str().is_empty() {
-                    *q = base.join(&*q);
-                }
+                relative_to(base, q);
             }
             for (key, q) in [("topics", Some(&p.topics)), ("authors", p.authors.as_ref())] {
                 if let Some(q) = q.filter(|q| !q.exists()) {
@@ -524,7 +527,6 @@ impl DailySettings {
                 .unwrap_or_else(|| CONFIG_FILE.into()),
             message,
         };
-        let each = self.per_profile();
         match (name, names.is_empty()) {
             (None, true) => Ok(self.clone()),
             (None, false) => Err(invalid(format!(
@@ -532,8 +534,7 @@ impl DailySettings {
                 names.len(),
                 names.join(", ")
             ))),
-            (Some(n), _) => each
-                .into_iter()
+            (Some(n), _) => (self.per_profile().into_iter())
                 .find(|(p, _)| *p == Some(n))
                 .map(|(_, s)| s)
                 .ok_or_else(|| {

@@ -7,13 +7,13 @@
 //! (with a bootstrap interval over days) says how many of the judge's picks of that topic
 //! its heading's first ten hold. The hand-set score's order is the third column.
 
-use ndarray::{Array2, Axis};
+use ndarray::{Array2, ArrayView2, Axis};
 use serde::Serialize;
 
 use crate::ingest::Paper;
 use crate::labels::{Group, LabelledSet};
 use crate::learn::reader::{fit, Prior, ReaderModel};
-use crate::metrics::{per_day_with_intervals, Estimate};
+use crate::metrics::{best_of, per_day_with_intervals, Estimate};
 use crate::score::{Scorer, Similarities};
 use crate::topics::Profile;
 
@@ -36,9 +36,10 @@ pub struct InterestRow {
 
 /// What every topic's row is measured from.
 struct Split {
-    x: Array2<f32>,
-    /// `x` with the mixed model's score as one more column: the prior a topic's own model
-    /// starts from and moves away from only as far as the topic's own picks show.
+    /// Each paper's features, then the mixed model's score as one more column (the last,
+    /// [`Split::mixed`]): the prior a topic's own model starts from and moves away from
+    /// only as far as the topic's own picks show. A model without it reads the columns
+    /// before it.
     over: Array2<f32>,
     hybrid: usize,
     y: Vec<bool>,
@@ -64,19 +65,16 @@ pub fn interests(
     let day: Vec<Group> = set.items.iter().map(|j| j.day).collect();
     let days = set.days();
     let first_test = days[days.len() / 2];
-    let topic_of: Vec<usize> = sims
-        .topics
-        .rows()
-        .into_iter()
-        .map(|r| crate::metrics::ranking(r.as_slice().expect("row-major"))[0])
+    // The topic the scorer names as the paper's best.
+    let topic_of: Vec<usize> = (sims.topics.rows().into_iter())
+        .map(|r| best_of(r).0)
         .collect();
     let (train, test): (Vec<usize>, Vec<usize>) =
         (0..papers.len()).partition(|&i| day[i] < first_test);
-    let mixed = fitted(&x, &y, &train, Prior::on(hybrid));
+    let mixed = fitted(x.view(), &y, &train, Prior::on(hybrid));
     let column = ndarray::Array1::from(mixed.score(x.view())).insert_axis(Axis(1));
     let over = ndarray::concatenate![Axis(1), x, column];
     let split = Split {
-        x,
         over,
         hybrid,
         y,
@@ -95,7 +93,7 @@ pub fn interests(
 }
 
 /// The model of rows `rows` of `x`, every label weighing 1.
-fn fitted(x: &Array2<f32>, y: &[bool], rows: &[usize], prior: Prior) -> ReaderModel {
+fn fitted(x: ArrayView2<f32>, y: &[bool], rows: &[usize], prior: Prior) -> ReaderModel {
     let labels: Vec<bool> = rows.iter().map(|&i| y[i]).collect();
     fit(
         x.select(Axis(0), rows).view(),
@@ -106,7 +104,12 @@ fn fitted(x: &Array2<f32>, y: &[bool], rows: &[usize], prior: Prior) -> ReaderMo
 }
 
 impl Split {
-    /// Topic `t`'s row. The mixed model is the last column of `over`: its score.
+    /// The mixed model's column: the last.
+    fn mixed(&self) -> usize {
+        self.over.ncols() - 1
+    }
+
+    /// Topic `t`'s row.
     fn row(&self, t: usize, name: &str) -> InterestRow {
         let of = |rows: &[usize]| -> Vec<usize> {
             rows.iter()
@@ -115,9 +118,10 @@ impl Split {
                 .collect()
         };
         let (train, test) = (of(&self.train), of(&self.test));
-        let own = fitted(&self.x, &self.y, &train, Prior::on(self.hybrid));
-        let mixed_column = self.x.ncols();
-        let own_over = fitted(&self.over, &self.y, &train, Prior::on(mixed_column));
+        let mixed_column = self.mixed();
+        let x = self.over.slice(ndarray::s![.., ..mixed_column]);
+        let own = fitted(x, &self.y, &train, Prior::on(self.hybrid));
+        let own_over = fitted(self.over.view(), &self.y, &train, Prior::on(mixed_column));
         let truth: Vec<bool> = test.iter().map(|&i| self.y[i]).collect();
         let days: Vec<Group> = test.iter().map(|&i| self.day[i]).collect();
         let (resamples, seed) = self.draws;
@@ -135,7 +139,7 @@ impl Split {
             test_picks: truth.iter().filter(|&&p| p).count(),
             test_days: with_pick.len(),
             mixed: r10(&column(mixed_column)),
-            per_topic: r10(&own.score(self.x.select(Axis(0), &test).view())),
+            per_topic: r10(&own.score(x.select(Axis(0), &test).view())),
             over_mixed: r10(&own_over.score(self.over.select(Axis(0), &test).view())),
             hybrid: r10(&column(self.hybrid)),
         }

@@ -162,19 +162,11 @@ impl LikedIndex<'_> {
         sims.rows()
             .into_iter()
             .map(|row| {
-                let (best, cos) = best_of(row);
+                let (best, cos) = crate::metrics::best_of(row);
                 Some((&self.papers[best], cos))
             })
             .collect()
     }
-}
-
-/// The index and value of a row's largest entry (the first on a tie).
-fn best_of(row: ArrayView1<f32>) -> (usize, f32) {
-    row.iter().enumerate().fold(
-        (0, f32::NEG_INFINITY),
-        |b, (i, &c)| if c > b.1 { (i, c) } else { b },
-    )
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -329,15 +329,7 @@ impl Scorer {
             .disliked
             .filter(|&(_, c)| w.mark * c > f.best_similarity().max(like))
             .map(|(i, cosine)| self.mark(&self.marks.1, i, cosine));
-        let (best_idx, _) =
-            f.topic_sims
-                .iter()
-                .copied()
-                .enumerate()
-                .fold(
-                    (0, f32::MIN),
-                    |acc, (i, s)| if s > acc.1 { (i, s) } else { acc },
-                );
+        let (best_idx, _) = crate::metrics::best_of(&f.topic_sims);
         let best_similarity = f.best_similarity();
         let Features {
             topic_sims,
