@@ -20,6 +20,7 @@ use crate::learn::LearnError;
 use crate::pipeline::day::{rank_to_disk, read_day, DayToRank, ProfileToRank};
 use crate::pipeline::{learned_for_day, LearnedForDay, PipelineError};
 use crate::report::Report;
+use crate::site::SiteOptions;
 use crate::topics::Profile;
 
 /// No papers today: arXiv announced nothing in the categories.
@@ -150,23 +151,11 @@ pub fn run(job: &DailyJob, report: &mut dyn Report) -> Result<u8, DailyError> {
     if profiles.len() > 1 && (any_changed || !overview.is_file()) {
         crate::site::build_overview(
             &job.settings.site.value,
-            &profiles_on_site(&profiles),
+            &job.settings.profile_sites(),
             report,
         )?;
     }
     Ok(code)
-}
-
-/// Each profile's name and site folder, for the overview page.
-fn profiles_on_site(profiles: &[ProfileJob]) -> Vec<(String, PathBuf, PathBuf)> {
-    profiles
-        .iter()
-        .map(|p| {
-            let s = &p.settings;
-            let name = p.name.unwrap_or_default().to_owned();
-            (name, s.out.value.clone(), s.site.value.clone())
-        })
-        .collect()
 }
 
 /// Steps 3 and 4 for one profile: its site, when its digests changed or it is missing, and
@@ -185,7 +174,8 @@ fn finish(
     let site = &s.site.value;
     if changed || !site.join("index.html").is_file() {
         let list_from = crate::site::DEFAULT_LIST_FROM;
-        crate::site::build(&s.out.value, site, list_from, &s.learn_command(), report)?;
+        let opts = SiteOptions::new(list_from, s.learn_command(), p.name);
+        crate::site::build(&s.out.value, site, &opts, report)?;
         changed = true;
     }
     let site_changed = changed;

@@ -770,16 +770,34 @@ fn three_profiles_rank_from_one_pass_each_to_its_own_digest_site_and_webhook() {
         scores_of("daizedong"),
         fs_err::read(dir.path().join("alone/2025-05-12/scores.json")).unwrap()
     );
-    // The commands that work on one profile ask which when the file names several.
-    for args in [
-        vec!["serve", "--models-dir", &m],
-        vec!["learn", "--feedback", "--models-dir", &m],
+    // `learn` works on one profile: it asks which when the file names several.
+    let run = run_in(
+        dir.path(),
+        &[],
+        &["learn", "--feedback", "--models-dir", &m],
+    );
+    let e = stderr(&run);
+    assert_eq!(code(&run), 2, "{e}");
+    assert!(e.contains("say which with --profile NAME"), "{e}");
+    // `site` alone builds every profile's site and the overview again.
+    let site = out.join("site");
+    for page in [
+        "index.html",
+        "moe/index.html",
+        "jackyfl/days/2025-05-12.html",
     ] {
-        let run = run_in(dir.path(), &[], &args);
-        let e = stderr(&run);
-        assert_eq!(code(&run), 2, "{args:?}: {e}");
-        assert!(e.contains("say which with --profile NAME"), "{e}");
+        fs_err::remove_file(site.join(page)).unwrap();
     }
+    let run = run_in(dir.path(), &[], &["site"]);
+    assert_eq!(code(&run), 0, "{}", stderr(&run));
+    for page in [
+        "index.html",
+        "moe/index.html",
+        "jackyfl/days/2025-05-12.html",
+    ] {
+        assert!(site.join(page).is_file(), "{page}");
+    }
+    serve_every_profile(dir.path(), &scores_of("moe"));
     let run = run_in(
         dir.path(),
         &[],
@@ -793,6 +811,62 @@ fn three_profiles_rank_from_one_pass_each_to_its_own_digest_site_and_webhook() {
         ),
         "{e}"
     );
+}
+
+/// One `serve` for a file's three profiles: the overview at `/`, each profile's pages and
+/// API under `/<name>/`, and each mark in its own profile's log.
+fn serve_every_profile(dir: &Path, moe_scores: &[u8]) {
+    use crate::serve::{get, mark_at, served_page, start_in};
+    let scores: serde_json::Value = serde_json::from_slice(moe_scores).unwrap();
+    let ids: Vec<&String> = scores.as_object().unwrap().keys().take(2).collect();
+    let logs = ["moe", "daizedong", "jackyfl"].map(|n| dir.join(format!("feedback-{n}.jsonl")));
+    let before = logs.each_ref().map(|l| fs_err::read(l).unwrap_or_default());
+    let served = start_in(dir, &[]);
+    let port = served.port;
+    let (status, overview) = get(port, "/");
+    assert_eq!(status, 200, "{overview}");
+    for name in ["moe", "daizedong", "jackyfl"] {
+        assert!(overview.contains(&format!("href=\"{name}/")), "{overview}");
+    }
+    // A profile's folder without its `/` is sent to it, so its relative links resolve.
+    let (status, moved) = get(port, "/moe");
+    assert_eq!(status, 308, "{moved}");
+    assert!(moved.to_lowercase().contains("location: /moe/"), "{moved}");
+    let moe = served_page(port, "/moe/days/2025-05-12.html", "/moe/api/");
+    let jfl = served_page(port, "/jackyfl/days/2025-05-12.html", "/jackyfl/api/");
+    assert_eq!(mark_at(port, "/moe/api/", &moe, ids[0], 1), 200);
+    assert_eq!(mark_at(port, "/jackyfl/api/", &jfl, ids[1], -1), 200);
+    let (status, marks) = get(port, "/moe/api/feedback");
+    assert_eq!(status, 200, "{marks}");
+    assert!(marks.contains(&format!("\"{}\":1", ids[0])), "{marks}");
+    assert!(!marks.contains(ids[1].as_str()), "{marks}");
+    // Nothing outside the site: not a profile's log beside it.
+    for bad in [
+        "/moe/%2e%2e/%2e%2e/feedback-moe.jsonl",
+        "/moe/../../arxrank.toml",
+    ] {
+        assert_eq!(get(port, bad).0, 404, "{bad}");
+    }
+    drop(served);
+    let read = |l: &Path| arxrank::labels::feedback::read_feedback(l).unwrap().marks;
+    let moe_marks = read(&logs[0]);
+    assert_eq!(moe_marks.len(), 1);
+    assert_eq!(
+        (moe_marks[0].id.as_str(), moe_marks[0].liked),
+        (ids[0].as_str(), true)
+    );
+    let jfl_marks = read(&logs[2]);
+    assert_eq!(jfl_marks.len(), 1);
+    assert_eq!(
+        (jfl_marks[0].id.as_str(), jfl_marks[0].liked),
+        (ids[1].as_str(), false)
+    );
+    assert_eq!(
+        fs_err::read(&logs[1]).unwrap(),
+        before[1],
+        "daizedong's log"
+    );
+    assert!(before[0].is_empty() && before[2].is_empty());
 }
 
 /// The binary as a new reader runs it: `HOME` an empty folder, so the config and data

@@ -20,9 +20,9 @@ const PLANTED: &str = "2510.90000";
 const QUERY: &str = "how many bees fly in and out of a beehive, counted from the air";
 
 /// A running `arxrank serve`, killed when dropped.
-struct Served {
+pub(crate) struct Served {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     log: PathBuf,
 }
 
@@ -59,18 +59,18 @@ fn feedback_log(home: &Path) -> PathBuf {
 }
 
 fn start(home: &Path) -> Served {
+    let args = ["--out", "digests", "--history", "history", "--site", "site"];
+    start_in(home, &[&args[..], &["--topics", "topics"]].concat())
+}
+
+/// `arxrank serve` on a free loopback port, from `cwd` with `args`, once it printed its URL.
+pub(crate) fn start_in(cwd: &Path, args: &[&str]) -> Served {
+    let home = cwd;
     let log = home.join(format!("serve-{}.log", fastrand::u32(..)));
     let mut child = common::isolated(home)
         .env("ARXRANK_MODELS_DIR", common::root().join("models"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--out", "digests"])
-        .args([
-            "--history",
-            "history",
-            "--site",
-            "site",
-            "--topics",
-            "topics",
-        ])
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(fs_err::File::create(&log).unwrap().into_parts().0)
         .spawn()
@@ -115,7 +115,7 @@ fn try_raw(port: u16, request: &str) -> std::io::Result<(u16, String)> {
     Ok((status, format!("{head}\n\n{body}")))
 }
 
-fn get(port: u16, path: &str) -> (u16, String) {
+pub(crate) fn get(port: u16, path: &str) -> (u16, String) {
     raw(
         port,
         &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"),
@@ -124,28 +124,49 @@ fn get(port: u16, path: &str) -> (u16, String) {
 
 /// A mark as a page sends it, with `extra` headers (the token, an origin) and any body.
 fn post(port: u16, extra: &[(&str, &str)], body: &str) -> (u16, String) {
-    raw(port, &post_request(port, extra, body))
+    raw(port, &post_request(port, "/api/", extra, body))
 }
 
-fn post_request(port: u16, extra: &[(&str, &str)], body: &str) -> String {
+/// A `POST` of `body` to the feedback route of the API at `api` (`/api/`, or
+/// `/<name>/api/` for one profile of several).
+fn post_request(port: u16, api: &str, extra: &[(&str, &str)], body: &str) -> String {
     let headers: String = extra.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
     format!(
-        "POST /api/feedback HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
+        "POST {api}feedback HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\n{headers}\r\n{body}",
         body.len()
     )
 }
 
 fn mark(port: u16, token: &str, id: &str, label: i8) -> u16 {
+    mark_at(port, "/api/", token, id, label)
+}
+
+/// A mark on `id` sent to the API at `api`, as the page does; the answer's status.
+pub(crate) fn mark_at(port: u16, api: &str, token: &str, id: &str, label: i8) -> u16 {
     let body = json!({"id": id, "label": label, "day": "2025-05-12"}).to_string();
-    post(port, &[("X-Arxrank-Token", token)], &body).0
+    raw(
+        port,
+        &post_request(port, api, &[("X-Arxrank-Token", token)], &body),
+    )
+    .0
 }
 
 fn token(port: u16) -> String {
-    let (status, page) = get(port, "/days/2025-05-12.html");
+    served_page(port, "/days/2025-05-12.html", "/api/")
+}
+
+/// The session token of the page at `path`, checked to name its profile's API `api`.
+pub(crate) fn served_page(port: u16, path: &str, api: &str) -> String {
+    let (status, page) = get(port, path);
     assert_eq!(status, 200, "{page}");
-    let re = regex::Regex::new(r#"<meta name="arxrank-serve" content="([0-9a-f]{48})">"#).unwrap();
-    re.captures(&page).expect("the page carries the token")[1].to_owned()
+    let re = regex::Regex::new(
+        r#"<meta name="arxrank-serve" content="([0-9a-f]{48})" data-api="([^"]*)">"#,
+    )
+    .unwrap();
+    let found = re.captures(&page).expect("the page carries the token");
+    assert_eq!(&found[2], api, "{path}");
+    found[1].to_owned()
 }
 
 /// The ids of a fixture day's papers.
@@ -408,7 +429,7 @@ fn serve_killed_mid_write_leaves_a_log_that_reads_back_whole() {
                 for id in mine {
                     sent.lock().unwrap().push(id.clone());
                     let body = json!({"id": id, "label": 1, "day": "2025-05-13"}).to_string();
-                    let request = post_request(port, &[("X-Arxrank-Token", &tok)], &body);
+                    let request = post_request(port, "/api/", &[("X-Arxrank-Token", &tok)], &body);
                     match try_raw(port, &request) {
                         Ok((200, _)) => acked.lock().unwrap().push(id),
                         _ => return,

@@ -141,7 +141,7 @@ fn wanted_profiles(args: &RankArgs) -> Result<Vec<Wanted>, CliError> {
         .profiles
         .into_iter()
         .map(|p| Wanted {
-            out: args.out.join(&p.name),
+            out: p.within(&args.out),
             topics: p.topics,
             authors: p.authors,
         })

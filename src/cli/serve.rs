@@ -11,6 +11,7 @@ use super::SettingsModel;
 use super::{CliError, Console};
 use crate::config::{DailyOverrides, DailySettings};
 use crate::embed::ModelDir;
+use crate::serve::ServedProfile;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -27,8 +28,9 @@ pub struct ServeArgs {
     #[arg(long, conflicts_with = "profile")]
     pub topics: Option<PathBuf>,
 
-    /// Which `[[profile]]` of arxrank.toml to serve: its digests, site pages and feedback
-    /// log (needed when the file names profiles).
+    /// Which `[[profile]]` of arxrank.toml to serve alone, at `/`: its digests, site pages
+    /// and feedback log. Without it, a file with profiles has each served at `/<name>/`,
+    /// its marks going to its own log, beside the overview across them at `/`.
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
 
@@ -62,19 +64,19 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         },
         args.config.as_deref(),
         crate::config::defaults(),
-    )?
-    .pick_profile(args.profile.as_deref())?;
+    )?;
+    if let Some(name) = args.profile.as_deref() {
+        settings = settings.pick_profile(Some(name))?;
+    }
     args.model.models_over(&mut settings);
     let opts = crate::serve::Options {
         bind: args.bind,
-        digests: settings.out.value.clone(),
         site: settings.site.value.clone(),
+        profiles: served(&settings, args.profile.as_deref()),
         history: settings.history.value.clone(),
-        log: settings.feedback.value.clone(),
         model: ModelDir::resolve(&settings.model.value, &settings.models.value)?,
         device: args.model.device,
         compute: args.model.compute,
-        learn_command: settings.learn_command(),
     };
     let bound = crate::serve::bind(&opts, &mut Console)?;
     // The URL alone on stdout, first, so a script can read where to go.
@@ -82,4 +84,17 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
     let _ = std::io::stdout().flush();
     eprintln!("serve: open {} (Ctrl-C stops it)", bound.url());
     Ok(bound.run()?)
+}
+
+/// Each profile the settings name (the one `--profile` picked keeps its name).
+fn served(settings: &DailySettings, picked: Option<&str>) -> Vec<ServedProfile> {
+    (settings.per_profile().into_iter())
+        .map(|(name, s)| ServedProfile {
+            name: name.or(picked).map(str::to_owned),
+            learn_command: s.learn_command(),
+            digests: s.out.value,
+            site: s.site.value,
+            log: s.feedback.value,
+        })
+        .collect()
 }

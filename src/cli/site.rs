@@ -6,18 +6,20 @@ use clap::Args;
 
 use super::CliError;
 use crate::config::{defaults, DailyOverrides, DailySettings};
-use crate::site::DEFAULT_LIST_FROM;
+use crate::site::{SiteOptions, DEFAULT_LIST_FROM};
 
 #[derive(Debug, Args)]
 pub struct SiteArgs {
     /// Folder of digests: the `--out` of `arxrank rank`, one YYYY-MM-DD folder per day
     /// holding its output.json, scores.json and run.json. Default: the digests `daily`
-    /// writes, as it resolves them.
+    /// writes, as it resolves them. With `[[profile]]` tables in the settings file, the
+    /// folder holding each profile's digests (`<DIGESTS>/<name>/`).
     pub digests: Option<PathBuf>,
 
     /// Folder to write the site into: index.html, days/, months/ and assets/. Pages are
     /// replaced atomically; other files there are left alone. Default: `<DIGESTS>/site`, or
-    /// `daily`'s site.
+    /// `daily`'s site. With profiles: each profile's site in `<OUT>/<name>/` (or its own
+    /// `site`), and the overview across them in `<OUT>/index.html`.
     pub out: Option<PathBuf>,
 
     /// Also list papers the digest did not select, down to this relevance (1-10). They stay
@@ -42,12 +44,23 @@ pub fn run(args: SiteArgs) -> Result<(), CliError> {
         args.config.as_deref(),
         defaults(),
     )?;
+    let profiles = settings.profile_sites();
+    if !profiles.is_empty() {
+        let site = &settings.site.value;
+        let list_from = args.list_from;
+        return Ok(crate::site::build_profiles(
+            site,
+            &profiles,
+            list_from,
+            &mut super::Console,
+        )?);
+    }
     // A site built beside other digests than daily's names them in its learn command.
+    let opts = SiteOptions::new(args.list_from, settings.learn_command(), None);
     Ok(crate::site::build(
         &settings.out.value,
         &settings.site.value,
-        args.list_from,
-        &settings.learn_command(),
+        &opts,
         &mut super::Console,
     )?)
 }

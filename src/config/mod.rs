@@ -259,6 +259,14 @@ pub struct ProfileConfig {
     pub delivery: Delivery,
 }
 
+impl ProfileConfig {
+    /// Its own folder under `root` (the digests', or the site's): `<root>/<name>`. `rank
+    /// --config` and `daily` both place a profile's digests by this.
+    pub fn within(&self, root: &Path) -> PathBuf {
+        root.join(&self.name)
+    }
+}
+
 /// A path written in the settings file, made relative to the file's folder `base`.
 fn relative_to(base: &Path, p: &mut PathBuf) {
     if p.is_relative() && !base.as_os_str().is_empty() {
@@ -550,6 +558,21 @@ impl DailySettings {
         }
     }
 
+    /// Each `[[profile]]`'s digests and site, as the site of several profiles needs them
+    /// (none for a file without profiles).
+    pub fn profile_sites(&self) -> Vec<crate::site::ProfileSite> {
+        (self.per_profile().into_iter())
+            .filter_map(|(name, s)| {
+                Some(crate::site::ProfileSite {
+                    name: name?.to_owned(),
+                    learn_command: s.learn_command(),
+                    digests: s.out.value,
+                    site: s.site.value,
+                })
+            })
+            .collect()
+    }
+
     /// The settings of each profile the job runs: these settings themselves for a file
     /// without `[[profile]]` tables (named `None`), else one per table, in the file's
     /// order: its topics, authors and delivery, its digests in `<out>/<name>/`, its site in
@@ -569,7 +592,7 @@ impl DailySettings {
                 let from = format!("{file} [[profile]] {:?}", p.name);
                 let within = |s: &Setting<PathBuf>| {
                     Setting::new(
-                        s.value.join(&p.name),
+                        p.within(&s.value),
                         format!("{} + the profile's name", s.from),
                     )
                 };

@@ -13,24 +13,49 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::guard::refuse;
-use super::{ServeError, State as Shared};
+use super::{Common, ServeError, Site, State as Shared};
 use crate::history::Neighbour;
 use crate::ingest::{Day, PaperId};
 
 /// The most papers a search returns.
 const MAX_K: usize = 100;
 
-pub(crate) fn router(state: Arc<Shared>) -> Router {
+/// The whole server: one profile's routes at `/`, or each profile's at `/<name>/` and the
+/// overview's site (`root`) at `/`; the guard in front of all of them.
+pub(crate) fn router(
+    common: Arc<Common>,
+    root: Option<Arc<Site>>,
+    profiles: Vec<Arc<Shared>>,
+) -> Router {
+    let app = match root {
+        None => profiles
+            .into_iter()
+            .map(profile)
+            .fold(Router::new(), Router::merge),
+        Some(root) => profiles
+            .into_iter()
+            .fold(Router::new(), |app, p| {
+                let at = p.site.prefix.trim_end_matches('/').to_owned();
+                app.nest(&at, profile(p))
+            })
+            .fallback_service(get(super::files::serve_file).with_state(root)),
+    };
+    app.layer(axum::middleware::from_fn_with_state(
+        common,
+        super::guard::check,
+    ))
+    .layer(DefaultBodyLimit::max(super::BODY_LIMIT))
+}
+
+/// One profile's routes: its marks, the search (whose cards link to its pages), and its
+/// site's files.
+fn profile(state: Arc<Shared>) -> Router {
+    let files = get(super::files::serve_file).with_state(state.site.clone());
     Router::new()
         .route("/api/feedback", get(marks).post(mark))
         .route("/api/search", get(search))
         .route("/api/similar", get(similar))
-        .fallback(get(super::files::serve_file))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            super::guard::check,
-        ))
-        .layer(DefaultBodyLimit::max(super::BODY_LIMIT))
+        .fallback_service(files)
         .with_state(state)
 }
 
@@ -96,7 +121,7 @@ async fn mark(State(state): State<Arc<Shared>>, body: Bytes) -> Response {
         if !super::is_known(&state, &id)? {
             return Ok(Err(id));
         }
-        let _one_at_a_time = state.writing.lock().expect("writing lock");
+        let _one_at_a_time = state.common().writing.lock().expect("writing lock");
         crate::labels::feedback::append(&state.log, &[(id.clone(), label, day)])
             .map_err(|e| ServeError::Usage(e.to_string()))?;
         Ok(Ok(id))
@@ -141,11 +166,9 @@ fn found(state: &Shared, hits: Vec<Neighbour>) -> Vec<Found> {
             let day = n.paper.date.map(|d| d.to_string());
             let page = day.as_ref().and_then(|d| {
                 let rel = format!("days/{d}.html");
-                state
-                    .site
-                    .join(&rel)
-                    .is_file()
-                    .then(|| format!("/{rel}#paper-{}", n.paper.id))
+                let site = &state.site;
+                (site.dir.join(&rel).is_file())
+                    .then(|| format!("{}{rel}#paper-{}", site.prefix, n.paper.id))
             });
             Found {
                 url: n.paper.id.abs_url(),
@@ -166,8 +189,8 @@ async fn search(State(state): State<Arc<Shared>>, Query(q): Query<SearchQuery>) 
     }
     let k = q.k.unwrap_or(20).clamp(1, MAX_K);
     let work = move || {
-        let history = state.history()?;
-        let mut embedder = state.embedder.lock().expect("embedder lock");
+        let history = state.common().history()?;
+        let mut embedder = state.common().embedder.lock().expect("embedder lock");
         let hits = crate::pipeline::search::search(&mut *embedder, &history, &q.q, k)
             .map_err(|e| ServeError::Usage(e.to_string()))?;
         drop(embedder);
@@ -187,7 +210,7 @@ async fn similar(State(state): State<Arc<Shared>>, Query(q): Query<SimilarQuery>
     };
     let k = q.k.unwrap_or(20).clamp(1, MAX_K);
     let work = move || {
-        let history = state.history()?;
+        let history = state.common().history()?;
         let Some(v) = history.vector(&id) else {
             return Ok(None);
         };

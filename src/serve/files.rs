@@ -5,8 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
+use axum::extract::OriginalUri;
 use axum::http::{header, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 
 use super::guard::refuse;
 use crate::site::PAGE_CSP;
@@ -24,17 +25,16 @@ pub const HEADER_CSP: &str = "default-src 'none'; style-src 'self'; script-src '
 
 /// A page of the site as served: its policy widened to `SERVED_CSP`, and the session
 /// token in `<meta name="arxrank-serve">`, which tells the script it is served and lets it
-/// send marks. A page that is not the site's (no policy of ours) is left as it is.
-pub fn served_html(page: &str, token: &str) -> String {
+/// send marks, with where its profile's API is (`data-api`: `/api/`, or `/<name>/api/`
+/// for one profile of several). A page that is not the site's (no policy of ours) is left
+/// as it is.
+pub fn served_html(page: &str, token: &str, api: &str) -> String {
     let ours = format!("content=\"{PAGE_CSP}\">");
     if !page.contains(&ours) {
         return page.to_owned();
     }
-    page.replacen(
-        &ours,
-        &format!("content=\"{SERVED_CSP}\">\n<meta name=\"arxrank-serve\" content=\"{token}\">"),
-        1,
-    )
+    let meta = format!("<meta name=\"arxrank-serve\" content=\"{token}\" data-api=\"{api}\">");
+    page.replacen(&ours, &format!("content=\"{SERVED_CSP}\">\n{meta}"), 1)
 }
 
 /// The file under `site` that `path` (a request's, percent-encoded) names, if it is one.
@@ -85,22 +85,38 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-/// Answers a `GET` for a file of the site.
+/// Answers a `GET` for a file of the site (`uri` without the site's prefix). A folder
+/// asked for without its `/` is sent there, so the page's relative links resolve.
 pub(crate) async fn serve_file(
-    axum::extract::State(state): axum::extract::State<std::sync::Arc<super::State>>,
+    axum::extract::State(site): axum::extract::State<std::sync::Arc<super::Site>>,
+    OriginalUri(original): OriginalUri,
     uri: Uri,
 ) -> Response {
-    let site = state.site.clone();
+    let dir = site.dir.clone();
+    let path = uri.path().to_owned();
     let read = tokio::task::spawn_blocking(move || {
-        let file = resolve(&site, uri.path())?;
+        let file = resolve(&dir, &path)?;
         fs_err::read(&file).ok().map(|bytes| (file, bytes))
     });
     let Ok(Some((file, bytes))) = read.await else {
         return refuse(StatusCode::NOT_FOUND, "no such page");
     };
+    let asked = original.path();
+    if !asked.ends_with('/')
+        && file.file_name() == Some("index.html".as_ref())
+        && !asked.ends_with("index.html")
+    {
+        return Redirect::permanent(&format!("{asked}/")).into_response();
+    }
     let kind = content_type(&file);
     let body = if kind.starts_with("text/html") {
-        served_html(&String::from_utf8_lossy(&bytes), &state.tokens.session).into_bytes()
+        let api = format!("{}api/", site.prefix);
+        served_html(
+            &String::from_utf8_lossy(&bytes),
+            &site.common.tokens.session,
+            &api,
+        )
+        .into_bytes()
     } else {
         bytes
     };
@@ -161,10 +177,12 @@ mod tests {
         let page = format!(
             "<head>\n<meta http-equiv=\"Content-Security-Policy\" content=\"{PAGE_CSP}\">\n</head>"
         );
-        let served = served_html(&page, "abc");
+        let served = served_html(&page, "abc", "/moe/api/");
         assert!(served.contains(&format!("content=\"{SERVED_CSP}\">")));
-        assert!(served.contains("<meta name=\"arxrank-serve\" content=\"abc\">"));
+        assert!(
+            served.contains("<meta name=\"arxrank-serve\" content=\"abc\" data-api=\"/moe/api/\">")
+        );
         assert!(!served.contains(&format!("content=\"{PAGE_CSP}\"")));
-        assert_eq!(served_html("<p>other</p>", "abc"), "<p>other</p>");
+        assert_eq!(served_html("<p>other</p>", "abc", "/api/"), "<p>other</p>");
     }
 }

@@ -117,7 +117,7 @@ fn random_token() -> Result<String, ServeError> {
 
 /// The guard in front of every route, and the headers every answer carries.
 pub(crate) async fn check(
-    State(state): State<std::sync::Arc<super::State>>,
+    State(state): State<std::sync::Arc<super::Common>>,
     request: Request,
     next: Next,
 ) -> Response {

@@ -32,6 +32,7 @@ use crate::fsutil::IoError;
 use crate::history::History;
 use crate::ingest::PaperId;
 use crate::report::Report;
+use crate::site::{ProfileSite, SiteOptions};
 
 pub use files::served_html;
 
@@ -61,17 +62,28 @@ pub enum ServeError {
 #[derive(Debug, Clone)]
 pub struct Options {
     pub bind: SocketAddr,
-    /// The digest folder (one `YYYY-MM-DD` folder per day).
-    pub digests: PathBuf,
-    /// The site folder the pages are written to and served from.
+    /// The site folder served at `/` when there are several profiles: the overview's.
     pub site: PathBuf,
+    /// The profiles served: one at `/`, or each of several at `/<name>/`.
+    pub profiles: Vec<ServedProfile>,
     /// The history root searched (the model's history in it).
     pub history: PathBuf,
-    /// The feedback log marks are appended to.
-    pub log: PathBuf,
     pub model: ModelDir,
     pub device: DeviceKind,
     pub compute: Option<ComputePrecision>,
+}
+
+/// One profile served: its digests, its site and the log its marks go to.
+#[derive(Debug, Clone)]
+pub struct ServedProfile {
+    /// Its `[[profile]]` name; none for a settings file without profiles.
+    pub name: Option<String>,
+    /// The digest folder (one `YYYY-MM-DD` folder per day).
+    pub digests: PathBuf,
+    /// The site folder its pages are written to and served from.
+    pub site: PathBuf,
+    /// The feedback log its marks are appended to.
+    pub log: PathBuf,
     /// The hint under the feedback buttons.
     pub learn_command: String,
 }
@@ -80,15 +92,12 @@ pub struct Options {
 pub struct Bound {
     listener: std::net::TcpListener,
     runtime: tokio::runtime::Runtime,
-    state: Arc<State>,
+    app: axum::Router,
     url: String,
 }
 
-/// What every request shares.
-pub(crate) struct State {
-    site: PathBuf,
-    digests: PathBuf,
-    log: PathBuf,
+/// What every request shares, whichever profile it is for.
+pub(crate) struct Common {
     tokens: guard::Tokens,
     /// The model that embeds a search's words: one search embeds at a time.
     embedder: Mutex<BertEmbedder>,
@@ -102,8 +111,30 @@ pub(crate) struct State {
     /// Marks from this process are appended one call at a time (the log's file lock keeps
     /// other processes' appends apart).
     writing: Mutex<()>,
+}
+
+/// A site folder and the path it is served under.
+pub(crate) struct Site {
+    /// The folder, canonical: a file served must resolve inside it.
+    dir: PathBuf,
+    /// `/`, or `/<name>/` for one profile of several: where its pages and its API are.
+    prefix: String,
+    common: Arc<Common>,
+}
+
+/// One profile as its requests see it.
+pub(crate) struct State {
+    site: Arc<Site>,
+    digests: PathBuf,
+    log: PathBuf,
     /// The ids of the digests' papers, read again when a day folder changed.
     known: Mutex<Reopened<HashSet<PaperId>>>,
+}
+
+impl State {
+    fn common(&self) -> &Common {
+        &self.site.common
+    }
 }
 
 /// Something read from files, with the stamp of the files it was read from: it is read
@@ -152,7 +183,7 @@ fn stamp_of(
         .collect()
 }
 
-impl State {
+impl Common {
     /// The history as it is now on disk (reopened when its manifest changed).
     pub(crate) fn history(&self) -> Result<Arc<History>, ServeError> {
         let (fingerprint, dim) = &self.model;
@@ -165,56 +196,44 @@ impl State {
     }
 }
 
-/// Writes the site from the digests, loads the model, opens the history and binds the
+/// Writes the sites from the digests, loads the model, opens the history and binds the
 /// address: everything that can fail on bad settings fails here, before a URL is printed.
 pub fn bind(opts: &Options, report: &mut dyn Report) -> Result<Bound, ServeError> {
-    crate::site::build(
-        &opts.digests,
-        &opts.site,
-        crate::site::DEFAULT_LIST_FROM,
-        &opts.learn_command,
-        report,
-    )?;
-    let site = fs_err::canonicalize(&opts.site).map_err(IoError::read(&opts.site))?;
+    build_sites(opts, report)?;
     let embedder = BertEmbedder::load_for(&opts.model, opts.device, opts.compute)?;
-    if let Some(parent) = opts.log.parent() {
-        fs_err::create_dir_all(parent).map_err(IoError::write(parent))?;
+    for p in &opts.profiles {
+        if let Some(parent) = p.log.parent() {
+            fs_err::create_dir_all(parent).map_err(IoError::write(parent))?;
+        }
     }
-    let listener = std::net::TcpListener::bind(opts.bind).map_err(|source| ServeError::Bind {
+    let bind_error = |source| ServeError::Bind {
         addr: opts.bind,
         source,
-    })?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|source| ServeError::Bind {
-            addr: opts.bind,
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| ServeError::Bind {
-        addr: opts.bind,
-        source,
-    })?;
+    };
+    let listener = std::net::TcpListener::bind(opts.bind).map_err(bind_error)?;
+    listener.set_nonblocking(true).map_err(bind_error)?;
+    let addr = listener.local_addr().map_err(bind_error)?;
     let tokens = guard::Tokens::new(addr)?;
     let url = tokens.url(addr);
     let beyond = tokens.access.is_some();
-    let state = Arc::new(State {
-        site,
-        digests: opts.digests.clone(),
-        log: opts.log.clone(),
+    let common = Arc::new(Common {
         tokens,
         model: (embedder.fingerprint().to_owned(), embedder.dim()),
         embedder: Mutex::new(embedder),
         history: Mutex::new(Reopened::new()),
         history_root: opts.history.clone(),
         writing: Mutex::new(()),
-        known: Mutex::new(Reopened::new()),
     });
-    let papers = state.history()?.len();
-    report.note(&format!(
-        "serve: {} ({papers} papers in the history to search); marks go to {}",
-        opts.site.display(),
-        opts.log.display()
-    ));
+    let papers = common.history()?.len();
+    let (root, states) = mount(opts, &common)?;
+    for s in &states {
+        report.note(&format!(
+            "serve: {} at {} ({papers} papers in the history to search); marks go to {}",
+            s.site.dir.display(),
+            s.site.prefix,
+            s.log.display()
+        ));
+    }
     if beyond {
         report.note(
             "serve: listening beyond this machine: open the URL below, with its access token; \
@@ -225,16 +244,72 @@ pub fn bind(opts: &Options, report: &mut dyn Report) -> Result<Bound, ServeError
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|source| ServeError::Bind {
-            addr: opts.bind,
-            source,
-        })?;
+        .map_err(bind_error)?;
+    let app = api::router(common, root, states);
     Ok(Bound {
         listener,
         runtime,
-        state,
+        app,
         url,
     })
+}
+
+/// The site of the one profile, or each profile's and the overview across them.
+fn build_sites(opts: &Options, report: &mut dyn Report) -> Result<(), ServeError> {
+    let list_from = crate::site::DEFAULT_LIST_FROM;
+    if let [one] = opts.profiles.as_slice() {
+        let site = SiteOptions::new(list_from, one.learn_command.clone(), one.name.as_deref());
+        return Ok(crate::site::build(&one.digests, &one.site, &site, report)?);
+    }
+    let mut sites = Vec::with_capacity(opts.profiles.len());
+    for p in &opts.profiles {
+        let Some(name) = p.name.clone() else {
+            return Err(ServeError::Usage(
+                "several profiles to serve, one without a name".into(),
+            ));
+        };
+        sites.push(ProfileSite {
+            name,
+            digests: p.digests.clone(),
+            site: p.site.clone(),
+            learn_command: p.learn_command.clone(),
+        });
+    }
+    Ok(crate::site::build_profiles(
+        &opts.site, &sites, list_from, report,
+    )?)
+}
+
+/// The overview's site at `/` (with several profiles), and each profile served.
+type Mounted = (Option<Arc<Site>>, Vec<Arc<State>>);
+
+/// Where each profile is served: the one at `/`, or each of several at `/<name>/`
+/// beside the overview's site at `/`, which is returned with them.
+fn mount(opts: &Options, common: &Arc<Common>) -> Result<Mounted, ServeError> {
+    let site = |dir: &Path, prefix: String| -> Result<Arc<Site>, ServeError> {
+        Ok(Arc::new(Site {
+            dir: fs_err::canonicalize(dir).map_err(IoError::read(dir))?,
+            prefix,
+            common: common.clone(),
+        }))
+    };
+    let several = opts.profiles.len() > 1;
+    let states = (opts.profiles.iter())
+        .map(|p| {
+            let prefix = match (&p.name, several) {
+                (Some(name), true) => format!("/{name}/"),
+                _ => "/".to_owned(),
+            };
+            Ok(Arc::new(State {
+                site: site(&p.site, prefix)?,
+                digests: p.digests.clone(),
+                log: p.log.clone(),
+                known: Mutex::new(Reopened::new()),
+            }))
+        })
+        .collect::<Result<Vec<_>, ServeError>>()?;
+    let root = several.then(|| site(&opts.site, "/".into())).transpose()?;
+    Ok((root, states))
 }
 
 impl Bound {
@@ -248,7 +323,7 @@ impl Bound {
         let Bound {
             listener,
             runtime,
-            state,
+            app,
             ..
         } = self;
         runtime.block_on(async move {
@@ -258,7 +333,6 @@ impl Bound {
             })?;
             let io = |source| ServeError::Bind { addr, source };
             let listener = tokio::net::TcpListener::from_std(listener).map_err(io)?;
-            let app = api::router(state);
             axum::serve(listener, app)
                 .with_graceful_shutdown(async {
                     let _ = tokio::signal::ctrl_c().await;
@@ -274,7 +348,7 @@ impl Bound {
 /// they are read again only when a day folder changed since (a `daily` beside the server
 /// wrote a day), so a stream of marks on unknown ids does not reread every digest.
 pub(crate) fn is_known(state: &State, id: &PaperId) -> Result<bool, ServeError> {
-    if state.history()?.get(id).is_some() {
+    if state.common().history()?.get(id).is_some() {
         return Ok(true);
     }
     let mut known = state.known.lock().expect("known lock");

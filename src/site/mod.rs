@@ -162,15 +162,14 @@ fn load_day(
 }
 
 /// Builds the site of the digests in `digests` into `out`, listing on the day pages the
-/// picks and the papers at `list_from` or more; `learn_command` is the hint under the
-/// feedback buttons.
+/// picks and the papers at `opts.list_from` or more.
 pub fn build(
     digests: &Path,
     out: &Path,
-    list_from: u8,
-    learn_command: &str,
+    opts: &SiteOptions,
     report: &mut dyn crate::report::Report,
 ) -> Result<(), SiteError> {
+    let list_from = opts.list_from;
     let loaded = load_days(digests, |p| {
         p.arxrank.selected || p.arxrank.ask || p.relevance >= list_from
     })?;
@@ -180,11 +179,7 @@ pub fn build(
             dir.display()
         ));
     }
-    let opts = SiteOptions {
-        list_from,
-        learn_command: learn_command.to_owned(),
-    };
-    let written = write_site(&loaded.days, out, &opts)?;
+    let written = write_site(&loaded.days, out, opts)?;
     report.note(&format!(
         "arxrank: site written: day pages {}, monthly overviews {}",
         written.day_pages, written.month_pages
@@ -197,32 +192,60 @@ pub fn build(
 /// reading a year of every profile's digests on every run.
 pub const OVERVIEW_DAYS: usize = 30;
 
+/// One profile of a settings file with several, as its site sees it.
+#[derive(Debug, Clone)]
+pub struct ProfileSite {
+    pub name: String,
+    /// Its digests (`<out>/<name>`).
+    pub digests: PathBuf,
+    /// Its site folder (`<site>/<name>`, or its own).
+    pub site: PathBuf,
+    /// The hint under its feedback buttons.
+    pub learn_command: String,
+}
+
+/// Builds every profile's site ([`build`]) and the overview across them at
+/// `<site>/index.html` ([`build_overview`]): what `arxrank site` does on a settings file with
+/// profiles, and `serve` before it serves them.
+pub fn build_profiles(
+    site: &Path,
+    profiles: &[ProfileSite],
+    list_from: u8,
+    report: &mut dyn crate::report::Report,
+) -> Result<(), SiteError> {
+    for p in profiles {
+        report.note(&format!("arxrank: [{}] its site", p.name));
+        let opts = SiteOptions::new(list_from, p.learn_command.clone(), Some(&p.name));
+        build(&p.digests, &p.site, &opts, report)?;
+    }
+    build_overview(site, profiles, report)
+}
+
 /// Writes the overview of several profiles' sites at `<site>/index.html`, over their
-/// newest [`OVERVIEW_DAYS`] days: each profile is (name, digests folder, site folder), and a
-/// site folder inside `site` is linked relatively, so the whole tree can be published as
-/// one site.
+/// newest [`OVERVIEW_DAYS`] days. A profile's site folder inside `site` is linked
+/// relatively, so the whole tree can be published as one site.
 pub fn build_overview(
     site: &Path,
-    profiles: &[(String, PathBuf, PathBuf)],
+    profiles: &[ProfileSite],
     report: &mut dyn crate::report::Report,
 ) -> Result<(), SiteError> {
     let mut loaded = Vec::with_capacity(profiles.len());
-    for (name, digests, own) in profiles {
-        let mut dated = dated_folders(digests)?;
+    for p in profiles {
+        let mut dated = dated_folders(&p.digests)?;
         while dated.len() > OVERVIEW_DAYS {
             dated.pop_first();
         }
-        let days = load_dated(digests, dated, |p| p.arxrank.selected)?.days;
-        let href = match own.strip_prefix(site) {
+        let days = load_dated(&p.digests, dated, |p| p.arxrank.selected)?.days;
+        let href = match p.site.strip_prefix(site) {
             Ok(rel) => format!("{}/", rel.display()),
             Err(_) => format!(
                 "file://{}/",
-                std::path::absolute(own)
-                    .unwrap_or_else(|_| own.clone())
+                std::path::absolute(&p.site)
+                    .unwrap_or_else(|_| p.site.clone())
                     .display()
             ),
         };
-        loaded.push((name.clone(), days, href));
+        loaded.push((p.name.clone(), days, href));
     }
     let path = pages::write_overview(site, &loaded)?;
     report.wrote(&path);

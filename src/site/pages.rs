@@ -37,14 +37,29 @@ pub struct SiteOptions {
     /// The command that trains the profile on the exported feedback, with this site's real
     /// paths, shown beside the export button.
     pub learn_command: String,
+    /// The browser's storage key for the marks made on the static site: one per profile,
+    /// so the sites of several profiles opened in one browser keep their marks apart.
+    pub store: String,
+}
+
+impl SiteOptions {
+    /// The options of a site of one profile, or of the `[[profile]]` named `profile`.
+    pub fn new(list_from: u8, learn_command: String, profile: Option<&str>) -> Self {
+        SiteOptions {
+            list_from,
+            learn_command,
+            store: match profile {
+                Some(name) => format!("arxrank-feedback-{name}"),
+                None => "arxrank-feedback".into(),
+            },
+        }
+    }
 }
 
 impl Default for SiteOptions {
     fn default() -> Self {
-        Self {
-            list_from: DEFAULT_LIST_FROM,
-            learn_command: "arxrank learn --feedback ~/Downloads/feedback.jsonl".into(),
-        }
+        let learn = "arxrank learn --feedback ~/Downloads/feedback.jsonl";
+        Self::new(DEFAULT_LIST_FROM, learn.into(), None)
     }
 }
 
@@ -237,6 +252,7 @@ struct DayPage<'a> {
     /// The "Help arxrank learn" block's papers.
     questions: Vec<&'a DigestPaper>,
     learn_command: &'a str,
+    store: &'a str,
     /// What ranked the day, when it was not the hand-set profile alone.
     ranked_with: Option<String>,
     /// Why the profile's learned model was not used, when it could not be.
@@ -317,6 +333,7 @@ fn day_page<'a>(
         cards,
         questions: day.papers.iter().filter(|p| p.arxrank.ask).collect(),
         learn_command: &opts.learn_command,
+        store: &opts.store,
         ranked_with: day
             .run
             .ranked_with

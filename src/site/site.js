@@ -69,7 +69,8 @@
 })();
 
 // Like / dislike on each card. On a static site the marks stay in this browser
-// (localStorage, one key for the whole site, so marks on every day add up) until "Export"
+// (localStorage, one key for the whole site, so marks on every day add up, and one per
+// profile, so the sites of several profiles keep theirs apart) until "Export"
 // saves them as feedback.jsonl for `arxrank learn --feedback`; nothing leaves the machine.
 // Served by `arxrank serve` (its page carries <meta name="arxrank-serve"> with the session
 // token), each mark goes to the server's feedback log at once instead, and the next
@@ -80,10 +81,11 @@
   'use strict';
   var bar = document.getElementById('feedback-bar');
   if (!bar) return;
-  var KEY = 'arxrank-feedback';
+  var KEY = bar.getAttribute('data-store') || 'arxrank-feedback';
   var day = bar.getAttribute('data-date');
   var served = document.querySelector('meta[name="arxrank-serve"]');
   var token = served ? served.getAttribute('content') : null;
+  var api = (served && served.getAttribute('data-api')) || '/api/';
   var buttons = Array.prototype.slice.call(document.querySelectorAll('.vote button.like, .vote button.dislike'));
   var clear = document.getElementById('clear-feedback');
   var exported = document.getElementById('export-feedback');
@@ -131,7 +133,7 @@
 
   // One mark to the server; the button shows it only once the log has it.
   function send(id, label) {
-    return fetch('/api/feedback', {
+    return fetch(api + 'feedback', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'X-Arxrank-Token': token },
       body: JSON.stringify({ id: id, label: label, day: day })
@@ -173,7 +175,7 @@
     exported.hidden = true;
     clear.hidden = true;
     say('Each mark is saved at once to your feedback log; the next arxrank daily learns from it.');
-    fetch('/api/feedback').then(function (r) { return r.json(); }).then(function (j) {
+    fetch(api + 'feedback').then(function (r) { return r.json(); }).then(function (j) {
       Object.keys(j.marks || {}).forEach(function (id) {
         serverMarks[id] = { label: j.marks[id], date: day };
       });
@@ -230,6 +232,7 @@
   var form = document.getElementById('search');
   var panel = document.getElementById('search-results');
   if (!served || !form || !panel) return;
+  var api = served.getAttribute('data-api') || '/api/';
   var list = panel.querySelector('ol');
   var title = document.getElementById('search-title');
 
@@ -275,13 +278,13 @@
     var q = form.elements.q.value.trim();
     if (!q) return;
     panel.removeAttribute('data-done');
-    show('Papers nearest to “' + q + '”', '/api/search?q=' + encodeURIComponent(q));
+    show('Papers nearest to “' + q + '”', api + 'search?q=' + encodeURIComponent(q));
   });
   document.querySelectorAll('.vote button.similar').forEach(function (b) {
     b.hidden = false;
     b.addEventListener('click', function () {
       panel.removeAttribute('data-done');
-      show('Papers like ' + b.getAttribute('data-id'), '/api/similar?id=' + encodeURIComponent(b.getAttribute('data-id')));
+      show('Papers like ' + b.getAttribute('data-id'), api + 'similar?id=' + encodeURIComponent(b.getAttribute('data-id')));
       panel.scrollIntoView();
     });
   });
