@@ -186,6 +186,55 @@ fn every_page_and_month_exists_and_every_local_link_resolves() {
     );
 }
 
+/// Each pick is listed again under its interest's heading (the topic it is closest to), in
+/// rank order; an interest with fewer than three picks is topped up with its best listed
+/// papers below the line.
+fn interest_headings(html: &str, papers: &[Value], d: &str) {
+    let start = html
+        .find("<nav id=\"interests\"")
+        .expect("the interests' headings");
+    let section = &html[start..start + html[start..].find("</nav>").unwrap()];
+    let id_re = regex::Regex::new(r##"href="#paper-([^"]+)""##).unwrap();
+    let mut headings = 0;
+    for chunk in section.split("<h3>").skip(1) {
+        headings += 1;
+        let name = &chunk[..chunk.find(" <span").unwrap()];
+        let listed: Vec<&str> = id_re
+            .captures_iter(chunk)
+            .map(|c| c.get(1).unwrap().as_str())
+            .collect();
+        let of = |selected: bool| -> Vec<&str> {
+            let mut v: Vec<&Value> = papers
+                .iter()
+                .filter(|p| {
+                    p["arxrank"]["best_topic"] == name && p["arxrank"]["selected"] == selected
+                })
+                .filter(|p| selected || p["RELEVANCE"].as_u64() >= Some(6))
+                .collect();
+            v.sort_by_key(|p| p["arxrank"]["rank"].as_u64());
+            v.into_iter()
+                .map(|p| p["ARXIVID"].as_str().unwrap())
+                .collect()
+        };
+        let picks = of(true);
+        let near: Vec<&str> = of(false)
+            .into_iter()
+            .take(3usize.saturating_sub(picks.len()))
+            .collect();
+        assert_eq!(listed, [picks.clone(), near].concat(), "{d}: {name}");
+        assert!(
+            chunk.contains(&format!("({} picks)", picks.len())),
+            "{d}: {name}"
+        );
+    }
+    let topics: std::collections::BTreeSet<&str> = papers
+        .iter()
+        .filter(|p| p["arxrank"]["selected"] == true)
+        .map(|p| p["arxrank"]["best_topic"].as_str().unwrap())
+        .collect();
+    assert!(headings >= topics.len().max(2), "{d}: {headings} headings");
+}
+
 #[test]
 fn day_pages_show_what_the_digests_hold() {
     let f = fixture();
@@ -230,6 +279,7 @@ fn day_pages_show_what_the_digests_hold() {
             picks.len(),
             "{d}: table of contents"
         );
+        interest_headings(&html, &papers, d);
         // Picks appear in digest order with their scores, novelty and nearest past paper.
         let mut at = 0;
         for p in &picks {
@@ -333,9 +383,9 @@ fn hostile_paper_text_is_escaped_and_no_page_runs_inline_script() {
     assert!(html.contains("&amp; $a&lt;b$ &lt;!-- &lt;iframe"));
     const ALLOWED: &[&str] = &[
         "html", "head", "meta", "title", "link", "script", "body", "nav", "a", "span", "h1", "h2",
-        "table", "tr", "th", "td", "p", "form", "label", "select", "option", "input", "output",
-        "ol", "li", "br", "main", "article", "b", "ul", "meter", "footer", "button", "code",
-        "details", "summary", "dl", "dt", "dd", "section",
+        "h3", "table", "tr", "th", "td", "p", "form", "label", "select", "option", "input",
+        "output", "ol", "li", "br", "main", "article", "b", "ul", "meter", "footer", "button",
+        "code", "details", "summary", "dl", "dt", "dd", "section",
     ];
     let tag = Regex::new(r"<([a-zA-Z][a-zA-Z0-9]*)[^>]*>").unwrap();
     let handler = Regex::new(r"(?i)\son[a-z]+\s*=").unwrap();

@@ -6,6 +6,12 @@
 //! days each topic's heading lists its papers in each model's order, and R@10 per day
 //! (with a bootstrap interval over days) says how many of the judge's picks of that topic
 //! its heading's first ten hold. The hand-set score's order is the third column.
+//!
+//! `chosen` is the rule a reader's own marks can apply without a judge: a topic gets a
+//! model of its own (over the mixed model) only when, trained on the earlier two thirds of
+//! the training days, it beat the mixed model on the topic's picks of the last third;
+//! otherwise its heading keeps the mixed model's order. Decided on training days alone, so
+//! the test days stay unseen.
 
 use ndarray::{Array2, ArrayView2, Axis};
 use serde::Serialize;
@@ -31,6 +37,10 @@ pub struct InterestRow {
     pub per_topic: Estimate,
     /// The topic's own model with the mixed model's score as its prior.
     pub over_mixed: Estimate,
+    /// `over_mixed` where it won on the training days' last third, else `mixed`.
+    pub chosen: Estimate,
+    /// Whether `chosen` took the topic's own model.
+    pub own_chosen: bool,
     pub hybrid: Estimate,
 }
 
@@ -47,6 +57,11 @@ struct Split {
     topic_of: Vec<usize>,
     train: Vec<usize>,
     test: Vec<usize>,
+    /// The training days split again for `chosen`: the earlier two thirds, the last third,
+    /// and the features with the mixed model trained on the earlier part as the last column.
+    early: Vec<usize>,
+    check: Vec<usize>,
+    over_early: Array2<f32>,
     draws: (usize, u64),
 }
 
@@ -71,17 +86,25 @@ pub fn interests(
         .collect();
     let (train, test): (Vec<usize>, Vec<usize>) =
         (0..papers.len()).partition(|&i| day[i] < first_test);
-    let mixed = fitted(x.view(), &y, &train, Prior::on(hybrid));
-    let column = ndarray::Array1::from(mixed.score(x.view())).insert_axis(Axis(1));
-    let over = ndarray::concatenate![Axis(1), x, column];
+    let first_check = days[days.len() / 2 * 2 / 3];
+    let (early, check): (Vec<usize>, Vec<usize>) =
+        train.iter().partition(|&&i| day[i] < first_check);
+    let over_with = |rows: &[usize]| {
+        let mixed = fitted(x.view(), &y, rows, Prior::on(hybrid));
+        let column = ndarray::Array1::from(mixed.score(x.view())).insert_axis(Axis(1));
+        ndarray::concatenate![Axis(1), x, column]
+    };
     let split = Split {
-        over,
+        over: over_with(&train),
+        over_early: over_with(&early),
         hybrid,
         y,
         day,
         topic_of,
         train,
         test,
+        early,
+        check,
         draws,
     };
     profile
@@ -122,6 +145,7 @@ impl Split {
         let x = self.over.slice(ndarray::s![.., ..mixed_column]);
         let own = fitted(x, &self.y, &train, Prior::on(self.hybrid));
         let own_over = fitted(self.over.view(), &self.y, &train, Prior::on(mixed_column));
+        let own_chosen = self.own_wins(t);
         let truth: Vec<bool> = test.iter().map(|&i| self.y[i]).collect();
         let days: Vec<Group> = test.iter().map(|&i| self.day[i]).collect();
         let (resamples, seed) = self.draws;
@@ -133,15 +157,50 @@ impl Split {
             .filter(|(_, &p)| p)
             .map(|(d, _)| d)
             .collect();
+        let (mixed, over_mixed) = (
+            r10(&column(mixed_column)),
+            r10(&own_over.score(self.over.select(Axis(0), &test).view())),
+        );
         InterestRow {
             topic: name.to_owned(),
             train_picks: train.iter().filter(|&&i| self.y[i]).count(),
             test_picks: truth.iter().filter(|&&p| p).count(),
             test_days: with_pick.len(),
-            mixed: r10(&column(mixed_column)),
+            chosen: if own_chosen { over_mixed } else { mixed },
+            own_chosen,
+            mixed,
             per_topic: r10(&own.score(x.select(Axis(0), &test).view())),
-            over_mixed: r10(&own_over.score(self.over.select(Axis(0), &test).view())),
+            over_mixed,
             hybrid: r10(&column(self.hybrid)),
         }
+    }
+
+    /// Whether topic `t`'s own model, trained on the earlier training days over the mixed
+    /// model of those days, orders the topic's papers of the last training days better (R@10
+    /// per day) than that mixed model.
+    fn own_wins(&self, t: usize) -> bool {
+        let of = |rows: &[usize]| -> Vec<usize> {
+            rows.iter()
+                .copied()
+                .filter(|&i| self.topic_of[i] == t)
+                .collect()
+        };
+        let (early, check) = (of(&self.early), of(&self.check));
+        let mixed_column = self.mixed();
+        let own = fitted(
+            self.over_early.view(),
+            &self.y,
+            &early,
+            Prior::on(mixed_column),
+        );
+        let truth: Vec<bool> = check.iter().map(|&i| self.y[i]).collect();
+        let days: Vec<Group> = check.iter().map(|&i| self.day[i]).collect();
+        let r10 = |s: &[f32]| per_day_with_intervals(s, &truth, &days, 0, 0)[1].value;
+        let mixed: Vec<f32> = check
+            .iter()
+            .map(|&i| self.over_early[[i, mixed_column]])
+            .collect();
+        let own = own.score(self.over_early.select(Axis(0), &check).view());
+        matches!((r10(&own), r10(&mixed)), (Some(a), Some(b)) if a > b)
     }
 }

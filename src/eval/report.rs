@@ -78,14 +78,16 @@ fn interests(s: &mut String, rows: &[super::interests::InterestRow]) {
     *s += "Each paper belongs to the hand-set topic it is closest to. Trained on the first \
            half of the days, measured on the rest: R@10 per day of each topic's heading \
            (its papers in each model's order), over the test days with a pick of the topic; \
-           bootstrap 95% intervals over those days.\n\n";
-    *s += "| topic | picks (train / test) | test days | mixed | per topic | per topic over mixed | hybrid |\n\
-           |---|---:|---:|---|---|---|---|\n";
+           bootstrap 95% intervals over those days. `chosen`: the topic's own model over \
+           the mixed one where that won on the training days' last third (*), else the \
+           mixed model.\n\n";
+    *s += "| topic | picks (train / test) | test days | mixed | per topic | per topic over mixed | chosen | hybrid |\n\
+           |---|---:|---:|---|---|---|---|---|\n";
     let cell =
         |e: &crate::metrics::Estimate| format!("{} [{}, {}]", fmt(e.value), fmt(e.lo), fmt(e.hi));
     for r in rows {
         *s += &format!(
-            "| {} | {} / {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} / {} | {} | {} | {} | {} | {}{} | {} |\n",
             r.topic,
             r.train_picks,
             r.test_picks,
@@ -93,6 +95,8 @@ fn interests(s: &mut String, rows: &[super::interests::InterestRow]) {
             cell(&r.mixed),
             cell(&r.per_topic),
             cell(&r.over_mixed),
+            cell(&r.chosen),
+            if r.own_chosen { " *" } else { "" },
             cell(&r.hybrid)
         );
     }

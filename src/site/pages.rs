@@ -208,6 +208,49 @@ struct TopicOption<'a> {
     listed: usize,
 }
 
+/// The papers a day page lists under each interest at least, when the interest has fewer
+/// picks: its best-ranked listed papers below the line, so a narrow interest is never
+/// drowned out of the page by a broad one.
+pub const INTEREST_SHARE: usize = 3;
+
+/// One interest's heading on a day page: its picks in the ranking's order, then, when it
+/// has fewer than [`INTEREST_SHARE`], its next-best listed papers.
+struct InterestHeading<'a> {
+    name: &'a str,
+    picks: Vec<&'a DigestPaper>,
+    near: Vec<&'a DigestPaper>,
+}
+
+/// Each hand-set topic's heading, for a profile of several: a paper goes under the topic it
+/// is closest to (its best topic), the same rule that splits a reader's marks into
+/// interests; `papers` are in rank order.
+fn interest_headings<'a>(
+    topics: &'a [String],
+    papers: &[&'a DigestPaper],
+) -> Vec<InterestHeading<'a>> {
+    if topics.len() < 2 {
+        return Vec::new();
+    }
+    topics
+        .iter()
+        .map(|t| {
+            let (picks, rest): (Vec<&DigestPaper>, Vec<&DigestPaper>) = papers
+                .iter()
+                .filter(|p| p.arxrank.best_topic == *t)
+                .partition(|p| p.arxrank.selected);
+            let near = rest
+                .into_iter()
+                .take(INTEREST_SHARE.saturating_sub(picks.len()))
+                .collect();
+            InterestHeading {
+                name: t,
+                picks,
+                near,
+            }
+        })
+        .collect()
+}
+
 /// One paper's card on a day page.
 struct Card<'a> {
     p: &'a DigestPaper,
@@ -248,6 +291,8 @@ struct DayPage<'a> {
     picks: usize,
     list_from: u8,
     toc: Vec<&'a DigestPaper>,
+    /// The picks under each interest's heading (none for a profile of one topic).
+    interests: Vec<InterestHeading<'a>>,
     cards: Vec<Card<'a>>,
     /// The "Help arxrank learn" block's papers.
     questions: Vec<&'a DigestPaper>,
@@ -329,6 +374,7 @@ fn day_page<'a>(
         min_options: (lowest..=10).rev().collect(),
         picks: toc.len(),
         list_from: opts.list_from,
+        interests: interest_headings(topics, papers),
         toc,
         cards,
         questions: day.papers.iter().filter(|p| p.arxrank.ask).collect(),
