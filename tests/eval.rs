@@ -663,6 +663,13 @@ fn a_simulated_reader_replays_the_days_and_the_curve_is_measured_on_later_days()
             let v = r[k]["value"].as_f64().unwrap();
             assert!((0.0..=1.0).contains(&v), "{r}");
         }
+        // `chosen` is one of the two it chooses between.
+        let took = if r["own_chosen"] == true {
+            "over_mixed"
+        } else {
+            "mixed"
+        };
+        assert_eq!(r["chosen"], r[took], "{r}");
     }
     let md = fs_err::read_to_string(dir.path().join("plain/eval.md")).unwrap();
     assert!(
