@@ -661,3 +661,92 @@ fn bad_label_sources_fail_early_with_exit_2_and_write_nothing() {
         "{err}"
     );
 }
+
+/// A reader whose marks in one interest go against the profile there (the papers it ranks
+/// last in Representation Learning liked, its first disliked), and with it elsewhere, on
+/// three days: that interest earns a model of its own, stored beside the model of all the
+/// marks, and a day ranked with it says which papers that model ordered.
+#[test]
+fn an_interest_the_profile_gets_wrong_earns_a_model_of_its_own() {
+    const TOPIC: &str = "Representation Learning";
+    let f = crate::site::fixture();
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("topics");
+    common::copy_dir(&common::root().join("topics"), &profile);
+    let mut fb = String::new();
+    for day in ["2025-05-12", "2025-05-13", "2025-10-22"] {
+        let text = fs_err::read_to_string(f.digests.join(day).join("scores.json")).unwrap();
+        let scores: Value = serde_json::from_str(&text).unwrap();
+        let mut papers: Vec<&Value> = scores.as_object().unwrap().values().collect();
+        papers.sort_by_key(|p| p["arxrank"]["rank"].as_u64());
+        let of = |t: &str| -> Vec<&Value> {
+            let t = t.to_owned();
+            (papers.iter().copied())
+                .filter(|p| p["arxrank"]["best_topic"] == t.as_str())
+                .collect()
+        };
+        let mut mark = |p: &Value, label: i8| {
+            fb.push_str(&format!(
+                "{{\"id\":{},\"label\":{label},\"date\":\"{day}\"}}\n",
+                p["ARXIVID"]
+            ));
+        };
+        let ours = of(TOPIC);
+        ours.iter().take(6).for_each(|p| mark(p, -1));
+        ours.iter().rev().take(8).for_each(|p| mark(p, 1));
+        for other in [
+            "High Performance Computing",
+            "Model Compression and Efficiency",
+        ] {
+            of(other).iter().take(2).for_each(|p| mark(p, 1));
+        }
+    }
+    let feedback = tmp.path().join("feedback.jsonl");
+    fs_err::write(&feedback, fb).unwrap();
+    let history = f.digests.parent().unwrap().join("history");
+    let out = common::arxrank(&[
+        "learn",
+        "--feedback",
+        s(&feedback),
+        "--digests",
+        s(&f.digests),
+        "--history",
+        s(&history),
+        "--topics",
+        s(&profile),
+    ]);
+    let e = stderr(&out);
+    assert!(out.status.success(), "{e}");
+    let model = learned_model(&profile);
+    let interests: Vec<&str> = model["reader"]["interests"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no interest earned a model: {e}"))
+        .iter()
+        .map(|i| i["topic"].as_str().unwrap())
+        .collect();
+    assert!(interests.contains(&TOPIC), "{interests:?}");
+    // The day ranked with it: the interest's papers not marked say what ordered them.
+    let listing = f.digests.parent().unwrap().join("2025-10-22.jsonl");
+    let ranked = tmp.path().join("ranked");
+    let run = common::arxrank(&[
+        "rank",
+        s(&listing),
+        "--topics",
+        s(&profile),
+        "--out",
+        s(&ranked),
+        "--no-history",
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let text = fs_err::read_to_string(ranked.join("2025-10-22/scores.json")).unwrap();
+    let scores: Value = serde_json::from_str(&text).unwrap();
+    let said = format!("Among the {TOPIC} papers, ordered by that interest's own marks.");
+    let ordered = (scores.as_object().unwrap().values())
+        .filter(|p| p["COMMENT"].as_str().unwrap().contains(&said))
+        .count();
+    let ours = (scores.as_object().unwrap().values())
+        .filter(|p| p["arxrank"]["best_topic"] == TOPIC)
+        .count();
+    // Every paper of the interest but the fourteen marked on that day.
+    assert_eq!(ordered, ours - 14, "{said}");
+}

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::ingest::Paper;
 use crate::labels::{Group, LabelledSet};
-use crate::learn::reader::{fit, Prior, ReaderModel};
+use crate::learn::reader::{fit, interest_models, InterestRows, Prior, ReaderModel};
 use crate::metrics::{best_of, per_day_with_intervals, Estimate};
 use crate::score::{Scorer, Similarities};
 use crate::topics::Profile;
@@ -57,11 +57,8 @@ struct Split {
     topic_of: Vec<usize>,
     train: Vec<usize>,
     test: Vec<usize>,
-    /// The training days split again for `chosen`: the earlier two thirds, the last third,
-    /// and the features with the mixed model trained on the earlier part as the last column.
-    early: Vec<usize>,
-    check: Vec<usize>,
-    over_early: Array2<f32>,
+    /// Each topic's own model where the `chosen` rule gives it one.
+    chosen: Vec<Option<ReaderModel>>,
     draws: (usize, u64),
 }
 
@@ -86,25 +83,30 @@ pub fn interests(
         .collect();
     let (train, test): (Vec<usize>, Vec<usize>) =
         (0..papers.len()).partition(|&i| day[i] < first_test);
-    let first_check = days[days.len() / 2 * 2 / 3];
-    let (early, check): (Vec<usize>, Vec<usize>) =
-        train.iter().partition(|&&i| day[i] < first_check);
-    let over_with = |rows: &[usize]| {
-        let mixed = fitted(x.view(), &y, rows, Prior::on(hybrid));
-        let column = ndarray::Array1::from(mixed.score(x.view())).insert_axis(Axis(1));
-        ndarray::concatenate![Axis(1), x, column]
+    let mixed = fitted(x.view(), &y, &train, Prior::on(hybrid));
+    let column = ndarray::Array1::from(mixed.score(x.view())).insert_axis(Axis(1));
+    let over = ndarray::concatenate![Axis(1), x, column];
+    let on_train = |v: &[usize]| -> Vec<usize> { train.iter().map(|&i| v[i]).collect() };
+    let x_train = x.select(Axis(0), &train);
+    let y_train: Vec<bool> = train.iter().map(|&i| y[i]).collect();
+    let day_train: Vec<Group> = train.iter().map(|&i| day[i]).collect();
+    let rows = InterestRows {
+        x: x_train.view(),
+        y: &y_train,
+        w: &vec![1.0; train.len()],
+        day: &day_train,
+        topic_of: &on_train(&topic_of),
     };
+    let chosen = interest_models(&rows, profile.topics.len(), Prior::on(hybrid), &mixed);
     let split = Split {
-        over: over_with(&train),
-        over_early: over_with(&early),
+        over,
+        chosen,
         hybrid,
         y,
         day,
         topic_of,
         train,
         test,
-        early,
-        check,
         draws,
     };
     profile
@@ -145,7 +147,7 @@ impl Split {
         let x = self.over.slice(ndarray::s![.., ..mixed_column]);
         let own = fitted(x, &self.y, &train, Prior::on(self.hybrid));
         let own_over = fitted(self.over.view(), &self.y, &train, Prior::on(mixed_column));
-        let own_chosen = self.own_wins(t);
+        let own_chosen = self.chosen[t].is_some();
         let truth: Vec<bool> = test.iter().map(|&i| self.y[i]).collect();
         let days: Vec<Group> = test.iter().map(|&i| self.day[i]).collect();
         let (resamples, seed) = self.draws;
@@ -166,41 +168,15 @@ impl Split {
             train_picks: train.iter().filter(|&&i| self.y[i]).count(),
             test_picks: truth.iter().filter(|&&p| p).count(),
             test_days: with_pick.len(),
-            chosen: if own_chosen { over_mixed } else { mixed },
+            chosen: match &self.chosen[t] {
+                Some(m) => r10(&m.score(self.over.select(Axis(0), &test).view())),
+                None => mixed,
+            },
             own_chosen,
             mixed,
             per_topic: r10(&own.score(x.select(Axis(0), &test).view())),
             over_mixed,
             hybrid: r10(&column(self.hybrid)),
         }
-    }
-
-    /// Whether topic `t`'s own model, trained on the earlier training days over the mixed
-    /// model of those days, orders the topic's papers of the last training days better (R@10
-    /// per day) than that mixed model.
-    fn own_wins(&self, t: usize) -> bool {
-        let of = |rows: &[usize]| -> Vec<usize> {
-            rows.iter()
-                .copied()
-                .filter(|&i| self.topic_of[i] == t)
-                .collect()
-        };
-        let (early, check) = (of(&self.early), of(&self.check));
-        let mixed_column = self.mixed();
-        let own = fitted(
-            self.over_early.view(),
-            &self.y,
-            &early,
-            Prior::on(mixed_column),
-        );
-        let truth: Vec<bool> = check.iter().map(|&i| self.y[i]).collect();
-        let days: Vec<Group> = check.iter().map(|&i| self.day[i]).collect();
-        let r10 = |s: &[f32]| per_day_with_intervals(s, &truth, &days, 0, 0)[1].value;
-        let mixed: Vec<f32> = check
-            .iter()
-            .map(|&i| self.over_early[[i, mixed_column]])
-            .collect();
-        let own = own.score(self.over_early.select(Axis(0), &check).view());
-        matches!((r10(&own), r10(&mixed)), (Some(a), Some(b)) if a > b)
     }
 }

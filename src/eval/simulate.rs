@@ -29,7 +29,10 @@ use serde::Serialize;
 
 use crate::ingest::Paper;
 use crate::labels::{Group, LabelledSet};
-use crate::learn::reader::{fit, mark_columns, seen_rows, Prior, ReaderModel};
+use crate::learn::reader::{
+    fit, interest_models, mark_columns, seen_rows, within_interests, InterestRows, Prior,
+    ReaderModel,
+};
 use crate::metrics::{over_days_with_intervals, ranking, Estimate};
 use crate::score::{Scorer, Similarities};
 use crate::topics::Profile;
@@ -84,6 +87,15 @@ struct Replay<'a> {
     profile: &'a Profile,
     papers: &'a [Paper],
     sims: &'a Similarities,
+    /// The hand-set topic each paper is closest to: the interest its mark teaches.
+    topic_of: Vec<usize>,
+}
+
+/// The model of the marks so far, and each interest's own model where it earned one, as
+/// `learn --feedback` trains them.
+struct Fitted {
+    model: ReaderModel,
+    own: Vec<Option<ReaderModel>>,
 }
 
 /// Replays `set` (its papers' `vectors` and topic `sims`) for a reader of `profile` who
@@ -126,6 +138,9 @@ pub fn simulate(
         profile,
         papers,
         sims,
+        topic_of: (sims.topics.rows().into_iter())
+            .map(|r| crate::metrics::best_of(r).0)
+            .collect(),
     };
     r.run(ask, resamples, seed)
 }
@@ -179,8 +194,7 @@ impl Replay<'_> {
                     .push(i);
                 }
             }
-            let x = self.features(&rows, &marks);
-            model = Some(fit(x.view(), &labels, &weights, self.prior()));
+            model = Some(self.fitted(&rows, &labels, &weights, &marks));
             let seen = t + 1;
             if CHECKPOINTS.contains(&seen) && seen < self.by_day.len() {
                 let m = model.as_ref().expect("fitted");
@@ -190,18 +204,51 @@ impl Replay<'_> {
         curve
     }
 
+    /// The model of the marks on `rows`, and each interest's own, as `learn` fits them.
+    fn fitted(&self, rows: &[usize], labels: &[bool], weights: &[f32], marks: &Marked) -> Fitted {
+        let x = self.features(rows, marks);
+        let model = fit(x.view(), labels, weights, self.prior());
+        let day: Vec<Group> = rows.iter().map(|&i| self.day[i]).collect();
+        let topic_of: Vec<usize> = rows.iter().map(|&i| self.topic_of[i]).collect();
+        let of = InterestRows {
+            x: x.view(),
+            y: labels,
+            w: weights,
+            day: &day,
+            topic_of: &topic_of,
+        };
+        let own = interest_models(&of, self.profile.topics.len(), self.prior(), &model);
+        Fitted { model, own }
+    }
+
+    /// `fitted`'s scores of rows `rows` (none of them marked): the model's, each interest's
+    /// papers reordered by its own model within the places the model gives them.
+    fn score(&self, fitted: &Fitted, rows: &[usize], marks: &Marked) -> Vec<f32> {
+        let x = self.features(rows, marks);
+        let mut scores = fitted.model.score(x.view());
+        if fitted.own.iter().any(Option::is_some) {
+            let column = ndarray::Array1::from(scores.clone()).insert_axis(Axis(1));
+            let over = ndarray::concatenate![Axis(1), x, column];
+            let topic_of: Vec<usize> = rows.iter().map(|&i| self.topic_of[i]).collect();
+            let own: Vec<Option<&ReaderModel>> = fitted.own.iter().map(Option::as_ref).collect();
+            let open: Vec<usize> = (0..rows.len()).collect();
+            within_interests(&mut scores, over.view(), &topic_of, &own, &open);
+        }
+        scores
+    }
+
     /// What the reader sees of a day ranked by `model`: the day's places (in `today`) in
     /// rank order, the places of the digest's picks and of the questions (the marks), how
     /// many questions there were, and how many picks.
     fn read_day(
         &self,
-        model: Option<&ReaderModel>,
+        model: Option<&Fitted>,
         marks: &Marked,
         today: &[usize],
         ask: usize,
     ) -> (Vec<usize>, HashSet<usize>, usize, usize) {
         let scores: Vec<f32> = match model {
-            Some(m) => m.score(self.features(today, marks).view()),
+            Some(m) => self.score(m, today, marks),
             None => today.iter().map(|&i| self.x[[i, self.start]]).collect(),
         };
         let scale = &self.profile.scale;
@@ -247,7 +294,7 @@ impl Replay<'_> {
     /// The curve's point after `seen` days: the three rankers on every later day.
     fn measure(
         &self,
-        model: &ReaderModel,
+        model: &Fitted,
         read: &Marked,
         seen: usize,
         (marks, asked): (usize, usize),
@@ -271,7 +318,7 @@ impl Replay<'_> {
         let column = |c: usize| -> Vec<f32> { test.iter().map(|&i| self.x[[i, c]]).collect() };
         let mut rankers = serde_json::Map::new();
         let mut measured = vec![
-            ("simulated", model.score(self.features(&test, read).view())),
+            ("simulated", self.score(model, &test, read)),
             (
                 "full_labels",
                 full.score(self.features(&test, &every).view()),

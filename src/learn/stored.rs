@@ -69,6 +69,25 @@ pub struct ReaderFit {
     pub papers: usize,
     /// Whether the score the marks start from is the ranker's (else the hand-set one).
     pub over_ranker: bool,
+    /// The interests whose own model ordered their papers better than this one on the
+    /// later marked days ([`super::reader::interest_models`]): each reorders its topic's
+    /// papers within the places this model gives them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub interests: Vec<super::reader::InterestModel>,
+}
+
+impl ReaderFit {
+    /// Whether it reads the columns a model of the marks over vectors of `dim` reads (the
+    /// vector, the parts, the ranker's score when it has one, the two mark columns), with
+    /// its prior where it belongs, each interest's model reading one more (the model's
+    /// score, its prior), and every number whole.
+    fn is_whole(&self, dim: usize) -> bool {
+        let prior = dim + usize::from(self.over_ranker) * PART_NAMES.len();
+        let columns = dim + PART_NAMES.len() + usize::from(self.over_ranker) + 2;
+        let interests_ok = (self.interests.iter())
+            .all(|i| i.model.columns() == (columns + 1, columns) && i.model.is_whole());
+        self.model.columns() == (columns, prior) && self.model.is_whole() && interests_ok
+    }
 }
 
 /// A trained model with everything needed to use it and to judge it.
@@ -329,18 +348,8 @@ impl Stored {
         }
         if let Some(r) = &stored.reader {
             let columns = dim + PART_NAMES.len() + usize::from(r.over_ranker) + 2;
-            let (n, prior) = r.model.columns();
-            let prior_ok = prior
-                == if r.over_ranker {
-                    dim + PART_NAMES.len()
-                } else {
-                    dim
-                };
-            if n != columns
-                || !prior_ok
-                || !r.model.is_whole()
-                || r.over_ranker != stored.ranker.is_some()
-            {
+            let n = r.model.columns().0;
+            if !r.is_whole(dim) || r.over_ranker != stored.ranker.is_some() {
                 return Err(invalid(format!(
                     "the model your marks trained reads {n} columns, not {columns}, or its \
                      numbers are not whole: the file is damaged"
@@ -624,6 +633,14 @@ mod tests {
             days: 1,
             papers: 6,
             over_ranker: true,
+            // An interest's own model reads those columns and, last, the model's score.
+            interests: vec![super::super::reader::InterestModel {
+                topic: "Model Compression".into(),
+                model: super::super::reader::ReaderModel::prior(
+                    Array2::from_shape_fn((6, columns + 1), |(i, j)| ((i + j) % 3) as f32).view(),
+                    super::super::reader::Prior::on(columns),
+                ),
+            }],
         });
         let dir = tempfile::tempdir().unwrap();
         stored.store(dir.path()).unwrap();
@@ -632,6 +649,24 @@ mod tests {
             .expect("present");
         assert_eq!(back, stored);
         (trained, back)
+    }
+
+    #[test]
+    fn an_interest_model_of_another_width_is_damage() {
+        let (_, mut bad) = round_trip(&examples(
+            200,
+            30,
+            |i| format!("2025-05-0{}", 1 + i % 4),
+            true,
+        ));
+        let fit = bad.reader.as_mut().unwrap();
+        fit.interests[0].model = fit.model.clone();
+        let dir = tempfile::tempdir().unwrap();
+        bad.store(dir.path()).unwrap();
+        let e = Stored::load(dir.path(), "toy-model")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("the file is damaged"), "{e}");
     }
 
     #[test]
@@ -649,6 +684,16 @@ mod tests {
         );
         assert!(t.cv.iter().all(|c| c.roc_auc.is_some()));
         assert_eq!(s.ranker.as_ref().unwrap().cv.len(), 20);
+        // An interest's model of another width than the model of the marks is damage.
+        let mut bad = s.clone();
+        let fit = bad.reader.as_mut().unwrap();
+        fit.interests[0].model = fit.model.clone();
+        let dir = tempfile::tempdir().unwrap();
+        bad.store(dir.path()).unwrap();
+        let e = Stored::load(dir.path(), "toy-model")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("the file is damaged"), "{e}");
 
         // One day: folds of papers, still measured.
         let (t, s) = round_trip(&examples(200, 30, |_| "2025-05-12".into(), true));

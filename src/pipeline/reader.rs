@@ -11,9 +11,13 @@ use ndarray::{concatenate, Array1, Array2, ArrayView2, Axis};
 use super::{embed_papers, topic_vectors, PipelineError};
 use crate::embed::Embedder;
 use crate::history::History;
+use crate::ingest::Day;
 use crate::ingest::{Paper, PaperId};
 use crate::labels::sources::{title_only, Known};
-use crate::learn::reader::{fit, mark_columns, seen_rows, Prior};
+use crate::learn::reader::{
+    fit, interest_models, mark_columns, seen_rows, within_interests, InterestModel, InterestRows,
+    Prior, ReaderModel,
+};
 use crate::learn::stored::{Marks, RankerModel, ReaderFit};
 use crate::score::{Scorer, Similarities};
 use crate::topics::Profile;
@@ -26,6 +30,8 @@ struct Rows {
     vectors: Vec<Option<Vec<f32>>>,
     liked: Vec<bool>,
     weights: Vec<f32>,
+    /// The day each row was marked on (or shown on).
+    days: Vec<Day>,
 }
 
 /// Trains the model of `marks` on the days they were made on: each day's digest papers from
@@ -72,8 +78,28 @@ pub fn fit_marks(
     };
     let (x, prior) = design(day, &scorer, ranker_scores, marks);
     let model = fit(x.view(), &rows.liked, &rows.weights, prior);
+    let topic_of = topics_of(&sims);
+    let interest_rows = InterestRows {
+        x: x.view(),
+        y: &rows.liked,
+        w: &rows.weights,
+        day: &rows.days,
+        topic_of: &topic_of,
+    };
+    let topics = &profile.topics;
+    let interests = interest_models(&interest_rows, topics.len(), prior, &model)
+        .into_iter()
+        .zip(topics)
+        .filter_map(|(m, t)| {
+            m.map(|model| InterestModel {
+                topic: t.name.clone(),
+                model,
+            })
+        })
+        .collect();
     Ok(Some(ReaderFit {
         model,
+        interests,
         days: marks
             .papers
             .iter()
@@ -115,6 +141,7 @@ fn training_rows(marks: &Marks, known: &Known, history: Option<&History>, dim: u
             );
             rows.liked.push(mark.is_some_and(|m| m.liked));
             rows.weights.push(weight);
+            rows.days.push(day);
         }
     }
     // Marks on days no digest read here covers: the marked paper alone, by its title.
@@ -123,6 +150,7 @@ fn training_rows(marks: &Marks, known: &Known, history: Option<&History>, dim: u
         rows.vectors.push(m.decode(dim));
         rows.liked.push(m.liked);
         rows.weights.push(1.0);
+        rows.days.push(m.day);
     }
     rows
 }
@@ -159,6 +187,40 @@ fn columns_of_marks(papers: &[Paper], vectors: ArrayView2<f32>, marks: &Marks) -
     mark_columns(vectors, (likes.view(), dislikes.view()), same)
 }
 
+/// Reorders each interest's papers among `open` by its own model, where the marks trained
+/// one (within the places `model` gives them); returns, per paper, the interest whose own
+/// model ordered it.
+fn by_interests<'a>(
+    fitted: &'a ReaderFit,
+    scorer: &Scorer,
+    (x, sims): (&Array2<f32>, &Similarities),
+    model: &mut [f32],
+    open: &[usize],
+) -> Vec<Option<&'a str>> {
+    let topic_of = topics_of(sims);
+    if fitted.interests.is_empty() {
+        return vec![None; topic_of.len()];
+    }
+    let own: Vec<Option<&crate::learn::reader::InterestModel>> = (scorer.profile().topics.iter())
+        .map(|t| fitted.interests.iter().find(|i| i.topic == t.name))
+        .collect();
+    let models: Vec<Option<&ReaderModel>> = own.iter().map(|o| o.map(|i| &i.model)).collect();
+    let column = Array1::from(model.to_vec()).insert_axis(Axis(1));
+    let over = concatenate![Axis(1), *x, column];
+    within_interests(model, over.view(), &topic_of, &models, open);
+    topic_of
+        .iter()
+        .map(|&t| own[t].map(|i| i.topic.as_str()))
+        .collect()
+}
+
+/// The topic each paper is closest to: the interest its marks teach.
+fn topics_of(sims: &Similarities) -> Vec<usize> {
+    (sims.topics.rows().into_iter())
+        .map(|r| crate::metrics::best_of(r).0)
+        .collect()
+}
+
 /// See [`rank_by_marks`]: how far down the model of the marks may rank a profile's pick
 /// before it leaves the digest, in multiples of the day's picks.
 const KEEP: usize = 3;
@@ -183,12 +245,13 @@ pub fn rank_by_marks(
     let base: Vec<f32> = scored.iter().map(|s| s.raw).collect();
     let ranker_scores = |_: ArrayView2<f32>| fitted.over_ranker.then(|| base.clone());
     let (x, _) = design((papers, docs, sims), scorer, ranker_scores, marks);
-    let model = fitted.model.score(x.view());
+    let mut model = fitted.model.score(x.view());
     // A paper the reader marked keeps its score (they decided on it); the rest share theirs.
     let marked: HashSet<&PaperId> = marks.papers.iter().map(|m| &m.id).collect();
     let open: Vec<usize> = (0..papers.len())
         .filter(|&i| !marked.contains(&papers[i].id))
         .collect();
+    let own_order = by_interests(fitted, scorer, (&x, sims), &mut model, &open);
     let (moved, model_place) = reorder(&base, &model, &open);
     let (likes, dislikes) = marks.vectors(docs.ncols());
     let closest = crate::score::MarkVectors { likes, dislikes }.closest(docs);
@@ -229,7 +292,12 @@ pub fn rank_by_marks(
             || ((s.selects(scale.select_min, id) || stays)
                 && s.disliked.as_ref().is_none_or(|m| &m.id != id));
         // After the ranker's verdict when it ranks, so the comment still leads with it.
-        let sentence = marks_sentence(s, id, points);
+        let mut sentence = marks_sentence(s, id, points);
+        if let Some(topic) = own_order[i].filter(|_| open.binary_search(&i).is_ok()) {
+            sentence.push_str(&format!(
+                " Among the {topic} papers, ordered by that interest's own marks."
+            ));
+        }
         s.comment = match s.comment.split_once(". ").filter(|_| fitted.over_ranker) {
             Some((verdict, rest)) => format!("{verdict}. {sentence} {rest}"),
             None => format!("{sentence} {}", s.comment),
