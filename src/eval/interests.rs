@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::ingest::Paper;
 use crate::labels::{Group, LabelledSet};
 use crate::learn::reader::{fit, interest_models, InterestRows, Prior, ReaderModel};
-use crate::metrics::{best_of, per_day_with_intervals, Estimate};
+use crate::metrics::{per_day_with_intervals, Estimate};
 use crate::score::{Scorer, Similarities};
 use crate::topics::Profile;
 
@@ -77,10 +77,7 @@ pub fn interests(
     let day: Vec<Group> = set.items.iter().map(|j| j.day).collect();
     let days = set.days();
     let first_test = days[days.len() / 2];
-    // The topic the scorer names as the paper's best.
-    let topic_of: Vec<usize> = (sims.topics.rows().into_iter())
-        .map(|r| best_of(r).0)
-        .collect();
+    let topic_of = sims.closest_topics();
     let (train, test): (Vec<usize>, Vec<usize>) =
         (0..papers.len()).partition(|&i| day[i] < first_test);
     let mixed = fitted(x.view(), &y, &train, Prior::on(hybrid));
@@ -146,7 +143,11 @@ impl Split {
         let mixed_column = self.mixed();
         let x = self.over.slice(ndarray::s![.., ..mixed_column]);
         let own = fitted(x, &self.y, &train, Prior::on(self.hybrid));
-        let own_over = fitted(self.over.view(), &self.y, &train, Prior::on(mixed_column));
+        // The rule's own model, where it chose one, is this very fit: not fitted again.
+        let own_over = match &self.chosen[t] {
+            Some(m) => m.clone(),
+            None => fitted(self.over.view(), &self.y, &train, Prior::on(mixed_column)),
+        };
         let own_chosen = self.chosen[t].is_some();
         let truth: Vec<bool> = test.iter().map(|&i| self.y[i]).collect();
         let days: Vec<Group> = test.iter().map(|&i| self.day[i]).collect();
@@ -168,10 +169,7 @@ impl Split {
             train_picks: train.iter().filter(|&&i| self.y[i]).count(),
             test_picks: truth.iter().filter(|&&p| p).count(),
             test_days: with_pick.len(),
-            chosen: match &self.chosen[t] {
-                Some(m) => r10(&m.score(self.over.select(Axis(0), &test).view())),
-                None => mixed,
-            },
+            chosen: if own_chosen { over_mixed } else { mixed },
             own_chosen,
             mixed,
             per_topic: r10(&own.score(x.select(Axis(0), &test).view())),

@@ -138,9 +138,7 @@ pub fn simulate(
         profile,
         papers,
         sims,
-        topic_of: (sims.topics.rows().into_iter())
-            .map(|r| crate::metrics::best_of(r).0)
-            .collect(),
+        topic_of: sims.closest_topics(),
     };
     r.run(ask, resamples, seed)
 }
@@ -226,14 +224,10 @@ impl Replay<'_> {
     fn score(&self, fitted: &Fitted, rows: &[usize], marks: &Marked) -> Vec<f32> {
         let x = self.features(rows, marks);
         let mut scores = fitted.model.score(x.view());
-        if fitted.own.iter().any(Option::is_some) {
-            let column = ndarray::Array1::from(scores.clone()).insert_axis(Axis(1));
-            let over = ndarray::concatenate![Axis(1), x, column];
-            let topic_of: Vec<usize> = rows.iter().map(|&i| self.topic_of[i]).collect();
-            let own: Vec<Option<&ReaderModel>> = fitted.own.iter().map(Option::as_ref).collect();
-            let open: Vec<usize> = (0..rows.len()).collect();
-            within_interests(&mut scores, over.view(), &topic_of, &own, &open);
-        }
+        let topic_of: Vec<usize> = rows.iter().map(|&i| self.topic_of[i]).collect();
+        let own: Vec<Option<&ReaderModel>> = fitted.own.iter().map(Option::as_ref).collect();
+        let open: Vec<usize> = (0..rows.len()).collect();
+        within_interests(&mut scores, x.view(), &topic_of, &own, &open);
         scores
     }
 

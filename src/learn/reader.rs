@@ -303,15 +303,21 @@ fn fit_rows<D>(
 /// `model`'s scores with each interest's papers reordered by its own model: the places
 /// the mixed model gave a topic's papers (among `open`, those not marked) stay that topic's,
 /// so its share of the day does not move, and its own model says which of its papers takes
-/// which. `over` is the features with the mixed score last; `topic_of` each paper's topic
-/// and `own` each topic's model, where it has one.
+/// which. `x` is the mixed model's features (an interest's model reads them and, last,
+/// the mixed score); `topic_of` each paper's topic and `own` each topic's model, where it
+/// has one.
 pub fn within_interests(
     model: &mut [f32],
-    over: ArrayView2<f32>,
+    x: ArrayView2<f32>,
     topic_of: &[usize],
     own: &[Option<&ReaderModel>],
     open: &[usize],
 ) {
+    if own.iter().all(Option::is_none) {
+        return;
+    }
+    let column = Array1::from(model.to_vec()).insert_axis(Axis(1));
+    let over = ndarray::concatenate![Axis(1), x, column];
     for (t, m) in own.iter().enumerate() {
         let Some(m) = m else { continue };
         let papers: Vec<usize> = open.iter().copied().filter(|&i| topic_of[i] == t).collect();
@@ -478,21 +484,17 @@ mod tests {
 
     #[test]
     fn an_interest_keeps_its_places_and_its_model_orders_them() {
-        // Papers 0-3 of topic 0 (an own model that prefers column 0), 4-5 of topic 1.
-        let over = array![
-            [1.0, 0.0],
-            [3.0, 0.0],
-            [2.0, 0.0],
-            [0.0, 0.0],
-            [5.0, 0.0],
-            [4.0, 0.0]
-        ];
-        let own = ReaderModel::prior(over.view(), Prior::on(0));
+        // Papers 0-3 of topic 0 (an own model that prefers column 0), 4-5 of topic 1; the
+        // own model reads the feature and, last, the mixed score.
+        let x = array![[1.0], [3.0], [2.0], [0.0], [5.0], [4.0]];
         let mut model = vec![9.0, 1.0, 5.0, 7.0, 8.0, 2.0];
+        let over =
+            ndarray::concatenate![Axis(1), x, Array1::from(model.clone()).insert_axis(Axis(1))];
+        let own = ReaderModel::prior(over.view(), Prior::on(0));
         // Paper 3 is marked: it keeps its score and takes no part.
         within_interests(
             &mut model,
-            over.view(),
+            x.view(),
             &[0, 0, 0, 0, 1, 1],
             &[Some(&own), None],
             &[0, 1, 2, 4, 5],

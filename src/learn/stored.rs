@@ -684,16 +684,6 @@ mod tests {
         );
         assert!(t.cv.iter().all(|c| c.roc_auc.is_some()));
         assert_eq!(s.ranker.as_ref().unwrap().cv.len(), 20);
-        // An interest's model of another width than the model of the marks is damage.
-        let mut bad = s.clone();
-        let fit = bad.reader.as_mut().unwrap();
-        fit.interests[0].model = fit.model.clone();
-        let dir = tempfile::tempdir().unwrap();
-        bad.store(dir.path()).unwrap();
-        let e = Stored::load(dir.path(), "toy-model")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("the file is damaged"), "{e}");
 
         // One day: folds of papers, still measured.
         let (t, s) = round_trip(&examples(200, 30, |_| "2025-05-12".into(), true));

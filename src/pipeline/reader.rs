@@ -78,7 +78,7 @@ pub fn fit_marks(
     };
     let (x, prior) = design(day, &scorer, ranker_scores, marks);
     let model = fit(x.view(), &rows.liked, &rows.weights, prior);
-    let topic_of = topics_of(&sims);
+    let topic_of = sims.closest_topics();
     let interest_rows = InterestRows {
         x: x.view(),
         y: &rows.liked,
@@ -197,27 +197,18 @@ fn by_interests<'a>(
     model: &mut [f32],
     open: &[usize],
 ) -> Vec<Option<&'a str>> {
-    let topic_of = topics_of(sims);
     if fitted.interests.is_empty() {
-        return vec![None; topic_of.len()];
+        return vec![None; model.len()];
     }
-    let own: Vec<Option<&crate::learn::reader::InterestModel>> = (scorer.profile().topics.iter())
+    let topic_of = sims.closest_topics();
+    let own: Vec<Option<&InterestModel>> = (scorer.profile().topics.iter())
         .map(|t| fitted.interests.iter().find(|i| i.topic == t.name))
         .collect();
     let models: Vec<Option<&ReaderModel>> = own.iter().map(|o| o.map(|i| &i.model)).collect();
-    let column = Array1::from(model.to_vec()).insert_axis(Axis(1));
-    let over = concatenate![Axis(1), *x, column];
-    within_interests(model, over.view(), &topic_of, &models, open);
+    within_interests(model, x.view(), &topic_of, &models, open);
     topic_of
         .iter()
         .map(|&t| own[t].map(|i| i.topic.as_str()))
-        .collect()
-}
-
-/// The topic each paper is closest to: the interest its marks teach.
-fn topics_of(sims: &Similarities) -> Vec<usize> {
-    (sims.topics.rows().into_iter())
-        .map(|r| crate::metrics::best_of(r).0)
         .collect()
 }
 

@@ -81,6 +81,14 @@ pub struct SimilarityRow<'a> {
 }
 
 impl Similarities {
+    /// The topic each document is closest to: the scorer's best topic, and the interest a
+    /// mark on the paper teaches.
+    pub fn closest_topics(&self) -> Vec<usize> {
+        (self.topics.rows().into_iter())
+            .map(|r| crate::metrics::best_of(r).0)
+            .collect()
+    }
+
     pub fn row(&self, i: usize) -> SimilarityRow<'_> {
         SimilarityRow {
             topics: self
